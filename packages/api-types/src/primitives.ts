@@ -1,0 +1,56 @@
+import { z } from 'zod'
+
+/** The API version this contract describes; clients send it as the `Infra-Version` header. */
+export const API_VERSION = '0.17.0'
+export const INFRA_VERSION_HEADER = 'Infra-Version'
+export const LAST_UPDATE_INDEX_HEADER = 'Last-Update-Index'
+
+export const BASE58_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+
+/** IDs are a 64-bit time-ordered number written in base58: at most 11 characters. */
+export const Id = z
+  .string()
+  .regex(/^[1-9A-HJ-NP-Za-km-z]{1,11}$/, 'must be a base58 ID')
+  .meta({ id: 'ID', description: 'A short base58 identifier', example: '4yJ3n3D8E2' })
+export type Id = z.infer<typeof Id>
+
+/** `self` stands for the caller wherever a user ID is accepted. */
+export const UserRef = z.union([Id, z.literal('self')])
+export type UserRef = z.infer<typeof UserRef>
+
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .meta({ id: 'Timestamp', description: 'An RFC 3339 date-time', example: '2022-03-14T09:48:00Z' })
+
+/** A name a person picks for a user: an email address or a plain login name. */
+export const UserName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(/^[^\s\p{Cc}]+$/u, 'must not contain whitespace or control characters')
+
+export const GroupName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
+
+/** Destination names appear in resource notation, so they cannot contain the `.` separator. */
+export const DestinationName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(253, 'must be at most 253 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, "-" and "_"')
+
+export const Password = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .max(256, 'must be at most 256 characters')
+
+/** A Go-style duration such as `12h`, `30m` or `720h0m0s`. */
+export const Duration = z
+  .string()
+  .regex(/^(\d+(\.\d+)?(h|m|s|ms))+$/, 'must be a duration such as "12h", "30m" or "720h0m0s"')
+  .meta({ description: 'A duration such as 12h, 30m or 720h0m0s', example: '720h' })

@@ -1,0 +1,450 @@
+import { z } from 'zod'
+import { Id, UserRef } from './primitives.js'
+import { paginated } from './query.js'
+import type { InfraRole } from './resource.js'
+import {
+  AccessKey,
+  CreateAccessKeyRequest,
+  CreateAccessKeyResponse,
+  ListAccessKeysQuery,
+} from './schemas/access-keys.js'
+import {
+  CreateTokenResponse,
+  EmptyRequest,
+  JsonWebKeySet,
+  LoginRequest,
+  LoginResponse,
+  VersionResponse,
+} from './schemas/auth.js'
+import { Destination, DestinationRequest, ListDestinationsQuery } from './schemas/destinations.js'
+import { CreateGroupRequest, Group, ListGroupsQuery, UpdateGroupUsersRequest } from './schemas/groups.js'
+import {
+  CreateGrantResponse,
+  Grant,
+  GrantRequest,
+  ListGrantsQuery,
+  PatchGrantsRequest,
+} from './schemas/grants.js'
+import { CreateProviderRequest, ListProvidersQuery, Provider } from './schemas/providers.js'
+import {
+  CreateUserRequest,
+  CreateUserResponse,
+  ListUsersQuery,
+  UpdateUserRequest,
+  User,
+} from './schemas/users.js'
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/**
+ * Who may call a route:
+ * - `public`: anyone, no access key;
+ * - `authenticated`: any valid key; the handler narrows what a caller without a role sees (e.g. only themselves);
+ * - a list of Infra roles: a caller holding one of them (grants on the resource `infra`, direct or via a group).
+ */
+export type RouteAccess = 'public' | 'authenticated' | readonly InfraRole[]
+
+export interface RouteDefinition {
+  method: HttpMethod
+  path: string
+  summary: string
+  tag: string
+  access: RouteAccess
+  params?: z.ZodObject
+  query?: z.ZodType
+  body?: z.ZodType
+  /** null for routes answering with no body. */
+  response: z.ZodType | null
+  successStatus: 200 | 201 | 204
+  /** Whether the route is outside `/api` and so needs no `Infra-Version` header. */
+  unversioned?: boolean
+  /** Whether the route long-polls when `lastUpdateIndex` is given. */
+  longPoll?: boolean
+  /** Whether a key limited to changing its password (after a one-time password login) may call it. */
+  allowedDuringPasswordReset?: boolean
+}
+
+const IdParams = z.object({ id: Id })
+const UserParams = z.object({ id: UserRef })
+
+function route<const R extends RouteDefinition>(definition: R): R {
+  return definition
+}
+
+const READERS = ['admin', 'view'] as const
+const ADMIN = ['admin'] as const
+const CONNECTOR_OR_READERS = ['admin', 'view', 'connector'] as const
+const CONNECTOR_OR_ADMIN = ['admin', 'connector'] as const
+
+/** Every route of the Infra API. The server, the SDK and the CLI are all driven from this table. */
+export const routes = {
+  // Users
+  listUsers: route({
+    method: 'GET',
+    path: '/api/users',
+    tag: 'Users',
+    summary: 'List users',
+    access: CONNECTOR_OR_READERS,
+    query: ListUsersQuery,
+    response: paginated(User),
+    successStatus: 200,
+  }),
+  createUser: route({
+    method: 'POST',
+    path: '/api/users',
+    tag: 'Users',
+    summary: 'Create a user',
+    access: ADMIN,
+    body: CreateUserRequest,
+    response: CreateUserResponse,
+    successStatus: 201,
+  }),
+  getUser: route({
+    method: 'GET',
+    path: '/api/users/{id}',
+    tag: 'Users',
+    summary: 'Get a user',
+    access: 'authenticated',
+    params: UserParams,
+    response: User,
+    successStatus: 200,
+    allowedDuringPasswordReset: true,
+  }),
+  updateUser: route({
+    method: 'PUT',
+    path: '/api/users/{id}',
+    tag: 'Users',
+    summary: "Update a user's password",
+    access: 'authenticated',
+    params: UserParams,
+    body: UpdateUserRequest,
+    response: User,
+    successStatus: 200,
+    allowedDuringPasswordReset: true,
+  }),
+  deleteUser: route({
+    method: 'DELETE',
+    path: '/api/users/{id}',
+    tag: 'Users',
+    summary: 'Delete a user',
+    access: ADMIN,
+    params: UserParams,
+    response: null,
+    successStatus: 204,
+  }),
+
+  // Groups
+  listGroups: route({
+    method: 'GET',
+    path: '/api/groups',
+    tag: 'Groups',
+    summary: 'List groups',
+    access: 'authenticated',
+    query: ListGroupsQuery,
+    response: paginated(Group),
+    successStatus: 200,
+  }),
+  createGroup: route({
+    method: 'POST',
+    path: '/api/groups',
+    tag: 'Groups',
+    summary: 'Create a group',
+    access: ADMIN,
+    body: CreateGroupRequest,
+    response: Group,
+    successStatus: 201,
+  }),
+  getGroup: route({
+    method: 'GET',
+    path: '/api/groups/{id}',
+    tag: 'Groups',
+    summary: 'Get a group',
+    access: 'authenticated',
+    params: IdParams,
+    response: Group,
+    successStatus: 200,
+  }),
+  deleteGroup: route({
+    method: 'DELETE',
+    path: '/api/groups/{id}',
+    tag: 'Groups',
+    summary: 'Delete a group',
+    access: ADMIN,
+    params: IdParams,
+    response: null,
+    successStatus: 204,
+  }),
+  updateGroupUsers: route({
+    method: 'PATCH',
+    path: '/api/groups/{id}/users',
+    tag: 'Groups',
+    summary: 'Add users to and remove users from a group',
+    access: ADMIN,
+    params: IdParams,
+    body: UpdateGroupUsersRequest,
+    response: null,
+    successStatus: 204,
+  }),
+
+  // Grants
+  listGrants: route({
+    method: 'GET',
+    path: '/api/grants',
+    tag: 'Grants',
+    summary: 'List grants (long-polls with lastUpdateIndex)',
+    access: 'authenticated',
+    query: ListGrantsQuery,
+    response: paginated(Grant),
+    successStatus: 200,
+    longPoll: true,
+  }),
+  createGrant: route({
+    method: 'POST',
+    path: '/api/grants',
+    tag: 'Grants',
+    summary: 'Grant access',
+    access: ADMIN,
+    body: GrantRequest,
+    response: CreateGrantResponse,
+    successStatus: 201,
+  }),
+  patchGrants: route({
+    method: 'PATCH',
+    path: '/api/grants',
+    tag: 'Grants',
+    summary: 'Add and remove grants in one transaction',
+    access: ADMIN,
+    body: PatchGrantsRequest,
+    response: null,
+    successStatus: 204,
+  }),
+  getGrant: route({
+    method: 'GET',
+    path: '/api/grants/{id}',
+    tag: 'Grants',
+    summary: 'Get a grant',
+    access: 'authenticated',
+    params: IdParams,
+    response: Grant,
+    successStatus: 200,
+  }),
+  deleteGrant: route({
+    method: 'DELETE',
+    path: '/api/grants/{id}',
+    tag: 'Grants',
+    summary: 'Remove a grant',
+    access: ADMIN,
+    params: IdParams,
+    response: null,
+    successStatus: 204,
+  }),
+
+  // Providers
+  listProviders: route({
+    method: 'GET',
+    path: '/api/providers',
+    tag: 'Providers',
+    summary: 'List identity providers',
+    access: 'public',
+    query: ListProvidersQuery,
+    response: paginated(Provider),
+    successStatus: 200,
+  }),
+  createProvider: route({
+    method: 'POST',
+    path: '/api/providers',
+    tag: 'Providers',
+    summary: 'Add an identity provider',
+    access: ADMIN,
+    body: CreateProviderRequest,
+    response: Provider,
+    successStatus: 201,
+  }),
+  getProvider: route({
+    method: 'GET',
+    path: '/api/providers/{id}',
+    tag: 'Providers',
+    summary: 'Get an identity provider',
+    access: 'public',
+    params: IdParams,
+    response: Provider,
+    successStatus: 200,
+  }),
+  deleteProvider: route({
+    method: 'DELETE',
+    path: '/api/providers/{id}',
+    tag: 'Providers',
+    summary: 'Remove an identity provider',
+    access: ADMIN,
+    params: IdParams,
+    response: null,
+    successStatus: 204,
+  }),
+
+  // Destinations
+  listDestinations: route({
+    method: 'GET',
+    path: '/api/destinations',
+    tag: 'Destinations',
+    summary: 'List destinations (long-polls with lastUpdateIndex)',
+    access: 'authenticated',
+    query: ListDestinationsQuery,
+    response: paginated(Destination),
+    successStatus: 200,
+    longPoll: true,
+  }),
+  createDestination: route({
+    method: 'POST',
+    path: '/api/destinations',
+    tag: 'Destinations',
+    summary: 'Register a destination',
+    access: CONNECTOR_OR_ADMIN,
+    body: DestinationRequest,
+    response: Destination,
+    successStatus: 201,
+  }),
+  getDestination: route({
+    method: 'GET',
+    path: '/api/destinations/{id}',
+    tag: 'Destinations',
+    summary: 'Get a destination',
+    access: 'authenticated',
+    params: IdParams,
+    response: Destination,
+    successStatus: 200,
+  }),
+  updateDestination: route({
+    method: 'PUT',
+    path: '/api/destinations/{id}',
+    tag: 'Destinations',
+    summary: 'Update a destination',
+    access: CONNECTOR_OR_ADMIN,
+    params: IdParams,
+    body: DestinationRequest,
+    response: Destination,
+    successStatus: 200,
+  }),
+  deleteDestination: route({
+    method: 'DELETE',
+    path: '/api/destinations/{id}',
+    tag: 'Destinations',
+    summary: 'Remove a destination',
+    access: ADMIN,
+    params: IdParams,
+    response: null,
+    successStatus: 204,
+  }),
+
+  // Access keys
+  listAccessKeys: route({
+    method: 'GET',
+    path: '/api/access-keys',
+    tag: 'Access keys',
+    summary: 'List access keys',
+    access: 'authenticated',
+    query: ListAccessKeysQuery,
+    response: paginated(AccessKey),
+    successStatus: 200,
+  }),
+  createAccessKey: route({
+    method: 'POST',
+    path: '/api/access-keys',
+    tag: 'Access keys',
+    summary: 'Create an access key (shown once)',
+    access: 'authenticated',
+    body: CreateAccessKeyRequest,
+    response: CreateAccessKeyResponse,
+    successStatus: 201,
+  }),
+  deleteAccessKey: route({
+    method: 'DELETE',
+    path: '/api/access-keys/{id}',
+    tag: 'Access keys',
+    summary: 'Revoke an access key',
+    access: 'authenticated',
+    params: IdParams,
+    response: null,
+    successStatus: 204,
+  }),
+
+  // Authentication
+  login: route({
+    method: 'POST',
+    path: '/api/login',
+    tag: 'Authentication',
+    summary: 'Log in and receive an access key',
+    access: 'public',
+    body: LoginRequest,
+    response: LoginResponse,
+    successStatus: 201,
+  }),
+  logout: route({
+    method: 'POST',
+    path: '/api/logout',
+    tag: 'Authentication',
+    summary: 'Revoke the calling access key',
+    access: 'authenticated',
+    body: EmptyRequest.optional(),
+    response: null,
+    successStatus: 204,
+    allowedDuringPasswordReset: true,
+  }),
+  createToken: route({
+    method: 'POST',
+    path: '/api/tokens',
+    tag: 'Authentication',
+    summary: 'Create a short-lived token for kubectl',
+    access: 'authenticated',
+    body: EmptyRequest.optional(),
+    response: CreateTokenResponse,
+    successStatus: 201,
+  }),
+  getJwks: route({
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    tag: 'Authentication',
+    summary: 'Public keys that verify tokens from POST /api/tokens',
+    access: 'public',
+    response: JsonWebKeySet,
+    successStatus: 200,
+    unversioned: true,
+  }),
+
+  // System
+  getVersion: route({
+    method: 'GET',
+    path: '/api/version',
+    tag: 'System',
+    summary: "The server's version",
+    access: 'public',
+    response: VersionResponse,
+    successStatus: 200,
+  }),
+} as const satisfies Record<string, RouteDefinition>
+
+export type Routes = typeof routes
+export type RouteName = keyof Routes
+
+type InputOf<S> = S extends z.ZodType ? z.input<S> : never
+type OutputOf<S> = S extends z.ZodType ? z.output<S> : never
+
+/** What a caller passes for a route: path params, query and body as the schemas accept them. */
+export type RouteInput<R extends RouteDefinition> = (R['params'] extends z.ZodType
+  ? { params: InputOf<R['params']> }
+  : unknown) &
+  (R['query'] extends z.ZodType ? { query?: InputOf<R['query']> } : unknown) &
+  (R['body'] extends z.ZodType ? { body: InputOf<R['body']> } : unknown)
+
+/** What a route answers with, as the schema outputs it. */
+export type RouteOutput<R extends RouteDefinition> = R['response'] extends z.ZodType
+  ? OutputOf<R['response']>
+  : void
+
+/** Fills `{name}` placeholders of a route path. */
+export function buildPath(path: string, params: Record<string, string> = {}): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name]
+    if (value === undefined) throw new Error(`missing path parameter "${name}" for ${path}`)
+    return encodeURIComponent(value)
+  })
+}

@@ -1,0 +1,1 @@
+export { createTestDatabase, testDatabaseServerUrl, type TestDatabase } from './postgres.js'

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+
+/** Set by the jest global setup when it had to start an embedded Postgres for the run. */
+export const EMBEDDED_URL_VARIABLE = 'INFRA_TEST_EMBEDDED_DATABASE_URL'
+
+export interface TestDatabase {
+  url: string
+  name: string
+  drop(): Promise<void>
+}
+
+/** The server the tests create their databases on: the one the environment names, else the run's embedded one. */
+export function testDatabaseServerUrl(): string {
+  const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? process.env[EMBEDDED_URL_VARIABLE]
+  if (!url) {
+    throw new Error(
+      'No test Postgres: set TEST_DATABASE_URL, or add @infra/test-harness/jest-global-setup to the jest config',
+    )
+  }
+  return url
+}
+
+function withDatabase(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl)
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
+async function onServer<T>(serverUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') })
+  await client.connect()
+  try {
+    return await run(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A new, empty database of its own for one test file; `drop()` removes it and every connection to it. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = testDatabaseServerUrl()
+  const name = `infra_test_${randomBytes(6).toString('hex')}`
+  await onServer(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`))
+  return {
+    name,
+    url: withDatabase(serverUrl, name),
+    drop: async () => {
+      await onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+    },
+  }
+}
