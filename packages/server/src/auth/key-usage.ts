@@ -1,0 +1,66 @@
+import type { Database } from '../db/prisma.js'
+import type { Logger } from '../http/logger.js'
+
+interface Use {
+  keyId: string
+  userId: string
+  at: Date
+}
+
+/**
+ * Remembers when keys were last used and writes it in batches, so that authenticating a request costs no
+ * database write. The sliding extension deadline is computed from the pending use until it is flushed.
+ */
+export class KeyUsageTracker {
+  private pending = new Map<string, Use>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+    private readonly flushIntervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.flushIntervalMs)
+    this.timer.unref()
+  }
+
+  record(keyId: string, userId: string, at: Date): void {
+    this.pending.set(keyId, { keyId, userId, at })
+  }
+
+  lastPendingUse(keyId: string): Date | undefined {
+    return this.pending.get(keyId)?.at
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return
+    const uses = [...this.pending.values()]
+    this.pending = new Map()
+    const keyIds = uses.map((use) => use.keyId)
+    const times = uses.map((use) => use.at)
+    const userIds = uses.map((use) => use.userId)
+    try {
+      await this.db.$transaction([
+        this.db.$executeRaw`
+          UPDATE access_keys AS k
+          SET last_used = u.at,
+              extension_deadline = LEAST(k.expires, GREATEST(k.extension_deadline, u.at + k.extension_ms * interval '1 millisecond'))
+          FROM unnest(${keyIds}::text[], ${times}::timestamptz[]) AS u(id, at)
+          WHERE k.id = u.id AND (k.last_used IS NULL OR k.last_used < u.at)`,
+        this.db.$executeRaw`
+          UPDATE users AS x SET last_seen_at = u.at
+          FROM (SELECT id, max(at) AS at FROM unnest(${userIds}::text[], ${times}::timestamptz[]) AS t(id, at) GROUP BY id) AS u
+          WHERE x.id = u.id AND (x.last_seen_at IS NULL OR x.last_seen_at < u.at)`,
+      ])
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not record key usage')
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    await this.flush()
+  }
+}

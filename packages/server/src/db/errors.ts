@@ -1,0 +1,16 @@
+import { Prisma } from '../generated/prisma/client.js'
+
+/** A unique constraint refused the write: someone else created the same thing first. */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002'
+}
+
+/** An update or delete found no row. */
+export function isRecordNotFound(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025'
+}
+
+/** A foreign key pointed at a row that does not exist (or no longer does). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003'
+}

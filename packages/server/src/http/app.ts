@@ -1,0 +1,64 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
+import type { ServerContext } from '../context.js'
+import type { Handlers } from './handler.js'
+import { ApiError } from './errors.js'
+import { registerRoutes } from './register-routes.js'
+
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** One log line per request: never the query string, headers or body, which may carry secrets. */
+function requestLog(ctx: ServerContext): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint()
+    res.on('finish', () => {
+      ctx.logger.info(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      )
+    })
+    next()
+  }
+}
+
+function errorBody(ctx: ServerContext): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    let apiError: ApiError
+    if (error instanceof ApiError) {
+      apiError = error
+    } else if (isBodyParserError(error)) {
+      apiError =
+        error.type === 'entity.too.large'
+          ? new ApiError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`)
+          : new ApiError(400, error.type === 'entity.parse.failed' ? 'the request body is not valid JSON' : error.message)
+    } else {
+      ctx.logger.error({ err: error }, 'unhandled error')
+      apiError = new ApiError(500, 'internal server error')
+    }
+    if (res.headersSent) return void res.end()
+    res.status(apiError.status).set(apiError.headers).json(apiError.toBody())
+  }
+}
+
+function isBodyParserError(error: unknown): error is Error & { type: string; status: number } {
+  return error instanceof Error && typeof (error as { type?: unknown }).type === 'string' && 'status' in error
+}
+
+export function createApp(ctx: ServerContext, handlers: Handlers, isReady: () => boolean): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+  app.use(requestLog(ctx))
+  app.get('/healthz', (_req, res) => {
+    res.status(isReady() ? 200 : 503).json({ status: isReady() ? 'ok' : 'starting' })
+  })
+  app.use(express.json({ limit: MAX_BODY_BYTES, strict: false }))
+  registerRoutes(app, ctx, handlers)
+  app.use((req, _res, next) => next(new ApiError(404, `no route ${req.method} ${req.path}`)))
+  app.use(errorBody(ctx))
+  return app
+}

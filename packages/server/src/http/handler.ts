@@ -1,0 +1,34 @@
+import type { RouteDefinition, RouteName, RouteOutput, Routes } from '@infra/api-types'
+import type { z } from 'zod'
+import type { Caller } from '../auth/caller.js'
+import type { ServerContext } from '../context.js'
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined
+
+export interface HandlerInput<R extends RouteDefinition> {
+  ctx: ServerContext
+  /** Present on every route but the public ones, where it is present only if a key was sent. */
+  caller: R['access'] extends 'public' ? Caller | undefined : Caller
+  params: Parsed<R['params']>
+  query: Parsed<R['query']>
+  body: Parsed<R['body']>
+  /** Aborted when the client goes away, so that long polls stop waiting. */
+  signal: AbortSignal
+}
+
+/** A response with a status or headers other than the route's defaults. */
+export class Reply<T> {
+  constructor(
+    readonly body: T,
+    readonly status?: number,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+export type Handler<R extends RouteDefinition> = (
+  input: HandlerInput<R>,
+) => Promise<RouteOutput<R> | Reply<RouteOutput<R> | undefined>>
+
+/** One handler per route of the table: the compiler rejects a route without one. */
+export type Handlers = { [K in RouteName]: Handler<Routes[K]> }
+export type HandlersFor<K extends RouteName> = Pick<Handlers, K>

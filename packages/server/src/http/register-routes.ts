@@ -1,0 +1,76 @@
+import {
+  API_VERSION,
+  INFRA_VERSION_HEADER,
+  routes,
+  type RouteDefinition,
+  type RouteName,
+} from '@infra/api-types'
+import type { Express, Request, Response } from 'express'
+import type { z } from 'zod'
+import { authenticate } from '../auth/authenticate.js'
+import type { Caller } from '../auth/caller.js'
+import type { ServerContext } from '../context.js'
+import { badRequest, forbidden, validationError } from './errors.js'
+import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
+
+const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
+
+function requireVersionHeader(req: Request): void {
+  const version = req.get(INFRA_VERSION_HEADER)
+  if (version === undefined) {
+    throw badRequest(`the ${INFRA_VERSION_HEADER} header is required, e.g. "${INFRA_VERSION_HEADER}: ${API_VERSION}"`)
+  }
+  if (!VERSION_FORMAT.test(version.trim())) {
+    throw badRequest(`the ${INFRA_VERSION_HEADER} header must be a version such as ${API_VERSION}`)
+  }
+}
+
+async function identify(ctx: ServerContext, route: RouteDefinition, req: Request): Promise<Caller | undefined> {
+  const authorization = req.get('authorization')
+  if (route.access === 'public') {
+    return authorization ? authenticate(ctx.db, ctx.usage, authorization).catch(() => undefined) : undefined
+  }
+  const caller = await authenticate(ctx.db, ctx.usage, authorization)
+  if (caller.keyScope === 'password-reset' && !route.allowedDuringPasswordReset) {
+    throw forbidden('a new password is required before anything else: update it with PUT /api/users/self')
+  }
+  if (route.access !== 'authenticated' && !route.access.some((role) => caller.roles.has(role))) {
+    throw forbidden(`this requires the Infra role ${route.access.join(' or ')}`)
+  }
+  return caller
+}
+
+function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, where: 'body' | 'query' | 'path') {
+  if (!schema) return undefined
+  const result = schema.safeParse(value)
+  if (!result.success) throw validationError(result.error, where)
+  return result.data
+}
+
+/** `/api/users/{id}` in the route table is `/api/users/:id` to Express. */
+const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1')
+
+/** Binds every route of the table to its handler, behind version, authentication, role and input checks. */
+export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handlers): void {
+  for (const name of Object.keys(routes) as RouteName[]) {
+    const route: RouteDefinition = routes[name]
+    const handler = handlers[name] as Handler<RouteDefinition>
+    const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'
+    app[method](expressPath(route.path), async (req: Request, res: Response) => {
+      if (!route.unversioned) requireVersionHeader(req)
+      const caller = await identify(ctx, route, req)
+      const params = parse(route.params, req.params, 'path')
+      const query = parse(route.query, req.query, 'query')
+      const body = parse(route.body, req.body, 'body')
+      const aborted = new AbortController()
+      res.on('close', () => aborted.abort())
+      // The schemas of this very route produced params, query and body, so they have the handler's types.
+      const input = { ctx, caller, params, query, body, signal: aborted.signal } as HandlerInput<RouteDefinition>
+      const result = await handler(input)
+      const reply = result instanceof Reply ? result : new Reply(result)
+      res.status(reply.status ?? route.successStatus).set(reply.headers)
+      if (reply.body === undefined || route.response === null) res.end()
+      else res.json(reply.body)
+    })
+  }
+}

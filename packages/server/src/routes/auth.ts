@@ -1,0 +1,68 @@
+import type { JsonWebKeySet } from '@infra/api-types'
+import { authenticateKey } from '../auth/authenticate.js'
+import { passwordMatches } from '../auth/passwords.js'
+import { badRequest, unauthorized } from '../http/errors.js'
+import type { HandlersFor } from '../http/handler.js'
+import { issueAccessKey } from '../services/access-keys.js'
+
+// A key that only lets its holder replace a one-time password: short-lived on purpose.
+const PASSWORD_RESET_TTL_MS = 15 * 60_000
+
+export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'getJwks'> = {
+  login: async ({ ctx, body }) => {
+    const session = { ttlMs: ctx.settings.sessionTtlMs, extensionMs: ctx.settings.sessionExtensionMs }
+    if (body.accessKey !== undefined) {
+      const presented = await authenticateKey(ctx.db, ctx.usage, body.accessKey)
+      const key = await issueAccessKey(ctx.db, {
+        userId: presented.userId,
+        ...session,
+        scope: presented.keyScope,
+        notAfter: presented.keyExpires,
+      })
+      return { userID: presented.userId, name: presented.userName, accessKey: key.accessKey, expires: key.expires }
+    }
+    if (body.passwordCredentials !== undefined) {
+      const { name, password } = body.passwordCredentials
+      const user = await ctx.db.user.findUnique({ where: { name } })
+      if (!(await passwordMatches(password, user?.passwordHash)) || !user) {
+        throw unauthorized('the user name or password is incorrect')
+      }
+      const oneTime = user.passwordIsOneTime
+      const key = await issueAccessKey(ctx.db, {
+        userId: user.id,
+        ...(oneTime
+          ? { ttlMs: PASSWORD_RESET_TTL_MS, extensionMs: PASSWORD_RESET_TTL_MS, scope: 'password-reset' }
+          : session),
+      })
+      return {
+        userID: user.id,
+        name: user.name,
+        accessKey: key.accessKey,
+        expires: key.expires,
+        ...(oneTime ? { passwordUpdateRequired: true } : {}),
+      }
+    }
+    throw badRequest('login with an identity provider is not available on this server yet', [
+      { oidc: ['is not supported yet: log in with an access key or a password'] },
+    ])
+  },
+
+  logout: async ({ ctx, caller }) => {
+    await ctx.db.accessKey.deleteMany({ where: { id: caller.accessKeyId } })
+  },
+
+  createToken: async ({ ctx, caller }) => {
+    const groups = await ctx.db.group.findMany({
+      where: { members: { some: { userId: caller.userId } } },
+      select: { name: true },
+      orderBy: { name: 'asc' },
+    })
+    const { token, expires } = await ctx.tokens.sign({
+      userName: caller.userName,
+      groups: groups.map((group) => group.name),
+    })
+    return { token, expires: expires.toISOString() }
+  },
+
+  getJwks: async ({ ctx }) => ctx.tokens.jwks() as JsonWebKeySet,
+}

@@ -1,0 +1,21 @@
+import type { HandlersFor } from '../http/handler.js'
+import {
+  createDestination,
+  deleteDestination,
+  getDestination,
+  listDestinations,
+  updateDestination,
+} from '../services/destinations.js'
+
+export const destinationHandlers: HandlersFor<
+  'listDestinations' | 'createDestination' | 'getDestination' | 'updateDestination' | 'deleteDestination'
+> = {
+  listDestinations: ({ ctx, query }) => listDestinations(ctx.db, query, ctx.settings.destinationConnectedWindowMs),
+  createDestination: ({ ctx, body }) => createDestination(ctx.db, body, ctx.settings.destinationConnectedWindowMs),
+  getDestination: ({ ctx, params }) => getDestination(ctx.db, params.id, ctx.settings.destinationConnectedWindowMs),
+  updateDestination: ({ ctx, params, body }) =>
+    updateDestination(ctx.db, params.id, body, ctx.settings.destinationConnectedWindowMs),
+  deleteDestination: async ({ ctx, params }) => {
+    await deleteDestination(ctx.db, params.id)
+  },
+}

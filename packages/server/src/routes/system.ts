@@ -1,0 +1,6 @@
+import type { HandlersFor } from '../http/handler.js'
+import { SERVER_VERSION } from '../version.js'
+
+export const systemHandlers: HandlersFor<'getVersion'> = {
+  getVersion: async () => ({ version: SERVER_VERSION }),
+}

@@ -1,0 +1,98 @@
+import { startEmbeddedPostgres, type RunningPostgres } from '@infra/embedded-postgres'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { KeyUsageTracker } from './auth/key-usage.js'
+import { TokenSigner } from './auth/tokens.js'
+import { bootstrap } from './bootstrap.js'
+import { loadConfigFile, type ConfigFile } from './config.js'
+import { DEFAULT_SETTINGS, type ServerContext, type Settings } from './context.js'
+import { applyMigrations } from './db/migrate.js'
+import { connectDatabase } from './db/prisma.js'
+import { createApp } from './http/app.js'
+import { createLogger, type LogLevel, type Logger } from './http/logger.js'
+import { handlers } from './routes/index.js'
+
+export interface ServerOptions {
+  port: number
+  host?: string
+  /** Postgres to use; without one, an embedded Postgres runs in `dataDir`. */
+  databaseUrl?: string
+  dataDir: string
+  adminAccessKey?: string
+  configFile?: string
+  logLevel?: LogLevel
+  logger?: Logger
+  settings?: Partial<Settings>
+  databasePoolSize?: number
+  keyUsageFlushMs?: number
+  tokenLifetimeMs?: number
+}
+
+export interface RunningServer {
+  url: string
+  port: number
+  ctx: ServerContext
+  close(): Promise<void>
+}
+
+const DEFAULT_TOKEN_LIFETIME_MS = 5 * 60_000
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  let embedded: RunningPostgres | undefined
+  let databaseUrl = options.databaseUrl
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: join(options.dataDir, 'postgres'), persistent: true })
+    databaseUrl = embedded.adminUrl
+    logger.info({ dataDir: options.dataDir }, 'started embedded Postgres')
+  }
+  const config: ConfigFile = options.configFile ? await loadConfigFile(options.configFile) : { users: [] }
+  const migrated = await applyMigrations(databaseUrl)
+  if (migrated.length > 0) logger.info({ migrations: migrated }, 'applied database migrations')
+
+  const db = connectDatabase(databaseUrl, options.databasePoolSize ?? 10)
+  const usage = new KeyUsageTracker(db, logger, options.keyUsageFlushMs ?? 5_000)
+  const ctx: ServerContext = {
+    db,
+    logger,
+    usage,
+    tokens: await TokenSigner.create('infra', options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS),
+    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+  }
+  const { firstStartAdminKey } = await bootstrap(db, { adminAccessKey: options.adminAccessKey, config })
+  if (firstStartAdminKey) {
+    // Deliberately outside the JSON log: the one time a secret is shown, to the person starting the server.
+    process.stderr.write(
+      `\n  Infra is running for the first time. Log in as admin with this access key (valid 24h, shown once):\n\n` +
+        `    infra login --key ${firstStartAdminKey}\n\n`,
+    )
+  }
+  usage.start()
+
+  let ready = false
+  const app = createApp(ctx, handlers, () => ready)
+  const server = app.listen(options.port, options.host ?? '0.0.0.0')
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+  })
+  ready = true
+  const { port } = server.address() as AddressInfo
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`
+  logger.info({ port }, 'infra server listening')
+
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      ready = false
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeIdleConnections()
+      })
+      await usage.stop()
+      await db.$disconnect()
+      await embedded?.stop()
+      logger.info('infra server stopped')
+    })())
+  return { url, port, ctx, close }
+}

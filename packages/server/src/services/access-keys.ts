@@ -1,0 +1,86 @@
+import type { AccessKey, CreateAccessKeyResponse, ListAccessKeysQuery, Page } from '@infra/api-types'
+import { randomBytes } from 'node:crypto'
+import type { z } from 'zod'
+import { generateKey, hashSecret } from '../auth/access-key-secret.js'
+import type { KeyScope } from '../auth/caller.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
+import { newId } from '../db/ids.js'
+import type { Database, Prisma } from '../db/prisma.js'
+import { conflict, notFound } from '../http/errors.js'
+import { pageOf, skipTake } from './pagination.js'
+import { toApiAccessKey } from './serialize.js'
+
+export interface KeyIssue {
+  userId: string
+  name?: string
+  ttlMs: number
+  extensionMs: number
+  scope?: KeyScope
+  /** A key never outlives the one it was exchanged for. */
+  notAfter?: Date
+  /** Reuse a known key (bootstrap from configuration) instead of generating one. */
+  presetKey?: { keyId: string; secret: string }
+}
+
+export async function issueAccessKey(db: Database, issue: KeyIssue): Promise<CreateAccessKeyResponse> {
+  const now = Date.now()
+  let expires = new Date(now + issue.ttlMs)
+  if (issue.notAfter && issue.notAfter < expires) expires = issue.notAfter
+  const extensionDeadline = new Date(Math.min(now + issue.extensionMs, expires.getTime()))
+  const generated = issue.presetKey ?? generateKey()
+  const name = issue.name ?? `key-${randomBytes(4).toString('hex')}`
+  try {
+    const key = await db.accessKey.create({
+      data: {
+        id: newId(),
+        keyId: generated.keyId,
+        secretHash: hashSecret(generated.secret),
+        name,
+        userId: issue.userId,
+        scope: issue.scope ?? 'full',
+        expires,
+        extensionDeadline,
+        extensionMs: BigInt(issue.extensionMs),
+      },
+      include: { user: { select: { name: true } } },
+    })
+    return { ...toApiAccessKey(key), accessKey: `${generated.keyId}.${generated.secret}` }
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`an access key named "${name}" already exists for this user`)
+    if (isForeignKeyViolation(error)) throw notFound('user')
+    throw error
+  }
+}
+
+export async function listAccessKeys(
+  db: Database,
+  query: Omit<z.output<typeof ListAccessKeysQuery>, 'userID'> & { userID?: string },
+): Promise<Page<AccessKey>> {
+  const now = new Date()
+  const where: Prisma.AccessKeyWhereInput = {
+    ...(query.userID !== undefined ? { userId: query.userID } : {}),
+    ...(query.name !== undefined ? { name: query.name } : {}),
+    ...(query.showExpired ? {} : { expires: { gt: now }, extensionDeadline: { gt: now } }),
+  }
+  const [keys, total] = await db.$transaction([
+    db.accessKey.findMany({
+      where,
+      include: { user: { select: { name: true } } },
+      orderBy: [{ created: 'asc' }, { id: 'asc' }],
+      ...skipTake(query),
+    }),
+    db.accessKey.count({ where }),
+  ])
+  return pageOf(keys.map(toApiAccessKey), total, query)
+}
+
+export async function findAccessKeyOwner(db: Database, id: string): Promise<string> {
+  const key = await db.accessKey.findUnique({ where: { id }, select: { userId: true } })
+  if (!key) throw notFound('access key')
+  return key.userId
+}
+
+export async function deleteAccessKey(db: Database, id: string): Promise<void> {
+  const { count } = await db.accessKey.deleteMany({ where: { id } })
+  if (count === 0) throw notFound('access key')
+}

@@ -1,0 +1,16 @@
+import { INFRA_RESOURCE } from '@infra/api-types'
+import type { Prisma } from '../db/prisma.js'
+import { conflict } from '../http/errors.js'
+
+// Serializes every change that could remove an admin grant, so two concurrent removals cannot both pass the check.
+const ADMIN_GRANTS_LOCK = 7_342_002
+
+export async function lockAdminGrants(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMIN_GRANTS_LOCK})`
+}
+
+/** Called inside the transaction that removed grants or users: Infra must always keep an admin. */
+export async function ensureAnAdminRemains(tx: Prisma.TransactionClient): Promise<void> {
+  const remaining = await tx.grant.count({ where: { resource: INFRA_RESOURCE, privilege: 'admin' } })
+  if (remaining === 0) throw conflict('this would remove the last admin grant on infra; grant admin to someone else first')
+}

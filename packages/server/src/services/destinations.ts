@@ -1,0 +1,89 @@
+import type { Destination, DestinationRequest, ListDestinationsQuery, Page } from '@infra/api-types'
+import type { z } from 'zod'
+import { isUniqueViolation } from '../db/errors.js'
+import { newId } from '../db/ids.js'
+import type { Database, Prisma } from '../db/prisma.js'
+import { conflict, notFound } from '../http/errors.js'
+import { pageOf, skipTake } from './pagination.js'
+import { toApiDestination } from './serialize.js'
+
+type DestinationInput = z.output<typeof DestinationRequest>
+
+const columns = (input: DestinationInput) => ({
+  name: input.name,
+  uniqueID: input.uniqueID,
+  kind: input.kind,
+  version: input.version,
+  connectionUrl: input.connection.url,
+  connectionCa: input.connection.ca,
+  resources: input.resources,
+  roles: input.roles,
+})
+
+export async function listDestinations(
+  db: Database,
+  query: z.output<typeof ListDestinationsQuery>,
+  connectedWindowMs: number,
+): Promise<Page<Destination>> {
+  const where: Prisma.DestinationWhereInput = {
+    ...(query.name !== undefined ? { name: query.name } : {}),
+    ...(query.kind !== undefined ? { kind: query.kind } : {}),
+    ...(query.unique_id !== undefined ? { uniqueID: query.unique_id } : {}),
+  }
+  const [destinations, total] = await db.$transaction([
+    db.destination.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
+    db.destination.count({ where }),
+  ])
+  return pageOf(
+    destinations.map((destination) => toApiDestination(destination, connectedWindowMs)),
+    total,
+    query,
+  )
+}
+
+export async function getDestination(db: Database, id: string, connectedWindowMs: number): Promise<Destination> {
+  const destination = await db.destination.findUnique({ where: { id } })
+  if (!destination) throw notFound('destination')
+  return toApiDestination(destination, connectedWindowMs)
+}
+
+/** A connector (or admin) registering a destination is also a sign of life: it counts as last seen now. */
+export async function createDestination(
+  db: Database,
+  input: DestinationInput,
+  connectedWindowMs: number,
+): Promise<Destination> {
+  try {
+    const destination = await db.destination.create({
+      data: { id: newId(), ...columns(input), lastSeen: new Date() },
+    })
+    return toApiDestination(destination, connectedWindowMs)
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`a destination named "${input.name}" already exists`)
+    throw error
+  }
+}
+
+export async function updateDestination(
+  db: Database,
+  id: string,
+  input: DestinationInput,
+  connectedWindowMs: number,
+): Promise<Destination> {
+  try {
+    const { count } = await db.destination.updateMany({
+      where: { id },
+      data: { ...columns(input), lastSeen: new Date() },
+    })
+    if (count === 0) throw notFound('destination')
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`a destination named "${input.name}" already exists`)
+    throw error
+  }
+  return getDestination(db, id, connectedWindowMs)
+}
+
+export async function deleteDestination(db: Database, id: string): Promise<void> {
+  const { count } = await db.destination.deleteMany({ where: { id } })
+  if (count === 0) throw notFound('destination')
+}

@@ -1,0 +1,58 @@
+import type { CreateProviderRequest, ListProvidersQuery, Page, Provider } from '@infra/api-types'
+import type { z } from 'zod'
+import { isUniqueViolation } from '../db/errors.js'
+import { newId } from '../db/ids.js'
+import type { Database, Prisma } from '../db/prisma.js'
+import { conflict, notFound } from '../http/errors.js'
+import { pageOf, skipTake } from './pagination.js'
+import { toApiProvider } from './serialize.js'
+
+const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'groups']
+
+export async function listProviders(db: Database, query: z.output<typeof ListProvidersQuery>): Promise<Page<Provider>> {
+  const where: Prisma.ProviderWhereInput = query.name !== undefined ? { name: query.name } : {}
+  const [providers, total] = await db.$transaction([
+    db.provider.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
+    db.provider.count({ where }),
+  ])
+  return pageOf(providers.map(toApiProvider), total, query)
+}
+
+export async function getProvider(db: Database, id: string): Promise<Provider> {
+  const provider = await db.provider.findUnique({ where: { id } })
+  if (!provider) throw notFound('provider')
+  return toApiProvider(provider)
+}
+
+/** Issuers are URLs; people often type just the host, which means https. */
+const issuerUrl = (url: string) => (/^https?:\/\//i.test(url) ? url : `https://${url}`).replace(/\/+$/, '')
+
+export async function createProvider(
+  db: Database,
+  input: z.output<typeof CreateProviderRequest>,
+): Promise<Provider> {
+  try {
+    const provider = await db.provider.create({
+      data: {
+        id: newId(),
+        name: input.name,
+        kind: input.kind,
+        url: issuerUrl(input.url),
+        clientID: input.clientID,
+        clientSecret: input.clientSecret,
+        // Filled from the issuer's discovery document once browser login is wired to providers.
+        authURL: '',
+        scopes: input.scopes ?? DEFAULT_SCOPES,
+      },
+    })
+    return toApiProvider(provider)
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`a provider named "${input.name}" already exists`)
+    throw error
+  }
+}
+
+export async function deleteProvider(db: Database, id: string): Promise<void> {
+  const { count } = await db.provider.deleteMany({ where: { id } })
+  if (count === 0) throw notFound('provider')
+}

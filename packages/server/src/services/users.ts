@@ -1,0 +1,66 @@
+import type { CreateUserResponse, ListUsersQuery, Page, User, UserRef } from '@infra/api-types'
+import type { z } from 'zod'
+import type { Caller } from '../auth/caller.js'
+import { generateOneTimePassword, hashPassword } from '../auth/passwords.js'
+import { isUniqueViolation } from '../db/errors.js'
+import { newId } from '../db/ids.js'
+import type { Database, Prisma } from '../db/prisma.js'
+import { conflict, notFound } from '../http/errors.js'
+import { ensureAnAdminRemains, lockAdminGrants } from './admins.js'
+import { pageOf, skipTake } from './pagination.js'
+import { toApiUser } from './serialize.js'
+
+export const resolveUserRef = (caller: Caller, ref: UserRef) => (ref === 'self' ? caller.userId : ref)
+
+export async function listUsers(db: Database, query: z.output<typeof ListUsersQuery>): Promise<Page<User>> {
+  const where: Prisma.UserWhereInput = {
+    ...(query.name !== undefined ? { name: query.name } : {}),
+    ...(query.group !== undefined ? { memberships: { some: { groupId: query.group } } } : {}),
+    ...(query.ids !== undefined ? { id: { in: query.ids } } : {}),
+    ...(query.showSystem ? {} : { system: false }),
+  }
+  const [users, total] = await db.$transaction([
+    db.user.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
+    db.user.count({ where }),
+  ])
+  return pageOf(users.map(toApiUser), total, query)
+}
+
+export async function getUser(db: Database, id: string): Promise<User> {
+  const user = await db.user.findUnique({ where: { id } })
+  if (!user) throw notFound('user')
+  return toApiUser(user)
+}
+
+export async function createUser(
+  db: Database,
+  name: string,
+  options: { system?: boolean } = {},
+): Promise<CreateUserResponse> {
+  const oneTimePassword = options.system ? undefined : generateOneTimePassword()
+  try {
+    const user = await db.user.create({
+      data: {
+        id: newId(),
+        name,
+        system: options.system ?? false,
+        providerNames: ['infra'],
+        ...(oneTimePassword ? { passwordHash: await hashPassword(oneTimePassword), passwordIsOneTime: true } : {}),
+      },
+    })
+    return { id: user.id, name: user.name, ...(oneTimePassword ? { oneTimePassword } : {}) }
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`a user named "${name}" already exists`)
+    throw error
+  }
+}
+
+export async function deleteUser(db: Database, id: string): Promise<void> {
+  await db.$transaction(async (tx) => {
+    await lockAdminGrants(tx)
+    // Grants, group memberships and access keys go with the user (ON DELETE CASCADE), in this one transaction.
+    const { count } = await tx.user.deleteMany({ where: { id } })
+    if (count === 0) throw notFound('user')
+    await ensureAnAdminRemains(tx)
+  })
+}
