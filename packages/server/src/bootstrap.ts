@@ -25,7 +25,16 @@ async function ensureUser(tx: Tx, name: string): Promise<string> {
 
 async function ensureRole(tx: Tx, userId: string, role: InfraRole): Promise<void> {
   await tx.grant.createMany({
-    data: [{ id: newId(), userId, privilege: role, resource: INFRA_RESOURCE, destination: INFRA_RESOURCE, createdBy: '' }],
+    data: [
+      {
+        id: newId(),
+        userId,
+        privilege: role,
+        resource: INFRA_RESOURCE,
+        destination: INFRA_RESOURCE,
+        createdBy: '',
+      },
+    ],
     skipDuplicates: true,
   })
 }
@@ -34,7 +43,8 @@ async function ensureKey(tx: Tx, userId: string, keyText: string, name: string):
   const parts = splitKey(keyText)
   if (!parts) throw new Error(`the access key for ${name} is malformed: expected <keyID>.<secret>`)
   const existing = await tx.accessKey.findUnique({ where: { keyId: parts.keyId } })
-  if (existing && existing.userId !== userId) throw new Error(`the access key ${name} belongs to another user`)
+  if (existing && existing.userId !== userId)
+    throw new Error(`the access key ${name} belongs to another user`)
   const expires = new Date(Date.now() + CONFIGURED_KEY_LIFETIME_MS)
   const fields = {
     secretHash: hashSecret(parts.secret),
@@ -50,7 +60,10 @@ async function ensureKey(tx: Tx, userId: string, keyText: string, name: string):
 async function ensurePassword(tx: Tx, userId: string, password: string): Promise<void> {
   const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { passwordHash: true } })
   if (await passwordMatches(password, user.passwordHash)) return
-  await tx.user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(password), passwordIsOneTime: false } })
+  await tx.user.update({
+    where: { id: userId },
+    data: { passwordHash: await hashPassword(password), passwordIsOneTime: false },
+  })
 }
 
 export interface BootstrapResult {

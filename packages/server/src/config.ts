@@ -30,7 +30,9 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   const text = await readFile(path, 'utf8')
   const result = ConfigFile.safeParse(parseYaml(text) ?? {})
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
+    const problems = result.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ')
     throw new Error(`invalid configuration file ${path}: ${problems}`)
   }
   return result.data

@@ -17,7 +17,10 @@ describe('createTestDatabase', () => {
     const [first, second] = await Promise.all([createTestDatabase(), createTestDatabase()])
     expect(first.name).not.toBe(second.name)
     await query(first.url, 'CREATE TABLE only_here (id int)')
-    const tables = await query(second.url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'only_here'")
+    const tables = await query(
+      second.url,
+      "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'only_here'",
+    )
     expect(tables.rows[0]).toEqual({ n: 0 })
     await Promise.all([first.drop(), second.drop()])
     const left = await query(

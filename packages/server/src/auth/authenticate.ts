@@ -14,7 +14,9 @@ export async function rolesOf(db: Database, userId: string): Promise<Set<InfraRo
     WHERE resource = ${INFRA_RESOURCE}
       AND (user_id = ${userId} OR group_id IN (SELECT group_id FROM group_members WHERE user_id = ${userId}))`
   return new Set(
-    rows.map((row) => row.privilege).filter((p): p is InfraRole => (INFRA_ROLES as readonly string[]).includes(p)),
+    rows
+      .map((row) => row.privilege)
+      .filter((p): p is InfraRole => (INFRA_ROLES as readonly string[]).includes(p)),
   )
 }
 
@@ -41,7 +43,11 @@ export async function authenticate(
 }
 
 /** Checks an access key `<keyID>.<secret>` and returns whose it is; every use slides its extension deadline. */
-export async function authenticateKey(db: Database, usage: KeyUsageTracker, keyText: string): Promise<Caller> {
+export async function authenticateKey(
+  db: Database,
+  usage: KeyUsageTracker,
+  keyText: string,
+): Promise<Caller> {
   const parts = splitKey(keyText)
   if (!parts) throw unauthorized('the access key is malformed')
   const key = await db.accessKey.findUnique({

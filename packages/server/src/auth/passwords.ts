@@ -7,7 +7,10 @@ export const hashPassword = (password: string) => hash(password)
 // Verifying against a real hash when the user does not exist keeps the response time from revealing names.
 let decoyHash: Promise<string> | undefined
 
-export async function passwordMatches(password: string, storedHash: string | null | undefined): Promise<boolean> {
+export async function passwordMatches(
+  password: string,
+  storedHash: string | null | undefined,
+): Promise<boolean> {
   if (!storedHash) {
     await verify(await (decoyHash ??= hash('decoy-password-never-matches')), password).catch(() => false)
     return false

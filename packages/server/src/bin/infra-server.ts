@@ -8,7 +8,9 @@ import { SERVER_VERSION } from '../version.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('infra-server')
-  .usage('$0 [options]\n\nRuns the Infra server. Without a database URL it runs an embedded Postgres in the data directory.')
+  .usage(
+    '$0 [options]\n\nRuns the Infra server. Without a database URL it runs an embedded Postgres in the data directory.',
+  )
   .env('INFRA_SERVER')
   .options({
     port: { type: 'number', default: 8080, describe: 'Port to listen on (INFRA_SERVER_PORT)' },
@@ -20,9 +22,13 @@ const argv = await yargs(hideBin(process.argv))
     },
     'admin-access-key': {
       type: 'string',
-      describe: 'Make sure user "admin" exists, is an Infra admin, and authenticates with this key (INFRA_ADMIN_ACCESS_KEY)',
+      describe:
+        'Make sure user "admin" exists, is an Infra admin, and authenticates with this key (INFRA_ADMIN_ACCESS_KEY)',
     },
-    'config-file': { type: 'string', describe: 'YAML file declaring users with passwords, access keys and roles' },
+    'config-file': {
+      type: 'string',
+      describe: 'YAML file declaring users with passwords, access keys and roles',
+    },
     'log-level': {
       choices: ['debug', 'info', 'warn', 'error'] as const,
       default: 'info' as const,

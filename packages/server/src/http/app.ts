@@ -34,7 +34,10 @@ function errorBody(ctx: ServerContext): ErrorRequestHandler {
       apiError =
         error.type === 'entity.too.large'
           ? new ApiError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`)
-          : new ApiError(400, error.type === 'entity.parse.failed' ? 'the request body is not valid JSON' : error.message)
+          : new ApiError(
+              400,
+              error.type === 'entity.parse.failed' ? 'the request body is not valid JSON' : error.message,
+            )
     } else {
       ctx.logger.error({ err: error }, 'unhandled error')
       apiError = new ApiError(500, 'internal server error')

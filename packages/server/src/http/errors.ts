@@ -14,11 +14,16 @@ export class ApiError extends Error {
   }
 
   toBody(): ErrorBody {
-    return { code: this.status, message: this.message, ...(this.fieldErrors ? { fieldErrors: this.fieldErrors } : {}) }
+    return {
+      code: this.status,
+      message: this.message,
+      ...(this.fieldErrors ? { fieldErrors: this.fieldErrors } : {}),
+    }
   }
 }
 
-export const badRequest = (message: string, fieldErrors?: FieldError[]) => new ApiError(400, message, fieldErrors)
+export const badRequest = (message: string, fieldErrors?: FieldError[]) =>
+  new ApiError(400, message, fieldErrors)
 export const unauthorized = (message = 'a valid access key is required') => new ApiError(401, message)
 export const forbidden = (message = 'you do not have permission to do this') => new ApiError(403, message)
 export const notFound = (what: string) => new ApiError(404, `${what} not found`)
@@ -28,7 +33,9 @@ export const conflict = (message: string) => new ApiError(409, message)
 export function fieldErrorsFrom(error: z.ZodError, prefix?: string): FieldError[] {
   const byField = new Map<string, string[]>()
   for (const issue of error.issues) {
-    const field = [prefix, ...issue.path.map(String)].filter((part) => part !== undefined && part !== '').join('.')
+    const field = [prefix, ...issue.path.map(String)]
+      .filter((part) => part !== undefined && part !== '')
+      .join('.')
     const name = field === '' ? (prefix ?? 'body') : field
     byField.set(name, [...(byField.get(name) ?? []), issue.message])
   }

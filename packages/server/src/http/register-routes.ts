@@ -18,14 +18,20 @@ const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
 function requireVersionHeader(req: Request): void {
   const version = req.get(INFRA_VERSION_HEADER)
   if (version === undefined) {
-    throw badRequest(`the ${INFRA_VERSION_HEADER} header is required, e.g. "${INFRA_VERSION_HEADER}: ${API_VERSION}"`)
+    throw badRequest(
+      `the ${INFRA_VERSION_HEADER} header is required, e.g. "${INFRA_VERSION_HEADER}: ${API_VERSION}"`,
+    )
   }
   if (!VERSION_FORMAT.test(version.trim())) {
     throw badRequest(`the ${INFRA_VERSION_HEADER} header must be a version such as ${API_VERSION}`)
   }
 }
 
-async function identify(ctx: ServerContext, route: RouteDefinition, req: Request): Promise<Caller | undefined> {
+async function identify(
+  ctx: ServerContext,
+  route: RouteDefinition,
+  req: Request,
+): Promise<Caller | undefined> {
   const authorization = req.get('authorization')
   if (route.access === 'public') {
     return authorization ? authenticate(ctx.db, ctx.usage, authorization).catch(() => undefined) : undefined
@@ -65,7 +71,14 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
       const aborted = new AbortController()
       res.on('close', () => aborted.abort())
       // The schemas of this very route produced params, query and body, so they have the handler's types.
-      const input = { ctx, caller, params, query, body, signal: aborted.signal } as HandlerInput<RouteDefinition>
+      const input = {
+        ctx,
+        caller,
+        params,
+        query,
+        body,
+        signal: aborted.signal,
+      } as HandlerInput<RouteDefinition>
       const result = await handler(input)
       const reply = result instanceof Reply ? result : new Reply(result)
       res.status(reply.status ?? route.successStatus).set(reply.headers)

@@ -2,14 +2,20 @@ import { parseDuration } from '@infra/api-types'
 import { canReadAll, hasRole } from '../auth/caller.js'
 import { forbidden } from '../http/errors.js'
 import type { HandlersFor } from '../http/handler.js'
-import { deleteAccessKey, findAccessKeyOwner, issueAccessKey, listAccessKeys } from '../services/access-keys.js'
+import {
+  deleteAccessKey,
+  findAccessKeyOwner,
+  issueAccessKey,
+  listAccessKeys,
+} from '../services/access-keys.js'
 import { resolveUserRef } from '../services/users.js'
 
 export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey' | 'deleteAccessKey'> = {
   listAccessKeys: ({ ctx, caller, query }) => {
     const userID = query.userID === undefined ? undefined : resolveUserRef(caller, query.userID)
     if (canReadAll(caller)) return listAccessKeys(ctx.db, { ...query, userID })
-    if (userID !== undefined && userID !== caller.userId) throw forbidden('you can only list your own access keys')
+    if (userID !== undefined && userID !== caller.userId)
+      throw forbidden('you can only list your own access keys')
     return listAccessKeys(ctx.db, { ...query, userID: caller.userId })
   },
 

@@ -19,7 +19,12 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
         scope: presented.keyScope,
         notAfter: presented.keyExpires,
       })
-      return { userID: presented.userId, name: presented.userName, accessKey: key.accessKey, expires: key.expires }
+      return {
+        userID: presented.userId,
+        name: presented.userName,
+        accessKey: key.accessKey,
+        expires: key.expires,
+      }
     }
     if (body.passwordCredentials !== undefined) {
       const { name, password } = body.passwordCredentials

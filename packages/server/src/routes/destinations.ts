@@ -10,9 +10,12 @@ import {
 export const destinationHandlers: HandlersFor<
   'listDestinations' | 'createDestination' | 'getDestination' | 'updateDestination' | 'deleteDestination'
 > = {
-  listDestinations: ({ ctx, query }) => listDestinations(ctx.db, query, ctx.settings.destinationConnectedWindowMs),
-  createDestination: ({ ctx, body }) => createDestination(ctx.db, body, ctx.settings.destinationConnectedWindowMs),
-  getDestination: ({ ctx, params }) => getDestination(ctx.db, params.id, ctx.settings.destinationConnectedWindowMs),
+  listDestinations: ({ ctx, query }) =>
+    listDestinations(ctx.db, query, ctx.settings.destinationConnectedWindowMs),
+  createDestination: ({ ctx, body }) =>
+    createDestination(ctx.db, body, ctx.settings.destinationConnectedWindowMs),
+  getDestination: ({ ctx, params }) =>
+    getDestination(ctx.db, params.id, ctx.settings.destinationConnectedWindowMs),
   updateDestination: ({ ctx, params, body }) =>
     updateDestination(ctx.db, params.id, body, ctx.settings.destinationConnectedWindowMs),
   deleteDestination: async ({ ctx, params }) => {

@@ -3,14 +3,23 @@ import { canReadAll, hasRole, type Caller } from '../auth/caller.js'
 import { forbidden } from '../http/errors.js'
 import { Reply, type HandlersFor } from '../http/handler.js'
 import { isMember } from '../services/groups.js'
-import { createGrant, deleteGrant, getGrant, listGrants, patchGrants, resolveSubject } from '../services/grants.js'
+import {
+  createGrant,
+  deleteGrant,
+  getGrant,
+  listGrants,
+  patchGrants,
+  resolveSubject,
+} from '../services/grants.js'
 import { toApiGrant } from '../services/serialize.js'
 import { resolveUserRef } from '../services/users.js'
 
 const withSelfResolved = (caller: Caller, request: GrantRequest): GrantRequest =>
   request.user === undefined ? request : { ...request, user: resolveUserRef(caller, request.user) }
 
-export const grantHandlers: HandlersFor<'listGrants' | 'createGrant' | 'patchGrants' | 'getGrant' | 'deleteGrant'> = {
+export const grantHandlers: HandlersFor<
+  'listGrants' | 'createGrant' | 'patchGrants' | 'getGrant' | 'deleteGrant'
+> = {
   listGrants: async ({ ctx, caller, query }) => {
     const user = query.user === undefined ? undefined : resolveUserRef(caller, query.user)
     if (canReadAll(caller) || hasRole(caller, 'connector')) return listGrants(ctx.db, { ...query, user })

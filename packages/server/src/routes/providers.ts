@@ -1,7 +1,9 @@
 import type { HandlersFor } from '../http/handler.js'
 import { createProvider, deleteProvider, getProvider, listProviders } from '../services/providers.js'
 
-export const providerHandlers: HandlersFor<'listProviders' | 'createProvider' | 'getProvider' | 'deleteProvider'> = {
+export const providerHandlers: HandlersFor<
+  'listProviders' | 'createProvider' | 'getProvider' | 'deleteProvider'
+> = {
   listProviders: ({ ctx, query }) => listProviders(ctx.db, query),
   createProvider: ({ ctx, body }) => createProvider(ctx.db, body),
   getProvider: ({ ctx, params }) => getProvider(ctx.db, params.id),

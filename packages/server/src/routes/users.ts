@@ -5,50 +5,53 @@ import type { HandlersFor } from '../http/handler.js'
 import { createUser, deleteUser, getUser, listUsers, resolveUserRef } from '../services/users.js'
 import { toApiUser } from '../services/serialize.js'
 
-export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 'updateUser' | 'deleteUser'> = {
-  listUsers: ({ ctx, query }) => listUsers(ctx.db, query),
+export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 'updateUser' | 'deleteUser'> =
+  {
+    listUsers: ({ ctx, query }) => listUsers(ctx.db, query),
 
-  createUser: ({ ctx, body }) => createUser(ctx.db, body.name),
+    createUser: ({ ctx, body }) => createUser(ctx.db, body.name),
 
-  getUser: async ({ ctx, caller, params }) => {
-    const id = resolveUserRef(caller, params.id)
-    if (id !== caller.userId && !canReadAll(caller) && !hasRole(caller, 'connector')) {
-      throw forbidden('you can only read your own user')
-    }
-    return getUser(ctx.db, id)
-  },
-
-  updateUser: async ({ ctx, caller, params, body }) => {
-    const id = resolveUserRef(caller, params.id)
-    const isAdmin = hasRole(caller, 'admin')
-    const isSelf = id === caller.userId
-    if (!isSelf && !isAdmin) throw forbidden("only an admin can change another user's password")
-    const user = await ctx.db.user.findUnique({ where: { id } })
-    if (!user) throw notFound('user')
-    // A password-reset key already proved the old (one-time) password when it was issued.
-    if (!isAdmin && caller.keyScope !== 'password-reset') {
-      if (body.oldPassword === undefined) {
-        throw badRequest('oldPassword is required', [{ oldPassword: ['is required to change your password'] }])
+    getUser: async ({ ctx, caller, params }) => {
+      const id = resolveUserRef(caller, params.id)
+      if (id !== caller.userId && !canReadAll(caller) && !hasRole(caller, 'connector')) {
+        throw forbidden('you can only read your own user')
       }
-      if (!(await passwordMatches(body.oldPassword, user.passwordHash))) {
-        throw badRequest('oldPassword is incorrect', [{ oldPassword: ['is incorrect'] }])
+      return getUser(ctx.db, id)
+    },
+
+    updateUser: async ({ ctx, caller, params, body }) => {
+      const id = resolveUserRef(caller, params.id)
+      const isAdmin = hasRole(caller, 'admin')
+      const isSelf = id === caller.userId
+      if (!isSelf && !isAdmin) throw forbidden("only an admin can change another user's password")
+      const user = await ctx.db.user.findUnique({ where: { id } })
+      if (!user) throw notFound('user')
+      // A password-reset key already proved the old (one-time) password when it was issued.
+      if (!isAdmin && caller.keyScope !== 'password-reset') {
+        if (body.oldPassword === undefined) {
+          throw badRequest('oldPassword is required', [
+            { oldPassword: ['is required to change your password'] },
+          ])
+        }
+        if (!(await passwordMatches(body.oldPassword, user.passwordHash))) {
+          throw badRequest('oldPassword is incorrect', [{ oldPassword: ['is incorrect'] }])
+        }
       }
-    }
-    const updated = await ctx.db.$transaction(async (tx) => {
-      // A password an admin sets for someone else is one-time: its owner must choose their own at next login.
-      const changed = await tx.user.update({
-        where: { id },
-        data: { passwordHash: await hashPassword(body.password), passwordIsOneTime: isAdmin && !isSelf },
+      const updated = await ctx.db.$transaction(async (tx) => {
+        // A password an admin sets for someone else is one-time: its owner must choose their own at next login.
+        const changed = await tx.user.update({
+          where: { id },
+          data: { passwordHash: await hashPassword(body.password), passwordIsOneTime: isAdmin && !isSelf },
+        })
+        if (isSelf && caller.keyScope === 'password-reset') {
+          await tx.accessKey.update({ where: { id: caller.accessKeyId }, data: { scope: 'full' } })
+        }
+        return changed
       })
-      if (isSelf && caller.keyScope === 'password-reset') {
-        await tx.accessKey.update({ where: { id: caller.accessKeyId }, data: { scope: 'full' } })
-      }
-      return changed
-    })
-    return toApiUser(updated)
-  },
+      return toApiUser(updated)
+    },
 
-  deleteUser: async ({ ctx, caller, params }) => {
-    await deleteUser(ctx.db, resolveUserRef(caller, params.id))
-  },
-}
+    deleteUser: async ({ ctx, caller, params }) => {
+      await deleteUser(ctx.db, resolveUserRef(caller, params.id))
+    },
+  }

@@ -12,5 +12,6 @@ export async function lockAdminGrants(tx: Prisma.TransactionClient): Promise<voi
 /** Called inside the transaction that removed grants or users: Infra must always keep an admin. */
 export async function ensureAnAdminRemains(tx: Prisma.TransactionClient): Promise<void> {
   const remaining = await tx.grant.count({ where: { resource: INFRA_RESOURCE, privilege: 'admin' } })
-  if (remaining === 0) throw conflict('this would remove the last admin grant on infra; grant admin to someone else first')
+  if (remaining === 0)
+    throw conflict('this would remove the last admin grant on infra; grant admin to someone else first')
 }

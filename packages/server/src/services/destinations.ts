@@ -41,7 +41,11 @@ export async function listDestinations(
   )
 }
 
-export async function getDestination(db: Database, id: string, connectedWindowMs: number): Promise<Destination> {
+export async function getDestination(
+  db: Database,
+  id: string,
+  connectedWindowMs: number,
+): Promise<Destination> {
   const destination = await db.destination.findUnique({ where: { id } })
   if (!destination) throw notFound('destination')
   return toApiDestination(destination, connectedWindowMs)

@@ -61,13 +61,18 @@ export interface GrantSubject {
 }
 
 /** Turns the subject of a grant request (ID or name; `self` already resolved) into an existing user or group. */
-export async function resolveSubject(db: Client, request: GrantRequest & { user?: string }): Promise<GrantSubject> {
+export async function resolveSubject(
+  db: Client,
+  request: GrantRequest & { user?: string },
+): Promise<GrantSubject> {
   if (request.user !== undefined) {
-    if (!(await db.user.findUnique({ where: { id: request.user }, select: { id: true } }))) throw notFound('user')
+    if (!(await db.user.findUnique({ where: { id: request.user }, select: { id: true } })))
+      throw notFound('user')
     return { userId: request.user }
   }
   if (request.group !== undefined) {
-    if (!(await db.group.findUnique({ where: { id: request.group }, select: { id: true } }))) throw notFound('group')
+    if (!(await db.group.findUnique({ where: { id: request.group }, select: { id: true } })))
+      throw notFound('group')
     return { groupId: request.group }
   }
   if (request.userName !== undefined) {
@@ -140,7 +145,8 @@ export async function patchGrants(
 ): Promise<void> {
   await db.$transaction(async (tx) => {
     await lockAdminGrants(tx)
-    for (const request of changes.add) await createGrant(tx, await resolveSubject(tx, request), request, createdBy)
+    for (const request of changes.add)
+      await createGrant(tx, await resolveSubject(tx, request), request, createdBy)
     for (const request of changes.remove) {
       await tx.grant.deleteMany({ where: sameGrant(await resolveSubject(tx, request), request) })
     }

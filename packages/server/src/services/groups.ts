@@ -10,13 +10,21 @@ import { toApiGroup } from './serialize.js'
 
 const withMemberCount = { _count: { select: { members: true } } } as const
 
-export async function listGroups(db: Database, query: z.output<typeof ListGroupsQuery>): Promise<Page<Group>> {
+export async function listGroups(
+  db: Database,
+  query: z.output<typeof ListGroupsQuery>,
+): Promise<Page<Group>> {
   const where: Prisma.GroupWhereInput = {
     ...(query.name !== undefined ? { name: query.name } : {}),
     ...(query.userID !== undefined ? { members: { some: { userId: query.userID } } } : {}),
   }
   const [groups, total] = await db.$transaction([
-    db.group.findMany({ where, include: withMemberCount, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
+    db.group.findMany({
+      where,
+      include: withMemberCount,
+      orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      ...skipTake(query),
+    }),
     db.group.count({ where }),
   ])
   return pageOf(groups.map(toApiGroup), total, query)
@@ -56,12 +64,16 @@ export async function updateMembers(
   changes: { add: string[]; remove: string[] },
 ): Promise<void> {
   await db.$transaction(async (tx) => {
-    if (!(await tx.group.findUnique({ where: { id: groupId }, select: { id: true } }))) throw notFound('group')
+    if (!(await tx.group.findUnique({ where: { id: groupId }, select: { id: true } })))
+      throw notFound('group')
     const wanted = [...new Set(changes.add)]
     const found = await tx.user.count({ where: { id: { in: wanted } } })
     if (found !== wanted.length) throw notFound('one of usersToAdd')
     try {
-      await tx.groupMember.createMany({ data: wanted.map((userId) => ({ groupId, userId })), skipDuplicates: true })
+      await tx.groupMember.createMany({
+        data: wanted.map((userId) => ({ groupId, userId })),
+        skipDuplicates: true,
+      })
     } catch (error) {
       if (isForeignKeyViolation(error)) throw notFound('one of usersToAdd')
       throw error

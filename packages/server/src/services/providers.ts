@@ -9,7 +9,10 @@ import { toApiProvider } from './serialize.js'
 
 const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'groups']
 
-export async function listProviders(db: Database, query: z.output<typeof ListProvidersQuery>): Promise<Page<Provider>> {
+export async function listProviders(
+  db: Database,
+  query: z.output<typeof ListProvidersQuery>,
+): Promise<Page<Provider>> {
   const where: Prisma.ProviderWhereInput = query.name !== undefined ? { name: query.name } : {}
   const [providers, total] = await db.$transaction([
     db.provider.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),

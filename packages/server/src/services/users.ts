@@ -45,7 +45,9 @@ export async function createUser(
         name,
         system: options.system ?? false,
         providerNames: ['infra'],
-        ...(oneTimePassword ? { passwordHash: await hashPassword(oneTimePassword), passwordIsOneTime: true } : {}),
+        ...(oneTimePassword
+          ? { passwordHash: await hashPassword(oneTimePassword), passwordIsOneTime: true }
+          : {}),
       },
     })
     return { id: user.id, name: user.name, ...(oneTimePassword ? { oneTimePassword } : {}) }
