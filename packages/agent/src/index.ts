@@ -1,1 +1,1 @@
-export {}
+export { contextName, isInfraEntry, parseContextName, INFRA_PREFIX } from './kubeconfig/names.js'

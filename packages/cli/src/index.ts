@@ -1,1 +1,1 @@
-export {}
+export { buildCli } from './cli.js'

@@ -1,1 +1,6 @@
-export {}
+export {
+  desiredBindings,
+  CONNECT_PRIVILEGE,
+  type DesiredBinding,
+  type SubjectNames,
+} from './rbac/desired-bindings.js'
