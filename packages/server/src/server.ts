@@ -10,6 +10,7 @@ import { applyMigrations } from './db/migrate.js'
 import { connectDatabase } from './db/prisma.js'
 import { createApp } from './http/app.js'
 import { createLogger, type LogLevel, type Logger } from './http/logger.js'
+import { UpdateNotifier } from './live/update-notifier.js'
 import { handlers } from './routes/index.js'
 
 export interface ServerOptions {
@@ -52,11 +53,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const db = connectDatabase(databaseUrl, options.databasePoolSize ?? 10)
   const usage = new KeyUsageTracker(db, logger, options.keyUsageFlushMs ?? 5_000)
+  const updates = new UpdateNotifier(databaseUrl, logger)
+  await updates.start()
   const ctx: ServerContext = {
     db,
     logger,
     usage,
     tokens: await TokenSigner.create('infra', options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS),
+    updates,
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
   }
   const { firstStartAdminKey } = await bootstrap(db, { adminAccessKey: options.adminAccessKey, config })
@@ -85,6 +89,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = () =>
     (closing ??= (async () => {
       ready = false
+      // Waiting long polls answer now (nothing changed: 304) instead of holding the shutdown.
+      await updates.stop()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()

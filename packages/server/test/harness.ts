@@ -43,7 +43,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const db = database ?? (await createTestDatabase())
   const dataDir = await mkdtemp(join(tmpdir(), 'infra-server-test-'))
-  const adminKey = generateKey().text
+  const adminKey = options.adminAccessKey ?? generateKey().text
   const server = await startServer({
     port: 0,
     host: '127.0.0.1',

@@ -1,4 +1,6 @@
 import type { HandlersFor } from '../http/handler.js'
+import { longPoll } from '../live/long-poll.js'
+import { DESTINATIONS_SCOPE } from '../live/scopes.js'
 import {
   createDestination,
   deleteDestination,
@@ -10,8 +12,16 @@ import {
 export const destinationHandlers: HandlersFor<
   'listDestinations' | 'createDestination' | 'getDestination' | 'updateDestination' | 'deleteDestination'
 > = {
-  listDestinations: ({ ctx, query }) =>
-    listDestinations(ctx.db, query, ctx.settings.destinationConnectedWindowMs),
+  listDestinations: ({ ctx, caller, query, signal }) => {
+    const load = () => listDestinations(ctx.db, query, ctx.settings.destinationConnectedWindowMs)
+    if (query.lastUpdateIndex === undefined) return load()
+    const { lastUpdateIndex } = query
+    return longPoll(
+      ctx,
+      { accessKeyId: caller.accessKeyId, scopes: [DESTINATIONS_SCOPE], lastUpdateIndex, signal },
+      load,
+    )
+  },
   createDestination: ({ ctx, body }) =>
     createDestination(ctx.db, body, ctx.settings.destinationConnectedWindowMs),
   getDestination: ({ ctx, params }) =>

@@ -1,8 +1,12 @@
-import type { GrantRequest } from '@infra/api-types'
+import type { GrantRequest, ListGrantsQuery } from '@infra/api-types'
+import type { z } from 'zod'
 import { canReadAll, hasRole, type Caller } from '../auth/caller.js'
 import { forbidden } from '../http/errors.js'
 import { Reply, type HandlersFor } from '../http/handler.js'
 import { isMember } from '../services/groups.js'
+import type { ServerContext } from '../context.js'
+import { longPoll } from '../live/long-poll.js'
+import { grantScopes } from '../live/scopes.js'
 import {
   createGrant,
   deleteGrant,
@@ -10,6 +14,7 @@ import {
   listGrants,
   patchGrants,
   resolveSubject,
+  type GrantFilters,
 } from '../services/grants.js'
 import { toApiGrant } from '../services/serialize.js'
 import { resolveUserRef } from '../services/users.js'
@@ -17,21 +22,36 @@ import { resolveUserRef } from '../services/users.js'
 const withSelfResolved = (caller: Caller, request: GrantRequest): GrantRequest =>
   request.user === undefined ? request : { ...request, user: resolveUserRef(caller, request.user) }
 
+/** What a caller may list: everything with a role, otherwise their own grants or those of their groups. */
+async function visibleGrantFilters(
+  ctx: ServerContext,
+  caller: Caller,
+  query: z.output<typeof ListGrantsQuery>,
+): Promise<GrantFilters> {
+  const user = query.user === undefined ? undefined : resolveUserRef(caller, query.user)
+  if (canReadAll(caller) || hasRole(caller, 'connector')) return { ...query, user }
+  if (user !== undefined && user !== caller.userId) throw forbidden('you can only list your own grants')
+  if (query.group !== undefined) {
+    if (!(await isMember(ctx.db, query.group, caller.userId))) {
+      throw forbidden('you can only list the grants of groups you belong to')
+    }
+    return { ...query, user }
+  }
+  return { ...query, user: caller.userId }
+}
+
 export const grantHandlers: HandlersFor<
   'listGrants' | 'createGrant' | 'patchGrants' | 'getGrant' | 'deleteGrant'
 > = {
-  listGrants: async ({ ctx, caller, query }) => {
-    const user = query.user === undefined ? undefined : resolveUserRef(caller, query.user)
-    if (canReadAll(caller) || hasRole(caller, 'connector')) return listGrants(ctx.db, { ...query, user })
-    // Without a role: your own grants (and your groups' with showInherited), or those of a group you are in.
-    if (user !== undefined && user !== caller.userId) throw forbidden('you can only list your own grants')
-    if (query.group !== undefined) {
-      if (!(await isMember(ctx.db, query.group, caller.userId))) {
-        throw forbidden('you can only list the grants of groups you belong to')
-      }
-      return listGrants(ctx.db, { ...query, user })
-    }
-    return listGrants(ctx.db, { ...query, user: caller.userId })
+  listGrants: async ({ ctx, caller, query, signal }) => {
+    const filters = await visibleGrantFilters(ctx, caller, query)
+    if (query.lastUpdateIndex === undefined) return listGrants(ctx.db, filters)
+    const scopes = await grantScopes(ctx.db, filters)
+    return longPoll(
+      ctx,
+      { accessKeyId: caller.accessKeyId, scopes, lastUpdateIndex: query.lastUpdateIndex, signal },
+      () => listGrants(ctx.db, filters),
+    )
   },
 
   createGrant: async ({ ctx, caller, body }) => {

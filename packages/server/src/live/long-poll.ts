@@ -1,0 +1,58 @@
+import { LAST_UPDATE_INDEX_HEADER } from '@infra/api-types'
+import type { ServerContext } from '../context.js'
+import { ApiError } from '../http/errors.js'
+import { Reply } from '../http/handler.js'
+
+export interface LongPollRequest {
+  accessKeyId: string
+  scopes: readonly string[]
+  lastUpdateIndex: number
+  signal: AbortSignal
+}
+
+/**
+ * Long polling as the API reference describes it: answer at once when the scopes changed after
+ * `lastUpdateIndex` (and always for the initial request, index 1), otherwise wait for a change or the timeout
+ * (304). The answer carries the index to send next time.
+ */
+export async function longPoll<T>(
+  ctx: ServerContext,
+  request: LongPollRequest,
+  load: () => Promise<T>,
+): Promise<Reply<T | undefined>> {
+  if (!ctx.updates.acquire(request.accessKeyId, ctx.settings.maxLongPollsPerKey)) {
+    throw new ApiError(
+      429,
+      `at most ${ctx.settings.maxLongPollsPerKey} long polls may wait at once per access key`,
+      undefined,
+      { 'Retry-After': '1' },
+    )
+  }
+  const deadline = Date.now() + ctx.settings.longPollTimeoutMs
+  try {
+    for (;;) {
+      const watch = ctx.updates.watch(request.scopes, request.lastUpdateIndex)
+      const current = await ctx.updates.currentIndex(ctx.db, request.scopes)
+      if (current > request.lastUpdateIndex || request.lastUpdateIndex <= 1) {
+        watch.cancel()
+        // The index is read before the list, so a change racing with this answer is delivered again, never lost.
+        return new Reply(await load(), 200, { [LAST_UPDATE_INDEX_HEADER]: String(current) })
+      }
+      const remaining = deadline - Date.now()
+      if (remaining <= 0 || request.signal.aborted) {
+        watch.cancel()
+        return new Reply(undefined, 304)
+      }
+      const timer = setTimeout(() => watch.cancel(), remaining)
+      const onAbort = () => watch.cancel()
+      request.signal.addEventListener('abort', onAbort, { once: true })
+      const outcome = await watch.changed
+      clearTimeout(timer)
+      request.signal.removeEventListener('abort', onAbort)
+      // Timed out, client gone, or server stopping: nothing changed as far as this client will know.
+      if (outcome !== 'changed') return new Reply(undefined, 304)
+    }
+  } finally {
+    ctx.updates.release(request.accessKeyId)
+  }
+}

@@ -1,0 +1,163 @@
+import pg from 'pg'
+import type { Database } from '../db/prisma.js'
+import type { Logger } from '../http/logger.js'
+
+export const UPDATES_CHANNEL = 'infra_updates'
+/** The index of a scope that never changed; the first real change is numbered above it. */
+export const BASE_INDEX = 2
+
+export type WaitOutcome = 'changed' | 'cancelled'
+
+interface Waiter {
+  scopes: readonly string[]
+  after: number
+  resolve(outcome: WaitOutcome): void
+}
+
+interface Notification {
+  index: number
+  scopes: string[]
+}
+
+/**
+ * One LISTEN connection per server process fans change notifications out to every waiting long poll in
+ * memory, so that waiting requests hold no database connection. Notifications come from triggers, so a
+ * change committed through any replica wakes waiters on all of them.
+ */
+export class UpdateNotifier {
+  private client: pg.Client | undefined
+  private readonly waitersByScope = new Map<string, Set<Waiter>>()
+  private readonly longPollsByKey = new Map<string, number>()
+  private stopped = false
+  private reconnectDelayMs = 100
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl })
+    client.on('notification', (message) => this.dispatch(message.payload))
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'lost the update notification connection')
+      void this.reconnect(client)
+    })
+    client.on('end', () => void this.reconnect(client))
+    await client.connect()
+    await client.query(`LISTEN ${UPDATES_CHANNEL}`)
+    this.client = client
+    this.reconnectDelayMs = 100
+  }
+
+  private async reconnect(dead: pg.Client): Promise<void> {
+    if (this.stopped || this.client !== dead) return
+    this.client = undefined
+    await dead.end().catch(() => undefined)
+    while (!this.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, this.reconnectDelayMs))
+      try {
+        await this.start()
+        // Notifications sent while disconnected are lost: let every waiter look again.
+        this.wakeAll()
+        this.logger.info('update notifications reconnected')
+        return
+      } catch (error) {
+        this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 5_000)
+        this.logger.warn({ err: error }, 'could not reconnect update notifications')
+      }
+    }
+  }
+
+  private dispatch(payload: string | undefined): void {
+    if (!payload) return
+    let notification: Notification
+    try {
+      notification = JSON.parse(payload) as Notification
+    } catch {
+      return
+    }
+    const woken = new Set<Waiter>()
+    for (const scope of notification.scopes) {
+      for (const waiter of this.waitersByScope.get(scope) ?? []) {
+        if (notification.index > waiter.after) woken.add(waiter)
+      }
+    }
+    for (const waiter of woken) waiter.resolve('changed')
+  }
+
+  private wakeAll(): void {
+    const all = new Set<Waiter>()
+    for (const waiters of this.waitersByScope.values()) for (const waiter of waiters) all.add(waiter)
+    for (const waiter of all) waiter.resolve('changed')
+  }
+
+  /** The highest change index among the scopes. */
+  async currentIndex(db: Database, scopes: readonly string[]): Promise<number> {
+    const rows = await db.$queryRaw<{ index: bigint | null }[]>`
+      SELECT max(index) AS index FROM update_indexes WHERE scope = ANY(${[...scopes]}::text[])`
+    const index = rows[0]?.index
+    return index === null || index === undefined ? BASE_INDEX : Number(index)
+  }
+
+  /**
+   * Registers interest in changes after `after` to any of the scopes. Register before reading the current
+   * index, so that a change landing in between still wakes the waiter.
+   */
+  watch(scopes: readonly string[], after: number): { changed: Promise<WaitOutcome>; cancel(): void } {
+    let settle: (outcome: WaitOutcome) => void = () => undefined
+    const changed = new Promise<WaitOutcome>((resolve) => (settle = resolve))
+    const waiter: Waiter = {
+      scopes,
+      after,
+      resolve: (outcome) => {
+        remove()
+        settle(outcome)
+      },
+    }
+    const remove = () => {
+      for (const scope of scopes) {
+        const set = this.waitersByScope.get(scope)
+        set?.delete(waiter)
+        if (set?.size === 0) this.waitersByScope.delete(scope)
+      }
+    }
+    for (const scope of scopes) {
+      const set = this.waitersByScope.get(scope) ?? new Set<Waiter>()
+      set.add(waiter)
+      this.waitersByScope.set(scope, set)
+    }
+    if (this.stopped) waiter.resolve('cancelled')
+    return { changed, cancel: () => waiter.resolve('cancelled') }
+  }
+
+  /** Counts a long poll of an access key, unless it already has `max` waiting. */
+  acquire(accessKeyId: string, max: number): boolean {
+    const active = this.longPollsByKey.get(accessKeyId) ?? 0
+    if (active >= max) return false
+    this.longPollsByKey.set(accessKeyId, active + 1)
+    return true
+  }
+
+  release(accessKeyId: string): void {
+    const left = (this.longPollsByKey.get(accessKeyId) ?? 1) - 1
+    if (left <= 0) this.longPollsByKey.delete(accessKeyId)
+    else this.longPollsByKey.set(accessKeyId, left)
+  }
+
+  /** Waiting long polls right now, for tests and benchmarks. */
+  get waiterCount(): number {
+    const all = new Set<Waiter>()
+    for (const waiters of this.waitersByScope.values()) for (const waiter of waiters) all.add(waiter)
+    return all.size
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const waiters of [...this.waitersByScope.values()])
+      for (const waiter of [...waiters]) waiter.resolve('cancelled')
+    const client = this.client
+    this.client = undefined
+    await client?.end().catch(() => undefined)
+  }
+}

@@ -1,0 +1,166 @@
+import { LAST_UPDATE_INDEX_HEADER } from '@infra/api-types'
+import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startTestServer, uniqueName, type TestServer } from './harness.js'
+
+let database: TestDatabase
+let a: TestServer
+let b: TestServer
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  const settings = { longPollTimeoutMs: 1_500 }
+  a = await startTestServer({ settings }, database)
+  b = await startTestServer({ settings, adminAccessKey: a.adminKey }, database)
+})
+
+afterAll(async () => {
+  await a.close()
+  await b.close()
+  await database.drop()
+})
+
+const indexOf = (response: { headers: Headers }) => Number(response.headers.get(LAST_UPDATE_INDEX_HEADER))
+
+async function newUser(t: TestServer) {
+  return (await t.request<{ id: string }>('POST', '/api/users', { body: { name: uniqueName('lp') } })).body.id
+}
+
+/** Resolves with the answer of a long poll; also reports whether it was still waiting after `ms`. */
+function pollAndCheckWaiting(t: TestServer, query: Record<string, string | number>, ms = 300) {
+  let settled = false
+  const answer = t.request<any>('GET', '/api/grants', { query }).finally(() => (settled = true))
+  const stillWaiting = new Promise<boolean>((resolve) => setTimeout(() => resolve(!settled), ms))
+  return { answer, stillWaiting }
+}
+
+describe('long polling on grants', () => {
+  it('answers the initial request at once, with the index to send next', async () => {
+    const destination = uniqueName('d')
+    const first = await a.request<any>('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    expect(first.status).toBe(200)
+    expect(first.body.items).toEqual([])
+    expect(indexOf(first)).toBeGreaterThan(1)
+  })
+
+  it('waits until a grant on the destination is created, then answers with it', async () => {
+    const destination = uniqueName('d')
+    const user = await newUser(a)
+    const first = await a.request('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    const poll = pollAndCheckWaiting(a, { destination, lastUpdateIndex: indexOf(first) })
+    expect(await poll.stillWaiting).toBe(true)
+    await a.request('POST', '/api/grants', {
+      body: { user, privilege: 'view', resource: `${destination}.web` },
+    })
+    const woken = await poll.answer
+    expect(woken.status).toBe(200)
+    expect(woken.body.items.map((grant: any) => grant.resource)).toEqual([`${destination}.web`])
+    expect(indexOf(woken)).toBeGreaterThan(indexOf(first))
+  })
+
+  it('answers at once when something changed since the index given', async () => {
+    const destination = uniqueName('d')
+    const user = await newUser(a)
+    const first = await a.request('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    await a.request('POST', '/api/grants', { body: { user, privilege: 'view', resource: destination } })
+    const next = await a.request<any>('GET', '/api/grants', {
+      query: { destination, lastUpdateIndex: indexOf(first) },
+    })
+    expect(next.status).toBe(200)
+    expect(next.body.count).toBe(1)
+  })
+
+  it('wakes on delete, and not for changes to other destinations', async () => {
+    const destination = uniqueName('d')
+    const user = await newUser(a)
+    const grant = await a.request<any>('POST', '/api/grants', {
+      body: { user, privilege: 'view', resource: destination },
+    })
+    const first = await a.request('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    const poll = pollAndCheckWaiting(a, { destination, lastUpdateIndex: indexOf(first) })
+    await a.request('POST', '/api/grants', {
+      body: { user, privilege: 'view', resource: uniqueName('other') },
+    })
+    expect(await poll.stillWaiting).toBe(true)
+    await a.request('DELETE', `/api/grants/${grant.body.id}`)
+    const woken = await poll.answer
+    expect(woken.status).toBe(200)
+    expect(woken.body.items).toEqual([])
+  })
+
+  it('answers 304 with no body when nothing changes before the timeout', async () => {
+    const destination = uniqueName('d')
+    const first = await a.request('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    const started = Date.now()
+    const timedOut = await a.request('GET', '/api/grants', {
+      query: { destination, lastUpdateIndex: indexOf(first) },
+    })
+    expect(timedOut.status).toBe(304)
+    expect(timedOut.body).toBeUndefined()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000)
+  })
+
+  it("moves a user's index when group membership changes their inherited grants", async () => {
+    const user = await newUser(a)
+    const group = (await a.request<any>('POST', '/api/groups', { body: { name: uniqueName('g') } })).body.id
+    await a.request('POST', '/api/grants', {
+      body: { group, privilege: 'edit', resource: uniqueName('dest') },
+    })
+    const query = { user, showInherited: 'true' }
+    const first = await a.request('GET', '/api/grants', { query: { ...query, lastUpdateIndex: 1 } })
+    const poll = pollAndCheckWaiting(a, { ...query, lastUpdateIndex: indexOf(first) })
+    expect(await poll.stillWaiting).toBe(true)
+    await a.request('PATCH', `/api/groups/${group}/users`, { body: { usersToAdd: [user] } })
+    const woken = await poll.answer
+    expect(woken.status).toBe(200)
+    expect(woken.body.items.map((grant: any) => grant.group)).toEqual([group])
+  })
+
+  it('wakes a waiter on one server for a change made through another', async () => {
+    const destination = uniqueName('d')
+    const user = await newUser(a)
+    const first = await b.request('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    const poll = pollAndCheckWaiting(b, { destination, lastUpdateIndex: indexOf(first) })
+    expect(await poll.stillWaiting).toBe(true)
+    await a.request('POST', '/api/grants', { body: { user, privilege: 'view', resource: destination } })
+    const woken = await poll.answer
+    expect(woken.status).toBe(200)
+    expect(woken.body.count).toBe(1)
+  })
+
+  it('frees the waiter as soon as the client goes away', async () => {
+    const destination = uniqueName('d')
+    const first = await a.request('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    const before = a.server.ctx.updates.waiterCount
+    const controller = new AbortController()
+    const url = new URL(`/api/grants?destination=${destination}&lastUpdateIndex=${indexOf(first)}`, a.url)
+    const pending = fetch(url, {
+      headers: { 'Infra-Version': '0.17.0', Authorization: `Bearer ${a.adminKey}` },
+      signal: controller.signal,
+    }).catch(() => 'aborted')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(a.server.ctx.updates.waiterCount).toBe(before + 1)
+    controller.abort()
+    await pending
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(a.server.ctx.updates.waiterCount).toBe(before)
+  })
+})
+
+describe('long polling on destinations', () => {
+  it('wakes when a destination is registered, not on a heartbeat', async () => {
+    const first = await a.request('GET', '/api/destinations', { query: { lastUpdateIndex: 1 } })
+    const name = uniqueName('cluster')
+    const poll = a.request<any>('GET', '/api/destinations', { query: { lastUpdateIndex: indexOf(first) } })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await a.request('POST', '/api/destinations', { body: { name, uniqueID: 'u1' } })
+    const woken = await poll
+    expect(woken.status).toBe(200)
+    expect(woken.body.items.map((destination: any) => destination.name)).toContain(name)
+
+    const id = woken.body.items.find((destination: any) => destination.name === name).id
+    await a.request('PUT', `/api/destinations/${id}`, { body: { name, uniqueID: 'u1' } })
+    const quiet = await a.request('GET', '/api/destinations', { query: { lastUpdateIndex: indexOf(woken) } })
+    expect(quiet.status).toBe(304)
+  })
+})
