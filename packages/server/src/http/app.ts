@@ -38,6 +38,10 @@ function errorBody(ctx: ServerContext): ErrorRequestHandler {
               400,
               error.type === 'entity.parse.failed' ? 'the request body is not valid JSON' : error.message,
             )
+    } else if (isClientError(error)) {
+      // Raised by Express itself for a bad request, e.g. a path with malformed percent-encoding
+      // ("Failed to decode param") or a body that does not match its Content-Encoding.
+      apiError = new ApiError(error.status, error.message)
     } else {
       ctx.logger.error({ err: error }, 'unhandled error')
       apiError = new ApiError(500, 'internal server error')
@@ -49,6 +53,11 @@ function errorBody(ctx: ServerContext): ErrorRequestHandler {
 
 function isBodyParserError(error: unknown): error is Error & { type: string; status: number } {
   return error instanceof Error && typeof (error as { type?: unknown }).type === 'string' && 'status' in error
+}
+
+function isClientError(error: unknown): error is Error & { status: number } {
+  const status = error instanceof Error ? (error as { status?: unknown }).status : undefined
+  return typeof status === 'number' && status >= 400 && status < 500
 }
 
 export function createApp(ctx: ServerContext, handlers: Handlers, isReady: () => boolean): Express {
