@@ -46,8 +46,49 @@ async function identify(
   return caller
 }
 
+function isUnstorable(text: string): boolean {
+  return text.includes('\u0000') || /\p{Cs}/u.test(text)
+}
+
+interface PathLink {
+  key: string
+  parent: PathLink | undefined
+}
+
+function pathOf(link: PathLink | undefined): string {
+  const keys: string[] = []
+  for (let at = link; at; at = at.parent) keys.push(at.key)
+  return keys.reverse().join('.') || 'body'
+}
+
+/**
+ * Postgres text cannot hold NUL characters, and lone UTF-16 surrogates (`"\ud800"` in JSON) are not text at all:
+ * either would fail in the database. Names each field holding one by its path, as validation errors do.
+ * Iterative, so that a deeply nested body can exhaust neither the stack nor the CPU.
+ */
+function unstorableFields(input: unknown): string[] {
+  const found: string[] = []
+  const pending: [unknown, PathLink | undefined][] = [[input, undefined]]
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, link] = next
+    if (typeof value === 'string') {
+      if (isUnstorable(value)) found.push(pathOf(link))
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) pending.push([item, { key, parent: link }])
+    }
+  }
+  return found.reverse()
+}
+
 function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, where: 'body' | 'query' | 'path') {
   if (!schema) return undefined
+  const unstorable = unstorableFields(value)
+  if (unstorable.length > 0) {
+    throw badRequest(
+      `invalid ${where === 'path' ? 'path parameter' : where}: ${unstorable.join(', ')}`,
+      unstorable.map((field) => ({ [field]: ['must not contain NUL characters or invalid Unicode'] })),
+    )
+  }
   const result = schema.safeParse(value)
   if (!result.success) throw validationError(result.error, where)
   return result.data
