@@ -1,6 +1,6 @@
 import { parseDuration } from '@infra/api-types'
 import { canReadAll, hasRole } from '../auth/caller.js'
-import { forbidden } from '../http/errors.js'
+import { badRequest, forbidden } from '../http/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   deleteAccessKey,
@@ -9,6 +9,23 @@ import {
   listAccessKeys,
 } from '../services/access-keys.js'
 import { resolveUserRef } from '../services/users.js'
+
+// A century: beyond it a key is as good as eternal, and the arithmetic leaves the range of dates and columns.
+const MAX_KEY_DURATION_MS = 100 * 365 * 24 * 3_600_000
+
+/** A duration from the request in milliseconds: more than nothing, and not beyond what dates can hold. */
+function durationField(
+  field: 'ttl' | 'extensionDeadline',
+  text: string | undefined,
+  fallback: number,
+): number {
+  if (text === undefined) return fallback
+  const ms = parseDuration(text)
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_KEY_DURATION_MS) {
+    throw badRequest(`invalid body: ${field}`, [{ [field]: ['must be more than 0s and at most 876000h'] }])
+  }
+  return ms
+}
 
 export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey' | 'deleteAccessKey'> = {
   listAccessKeys: ({ ctx, caller, query }) => {
@@ -27,11 +44,12 @@ export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey'
     return issueAccessKey(ctx.db, {
       userId,
       name: body.name,
-      ttlMs: body.ttl === undefined ? ctx.settings.accessKeyTtlMs : parseDuration(body.ttl),
-      extensionMs:
-        body.extensionDeadline === undefined
-          ? ctx.settings.accessKeyExtensionMs
-          : parseDuration(body.extensionDeadline),
+      ttlMs: durationField('ttl', body.ttl, ctx.settings.accessKeyTtlMs),
+      extensionMs: durationField(
+        'extensionDeadline',
+        body.extensionDeadline,
+        ctx.settings.accessKeyExtensionMs,
+      ),
     })
   },
 
