@@ -5,6 +5,10 @@ import type { HandlersFor } from '../http/handler.js'
 import { createUser, deleteUser, getUser, listUsers, resolveUserRef } from '../services/users.js'
 import { toApiUser } from '../services/serialize.js'
 
+// A key from a one-time password login proved only that password: it may set its own user's new one, nothing more.
+const passwordResetOnlySelf = () =>
+  forbidden('a new password is required before anything else: update it with PUT /api/users/self')
+
 export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 'updateUser' | 'deleteUser'> =
   {
     listUsers: ({ ctx, query }) => listUsers(ctx.db, query),
@@ -13,6 +17,7 @@ export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 
 
     getUser: async ({ ctx, caller, params }) => {
       const id = resolveUserRef(caller, params.id)
+      if (caller.keyScope === 'password-reset' && id !== caller.userId) throw passwordResetOnlySelf()
       if (id !== caller.userId && !canReadAll(caller) && !hasRole(caller, 'connector')) {
         throw forbidden('you can only read your own user')
       }
@@ -23,6 +28,7 @@ export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 
       const id = resolveUserRef(caller, params.id)
       const isAdmin = hasRole(caller, 'admin')
       const isSelf = id === caller.userId
+      if (caller.keyScope === 'password-reset' && !isSelf) throw passwordResetOnlySelf()
       if (!isSelf && !isAdmin) throw forbidden("only an admin can change another user's password")
       const user = await ctx.db.user.findUnique({ where: { id } })
       if (!user) throw notFound('user')
