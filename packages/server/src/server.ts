@@ -2,6 +2,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@infra/embedded-pos
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { KeyUsageTracker } from './auth/key-usage.js'
+import { loadRootKey, SecretBox } from './auth/secret-box.js'
 import { TokenSigner } from './auth/tokens.js'
 import { bootstrap } from './bootstrap.js'
 import { loadConfigFile, type ConfigFile } from './config.js'
@@ -27,6 +28,10 @@ export interface ServerOptions {
   databasePoolSize?: number
   keyUsageFlushMs?: number
   tokenLifetimeMs?: number
+  tokenKeyRotationMs?: number
+  /** Encrypts secrets at rest; else read from (or generated into) rootKeyFile, by default in dataDir. */
+  rootKey?: string
+  rootKeyFile?: string
 }
 
 export interface RunningServer {
@@ -37,6 +42,7 @@ export interface RunningServer {
 }
 
 const DEFAULT_TOKEN_LIFETIME_MS = 5 * 60_000
+const DEFAULT_KEY_ROTATION_MS = 24 * 3_600_000
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
@@ -53,13 +59,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const db = connectDatabase(databaseUrl, options.databasePoolSize ?? 10)
   const usage = new KeyUsageTracker(db, logger, options.keyUsageFlushMs ?? 5_000)
+  const box = new SecretBox(
+    await loadRootKey({
+      rootKey: options.rootKey,
+      rootKeyFile: options.rootKeyFile ?? join(options.dataDir, 'root.key'),
+    }),
+  )
+  const tokens = new TokenSigner(db, box, logger, {
+    issuer: 'infra',
+    lifetimeMs: options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS,
+    rotationMs: options.tokenKeyRotationMs ?? DEFAULT_KEY_ROTATION_MS,
+  })
+  await tokens.start()
   const updates = new UpdateNotifier(databaseUrl, logger)
   await updates.start()
   const ctx: ServerContext = {
     db,
     logger,
     usage,
-    tokens: await TokenSigner.create('infra', options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS),
+    tokens,
     updates,
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
   }
@@ -95,6 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.close(() => resolve())
         server.closeIdleConnections()
       })
+      tokens.stop()
       await usage.stop()
       await db.$disconnect()
       await embedded?.stop()

@@ -1,47 +1,132 @@
 import { INFRA_RESOURCE } from '@infra/api-types'
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose'
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose'
 import { randomBytes } from 'node:crypto'
+import { newId } from '../db/ids.js'
+import type { Database } from '../db/prisma.js'
+import type { Logger } from '../http/logger.js'
+import type { SecretBox } from './secret-box.js'
 
 const ALGORITHM = 'EdDSA'
+const ROTATION_LOCK = 7_342_005
 
 export interface TokenClaims {
   userName: string
   groups: string[]
 }
 
+export interface TokenSignerOptions {
+  issuer: string
+  /** How long a token is valid. */
+  lifetimeMs: number
+  /** How long one key signs before its successor takes over. */
+  rotationMs: number
+}
+
+interface LoadedKey {
+  kid: string
+  publicJwk: JWK
+  activatesAt: Date
+  retiresAt: Date
+  signingKey: Promise<CryptoKey | Uint8Array>
+}
+
 /**
  * Signs the short-lived JWTs kubectl presents to connectors, and publishes the keys that verify them.
- * The key lives in memory for the life of the process.
+ * Keys live in the database, encrypted, shared by every replica. The next key is always published before it
+ * signs anything, and a retired key stays published until every token it signed has expired.
  */
 export class TokenSigner {
-  private constructor(
-    private readonly privateKey: CryptoKey,
-    private readonly publicJwk: JWK,
-    private readonly issuer: string,
-    readonly lifetimeMs: number,
+  private keys: LoadedKey[] = []
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+    private readonly logger: Logger,
+    readonly options: TokenSignerOptions,
   ) {}
 
-  static async create(issuer: string, lifetimeMs: number): Promise<TokenSigner> {
+  async start(): Promise<void> {
+    await this.rotate()
+    this.timer = setInterval(
+      () =>
+        void this.rotate().catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'signing key rotation failed'),
+        ),
+      Math.min(this.options.rotationMs / 4, 60_000),
+    )
+    this.timer.unref()
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+  }
+
+  /** Makes sure a current and a next key exist, drops keys no token can need any more, and reloads. */
+  async rotate(now = new Date()): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ROTATION_LOCK})`
+      await tx.signingKey.deleteMany({
+        where: { retiresAt: { lt: new Date(now.getTime() - this.options.lifetimeMs) } },
+      })
+      const existing = await tx.signingKey.findMany({ orderBy: { activatesAt: 'asc' } })
+      let current = existing.find((key) => key.activatesAt <= now && now < key.retiresAt)
+      if (!current) current = await tx.signingKey.create({ data: await this.newKey(now) })
+      const successorStart = current.retiresAt
+      if (!existing.some((key) => key.activatesAt.getTime() === successorStart.getTime())) {
+        await tx.signingKey.create({ data: await this.newKey(successorStart) })
+      }
+    })
+    const stored = await this.db.signingKey.findMany({ orderBy: { activatesAt: 'asc' } })
+    this.keys = stored.map((key) => ({
+      kid: key.kid,
+      publicJwk: key.publicJwk as JWK,
+      activatesAt: key.activatesAt,
+      retiresAt: key.retiresAt,
+      signingKey:
+        this.keys.find((loaded) => loaded.kid === key.kid)?.signingKey ??
+        importJWK(JSON.parse(this.box.decrypt(key.privateKeyEncrypted)) as JWK, ALGORITHM),
+    }))
+  }
+
+  private async newKey(activatesAt: Date) {
     const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true })
-    const jwk = await exportJWK(publicKey)
-    const kid = randomBytes(8).toString('hex')
-    return new TokenSigner(privateKey, { ...jwk, kid, alg: ALGORITHM, use: 'sig' }, issuer, lifetimeMs)
+    const kid = randomBytes(12).toString('base64url')
+    return {
+      id: newId(),
+      kid,
+      algorithm: ALGORITHM,
+      publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' },
+      privateKeyEncrypted: this.box.encrypt(JSON.stringify(await exportJWK(privateKey))),
+      activatesAt,
+      retiresAt: new Date(activatesAt.getTime() + this.options.rotationMs),
+    }
+  }
+
+  private async currentKey(now: Date): Promise<LoadedKey> {
+    const pick = () => this.keys.find((key) => key.activatesAt <= now && now < key.retiresAt)
+    const key = pick() ?? (await this.rotate(now), pick())
+    if (!key) throw new Error('no signing key is active')
+    return key
   }
 
   async sign(claims: TokenClaims): Promise<{ token: string; expires: Date }> {
-    const expires = new Date(Date.now() + this.lifetimeMs)
+    const now = new Date()
+    const key = await this.currentKey(now)
+    const expires = new Date(now.getTime() + this.options.lifetimeMs)
     const token = await new SignJWT({ name: claims.userName, groups: claims.groups })
-      .setProtectedHeader({ alg: ALGORITHM, kid: this.publicJwk.kid as string, typ: 'JWT' })
-      .setIssuer(this.issuer)
+      .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: 'JWT' })
+      .setIssuer(this.options.issuer)
       .setSubject(claims.userName)
       .setAudience(INFRA_RESOURCE)
-      .setIssuedAt()
+      .setIssuedAt(Math.floor(now.getTime() / 1000))
       .setExpirationTime(Math.floor(expires.getTime() / 1000))
-      .sign(this.privateKey)
+      .sign(await key.signingKey)
     return { token, expires }
   }
 
+  /** Every key that may verify a valid token now, and the next one, published ahead of use. */
   jwks(): { keys: JWK[] } {
-    return { keys: [this.publicJwk] }
+    return { keys: this.keys.map((key) => key.publicJwk) }
   }
 }

@@ -25,6 +25,11 @@ const argv = await yargs(hideBin(process.argv))
       describe:
         'Make sure user "admin" exists, is an Infra admin, and authenticates with this key (INFRA_ADMIN_ACCESS_KEY)',
     },
+    'root-key-file': {
+      type: 'string',
+      describe:
+        'File holding the key that encrypts secrets at rest; generated when missing (default: DATA_DIR/root.key). INFRA_ROOT_KEY gives the key itself',
+    },
     'config-file': {
       type: 'string',
       describe: 'YAML file declaring users with passwords, access keys and roles',
@@ -47,6 +52,8 @@ try {
     dataDir: argv.dataDir,
     adminAccessKey: argv.adminAccessKey ?? process.env.INFRA_ADMIN_ACCESS_KEY,
     configFile: argv.configFile,
+    rootKey: process.env.INFRA_ROOT_KEY,
+    rootKeyFile: argv.rootKeyFile,
     logLevel: argv.logLevel,
   })
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
