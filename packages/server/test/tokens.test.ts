@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose'
-import { createPublicKey, verify } from 'node:crypto'
+import { createPublicKey, verify, type JsonWebKey as NodeJwk } from 'node:crypto'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
 
 let t: TestServer
@@ -19,7 +19,7 @@ function verifyIndependently(token: string, keys: JWK[]) {
   const { kid, alg } = JSON.parse(Buffer.from(header, 'base64url').toString()) as { kid: string; alg: string }
   const jwk = keys.find((key) => key.kid === kid)
   if (!jwk || alg !== 'EdDSA') return undefined
-  const publicKey = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+  const publicKey = createPublicKey({ key: jwk as NodeJwk, format: 'jwk' })
   const valid = verify(
     null,
     Buffer.from(`${header}.${payload}`),
