@@ -1,3 +1,5 @@
+import type { LoginThrottle, LoginThrottleOptions } from './abuse/login-throttle.js'
+import type { RateLimiter } from './abuse/rate-limiter.js'
 import type { KeyUsageTracker } from './auth/key-usage.js'
 import type { TokenSigner } from './auth/tokens.js'
 import type { Database } from './db/prisma.js'
@@ -16,6 +18,11 @@ export interface Settings {
   /** How long a long poll waits for a change before answering 304. */
   longPollTimeoutMs: number
   maxLongPollsPerKey: number
+  /** Requests per access key per minute, over all replicas. */
+  rateLimitPerMinute: number
+  /** Ordinary requests (not long polls) still unanswered after this get a 503. */
+  requestTimeoutMs: number
+  loginThrottle: LoginThrottleOptions
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -26,6 +33,9 @@ export const DEFAULT_SETTINGS: Settings = {
   destinationConnectedWindowMs: 2 * 60_000,
   longPollTimeoutMs: 5 * 60_000,
   maxLongPollsPerKey: 20,
+  rateLimitPerMinute: 3_000,
+  requestTimeoutMs: 30_000,
+  loginThrottle: { freeAttempts: 5, baseLockoutMs: 30_000, maxLockoutMs: 15 * 60_000 },
 }
 
 /** What every handler can reach: the database and the process-wide services. */
@@ -35,5 +45,7 @@ export interface ServerContext {
   usage: KeyUsageTracker
   tokens: TokenSigner
   updates: UpdateNotifier
+  rateLimiter: RateLimiter
+  loginThrottle: LoginThrottle
   settings: Settings
 }

@@ -2,6 +2,8 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@infra/embedded-pos
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { KeyUsageTracker } from './auth/key-usage.js'
+import { LoginThrottle } from './abuse/login-throttle.js'
+import { RateLimiter } from './abuse/rate-limiter.js'
 import { loadRootKey, SecretBox } from './auth/secret-box.js'
 import { TokenSigner } from './auth/tokens.js'
 import { bootstrap } from './bootstrap.js'
@@ -27,6 +29,7 @@ export interface ServerOptions {
   settings?: Partial<Settings>
   databasePoolSize?: number
   keyUsageFlushMs?: number
+  rateLimitSyncMs?: number
   tokenLifetimeMs?: number
   tokenKeyRotationMs?: number
   /** Encrypts secrets at rest; else read from (or generated into) rootKeyFile, by default in dataDir. */
@@ -71,6 +74,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     rotationMs: options.tokenKeyRotationMs ?? DEFAULT_KEY_ROTATION_MS,
   })
   await tokens.start()
+  const settings = { ...DEFAULT_SETTINGS, ...options.settings }
+  const rateLimiter = new RateLimiter(db, logger, {
+    limit: settings.rateLimitPerMinute,
+    windowMs: 60_000,
+    syncMs: options.rateLimitSyncMs ?? 1_000,
+  })
+  rateLimiter.start()
   const updates = new UpdateNotifier(databaseUrl, logger)
   await updates.start()
   const ctx: ServerContext = {
@@ -79,7 +89,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     usage,
     tokens,
     updates,
-    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+    rateLimiter,
+    loginThrottle: new LoginThrottle(db, settings.loginThrottle),
+    settings,
   }
   const { firstStartAdminKey } = await bootstrap(db, { adminAccessKey: options.adminAccessKey, config })
   if (firstStartAdminKey) {
@@ -114,6 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeIdleConnections()
       })
       tokens.stop()
+      rateLimiter.stop()
       await usage.stop()
       await db.$disconnect()
       await embedded?.stop()

@@ -52,6 +52,8 @@ export async function startTestServer(
     adminAccessKey: adminKey,
     logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }),
     keyUsageFlushMs: 100,
+    // Servers sharing a database are replicas: they must share the root key too.
+    rootKey: `infra-test-root-key-${db.name}`,
     ...options,
   })
 

@@ -85,8 +85,19 @@ export class TokenSigner {
       retiresAt: key.retiresAt,
       signingKey:
         this.keys.find((loaded) => loaded.kid === key.kid)?.signingKey ??
-        importJWK(JSON.parse(this.box.decrypt(key.privateKeyEncrypted)) as JWK, ALGORITHM),
+        importJWK(JSON.parse(this.unseal(key.privateKeyEncrypted)) as JWK, ALGORITHM),
     }))
+  }
+
+  private unseal(sealed: Uint8Array): string {
+    try {
+      return this.box.decrypt(sealed)
+    } catch (error) {
+      throw new Error(
+        'cannot decrypt the signing keys in the database: every server sharing it needs the same root key (INFRA_ROOT_KEY or --root-key-file)',
+        { cause: error },
+      )
+    }
   }
 
   private async newKey(activatesAt: Date) {

@@ -25,6 +25,22 @@ function requestLog(ctx: ServerContext): RequestHandler {
   }
 }
 
+/** Answers 503 when a request takes too long; long polls wait by design and have their own timeout. */
+function requestTimeout(ctx: ServerContext): RequestHandler {
+  return (req, res, next) => {
+    if (req.query.lastUpdateIndex !== undefined) return next()
+    const timer = setTimeout(() => {
+      if (res.headersSent) return
+      const error = new ApiError(503, 'the server took too long to answer; try again', undefined, {
+        'Retry-After': '1',
+      })
+      res.status(error.status).set(error.headers).json(error.toBody())
+    }, ctx.settings.requestTimeoutMs)
+    res.on('close', () => clearTimeout(timer))
+    next()
+  }
+}
+
 function errorBody(ctx: ServerContext): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     let apiError: ApiError
@@ -69,6 +85,7 @@ export function createApp(ctx: ServerContext, handlers: Handlers, isReady: () =>
     res.status(isReady() ? 200 : 503).json({ status: isReady() ? 'ok' : 'starting' })
   })
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: false }))
+  app.use(requestTimeout(ctx))
   registerRoutes(app, ctx, handlers)
   app.use((req, _res, next) => next(new ApiError(404, `no route ${req.method} ${req.path}`)))
   app.use(errorBody(ctx))

@@ -10,7 +10,7 @@ import type { z } from 'zod'
 import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
 import type { ServerContext } from '../context.js'
-import { badRequest, forbidden, validationError } from './errors.js'
+import { badRequest, forbidden, validationError, ApiError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
 
 const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
@@ -37,6 +37,12 @@ async function identify(
     return authorization ? authenticate(ctx.db, ctx.usage, authorization).catch(() => undefined) : undefined
   }
   const caller = await authenticate(ctx.db, ctx.usage, authorization)
+  const rate = ctx.rateLimiter.check(`key:${caller.accessKeyId}`)
+  if (!rate.allowed) {
+    throw new ApiError(429, 'too many requests with this access key; slow down', undefined, {
+      'Retry-After': String(rate.retryAfterSeconds),
+    })
+  }
   if (caller.keyScope === 'password-reset' && !route.allowedDuringPasswordReset) {
     throw forbidden('a new password is required before anything else: update it with PUT /api/users/self')
   }

@@ -28,10 +28,13 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
     }
     if (body.passwordCredentials !== undefined) {
       const { name, password } = body.passwordCredentials
+      await ctx.loginThrottle.assertNotLocked(name)
       const user = await ctx.db.user.findUnique({ where: { name } })
       if (!(await passwordMatches(password, user?.passwordHash)) || !user) {
+        await ctx.loginThrottle.recordFailure(name)
         throw unauthorized('the user name or password is incorrect')
       }
+      await ctx.loginThrottle.recordSuccess(name)
       const oneTime = user.passwordIsOneTime
       const key = await issueAccessKey(ctx.db, {
         userId: user.id,

@@ -1,0 +1,57 @@
+import type { Database } from '../db/prisma.js'
+import { ApiError } from '../http/errors.js'
+
+export interface LoginThrottleOptions {
+  /** Failed attempts allowed before the name is locked out. */
+  freeAttempts: number
+  /** The first lockout; each further failure doubles it, up to maxLockoutMs. */
+  baseLockoutMs: number
+  maxLockoutMs: number
+}
+
+/**
+ * Exponential lockout of a user name after repeated failed password logins, kept in Postgres so that every
+ * replica enforces the same lock. The check runs before the password is verified, so a locked name cannot be
+ * used to test passwords.
+ */
+export class LoginThrottle {
+  constructor(
+    private readonly db: Database,
+    private readonly options: LoginThrottleOptions,
+  ) {}
+
+  async assertNotLocked(name: string, now = new Date()): Promise<void> {
+    const row = await this.db.loginFailure.findUnique({ where: { name } })
+    if (row?.lockedUntil && row.lockedUntil > now) throw this.lockedError(row.lockedUntil, now)
+  }
+
+  async recordFailure(name: string, now = new Date()): Promise<void> {
+    const { freeAttempts, baseLockoutMs, maxLockoutMs } = this.options
+    await this.db.$executeRaw`
+      INSERT INTO login_failures (name, failures, locked_until, updated)
+      VALUES (${name}, 1, NULL, ${now})
+      ON CONFLICT (name) DO UPDATE SET
+        failures = login_failures.failures + 1,
+        updated = ${now},
+        locked_until = CASE WHEN login_failures.failures + 1 >= ${freeAttempts}
+          THEN ${now}::timestamptz + LEAST(${maxLockoutMs}::float8,
+                 ${baseLockoutMs}::float8 * power(2, login_failures.failures + 1 - ${freeAttempts})) * interval '1 millisecond'
+          ELSE NULL END`
+  }
+
+  async recordSuccess(name: string): Promise<void> {
+    await this.db.loginFailure.deleteMany({ where: { name } })
+  }
+
+  private lockedError(until: Date, now: Date): ApiError {
+    const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000))
+    return new ApiError(
+      429,
+      `too many failed logins for this user; try again in ${seconds} seconds`,
+      undefined,
+      {
+        'Retry-After': String(seconds),
+      },
+    )
+  }
+}
