@@ -101,12 +101,13 @@ export function toSearchParams(query: Record<string, unknown> | undefined): URLS
 /** The system or TLS error code buried in a fetch failure, which wraps it one or more levels deep. */
 export function networkErrorCode(error: unknown): string | undefined {
   let current: unknown = error
-  for (let depth = 0; depth < 6 && current instanceof Object; depth++) {
+  // Duck-typed rather than `instanceof`: the platform's errors may come from another realm (vm, iframe).
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
     const code = (current as { code?: unknown }).code
     if (typeof code === 'string' && code !== '') return code
     // Node reports a connection refused on every address of a host as an AggregateError.
     const errors = (current as { errors?: unknown }).errors
-    if (Array.isArray(errors) && errors.length > 0 && !('cause' in current && current.cause)) {
+    if (Array.isArray(errors) && errors.length > 0 && !(current as { cause?: unknown }).cause) {
       current = errors[0]
       continue
     }
@@ -116,7 +117,14 @@ export function networkErrorCode(error: unknown): string | undefined {
 }
 
 function isAbortError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError'
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError'
+}
+
+function causeMessage(error: unknown): string | undefined {
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined
+  const message =
+    typeof cause === 'object' && cause !== null ? (cause as { message?: unknown }).message : undefined
+  return typeof message === 'string' && message !== '' ? message : undefined
 }
 
 function networkMessage(method: string, url: string, code: string | undefined, error: unknown): string {
@@ -127,7 +135,7 @@ function networkMessage(method: string, url: string, code: string | undefined, e
       `trustedCertificate, or skipTLSVerify: true only for testing`
     )
   }
-  const reason = code ?? (error instanceof Error ? (error.cause as Error | undefined)?.message : undefined)
+  const reason = code ?? causeMessage(error)
   return `${method} ${url} failed: no answer from ${origin}${reason ? ` (${reason})` : ''}`
 }
 
@@ -190,7 +198,9 @@ export class Transport {
         backoffLimit: retry.maxDelayMs,
         // Spread retries of many clients hitting one restarting server, without making any too eager.
         jitter: (delay) => delay * (0.5 + Math.random() / 2),
-        shouldRetry: ({ error }) => {
+        shouldRetry: ({ error: seen }) => {
+          // ky wraps what does not pass its `instanceof Error` (an error from another realm) in a NonError.
+          const error = seen.name === 'NonError' && 'value' in seen ? seen.value : seen
           if (options.signal?.aborted || isAbortError(error)) return false
           if (error instanceof HTTPError) {
             const after = parseRetryAfter(error.response.headers.get('Retry-After'))

@@ -1,0 +1,69 @@
+// tsyringe, under @peculiar/x509, needs the Reflect metadata API loaded first.
+import 'reflect-metadata'
+import * as x509 from '@peculiar/x509'
+import { webcrypto } from 'node:crypto'
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto)
+
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+const DAY = 24 * 3_600_000
+
+export interface Authority {
+  /** The CA certificate, PEM. */
+  certificate: string
+  issue(hosts: { dns?: string[]; ip?: string[] }): Promise<{ certificate: string; key: string }>
+}
+
+const keys = () =>
+  webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as unknown as Promise<CryptoKeyPair>
+
+async function pemKey(key: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key as unknown as webcrypto.CryptoKey)
+  return x509.PemConverter.encode(der, 'PRIVATE KEY')
+}
+
+const validity = () => ({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY) })
+
+const altNames = (hosts: { dns?: string[]; ip?: string[] }) =>
+  new x509.SubjectAlternativeNameExtension([
+    ...(hosts.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(hosts.ip ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ])
+
+/** A fresh certificate authority, made at test time, that issues server certificates. */
+export async function createAuthority(name = 'Infra SDK Test CA'): Promise<Authority> {
+  const caKeys = await keys()
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    name: `CN=${name}`,
+    keys: caKeys,
+    signingAlgorithm: ALGORITHM,
+    ...validity(),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  })
+  return {
+    certificate: ca.toString('pem'),
+    issue: async (hosts) => {
+      const serverKeys = await keys()
+      const certificate = await x509.X509CertificateGenerator.create({
+        subject: `CN=${hosts.dns?.[0] ?? hosts.ip?.[0] ?? 'server'}`,
+        issuer: ca.subject,
+        publicKey: serverKeys.publicKey,
+        signingKey: caKeys.privateKey,
+        signingAlgorithm: ALGORITHM,
+        ...validity(),
+        extensions: [
+          new x509.BasicConstraintsExtension(false),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+          altNames(hosts),
+          await x509.AuthorityKeyIdentifierExtension.create(ca),
+        ],
+      })
+      return { certificate: certificate.toString('pem'), key: await pemKey(serverKeys.privateKey) }
+    },
+  }
+}
