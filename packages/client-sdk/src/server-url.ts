@@ -5,8 +5,9 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
  * into the base URL every API path is appended to. A bare host means https: plain http must be asked for.
  */
 export function parseServerUrl(server: string): string {
-  const text = server.trim()
-  if (text === '') throw new TypeError('server must not be empty: pass a host, host:port or URL')
+  // Checked at run time too: plain JavaScript callers often pass an unset environment variable.
+  const text = typeof server === 'string' ? server.trim() : ''
+  if (text === '') throw new TypeError('server is required: pass a host, host:port or URL')
   const scheme = SCHEME.exec(text)?.[1]?.toLowerCase()
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
     throw new TypeError(`server "${server}" must be an http:// or https:// URL, not ${scheme}://`)

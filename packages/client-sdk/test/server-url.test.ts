@@ -19,8 +19,12 @@ describe('parseServerUrl', () => {
     expect(parseServerUrl(input)).toBe(expected)
   })
 
+  it('rejects a missing server', () => {
+    expect(() => parseServerUrl(undefined as unknown as string)).toThrow(/server is required/)
+  })
+
   it.each([
-    ['', /must not be empty/],
+    ['', /server is required/],
     ['ftp://infra.example.com', /http:\/\/ or https:\/\//],
     ['https://user:secret@infra.example.com', /credentials/],
     ['https://infra.example.com/?x=1', /query string/],
