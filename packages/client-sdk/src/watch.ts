@@ -68,7 +68,9 @@ export async function* watchList<T>(
   const fallbackInterval = options.fallbackPollIntervalMs ?? 30_000
   const initialDelay = options.backoff?.initialDelayMs ?? 500
   const maxDelay = options.backoff?.maxDelayMs ?? 30_000
-  const requestOptions: RequestOptions = { signal, timeout: pollTimeout, retry: 0 }
+  // The loop below does the retrying, with its own backoff; only a long poll needs its long timeout.
+  const plain: RequestOptions = { signal, retry: 0 }
+  const longPoll: RequestOptions = { ...plain, timeout: pollTimeout }
 
   let index: number | undefined
   let first = true
@@ -81,14 +83,17 @@ export async function* watchList<T>(
     try {
       // The first request just reads the list; afterwards it long-polls, from 0 until the server gave an index.
       const lastUpdateIndex = first ? undefined : (index ?? 0)
-      const head = await fetchList({ page: 1, limit: PAGE_LIMIT, lastUpdateIndex }, requestOptions)
+      const head = await fetchList(
+        { page: 1, limit: PAGE_LIMIT, lastUpdateIndex },
+        lastUpdateIndex === undefined ? plain : longPoll,
+      )
       if (head.status === 304) {
         failures = 0
         continue
       }
       items = [...head.page.items]
       for (let page = 2; page <= head.page.totalPages; page++) {
-        const rest = await fetchList({ page, limit: PAGE_LIMIT }, requestOptions)
+        const rest = await fetchList({ page, limit: PAGE_LIMIT }, plain)
         if (rest.status === 304) break
         items.push(...rest.page.items)
         if (rest.page.items.length === 0) break

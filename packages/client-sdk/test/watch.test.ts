@@ -158,6 +158,18 @@ describe('watch against the long-poll contract', () => {
     ])
   })
 
+  it('treats a long poll that outlives pollTimeoutMs as a lost connection and polls again', async () => {
+    const retries: string[] = []
+    const { watch, requests } = await watchStub(
+      [changed(4, [grant('1111111111')]), hang, changed(5, [grant('2222222222')]), hang],
+      { pollTimeoutMs: 100, onRetry: (error) => retries.push(error.name) },
+    )
+    expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111'])
+    expect((await next(watch)).map((g) => g.id)).toEqual(['2222222222'])
+    expect(retries).toEqual(['InfraTimeoutError'])
+    expect(indexesSent(requests)).toEqual([null, '4', '4'])
+  })
+
   it('survives a server restart without losing the change made meanwhile', async () => {
     let server: Server | undefined
     const seen: (string | null)[] = []
