@@ -148,7 +148,7 @@ export class InfraClient {
     this.providers = resources.providers
   }
 
-  /** The same client with another access key, e.g. the one `login` returned. Shares nothing mutable. */
+  /** The same settings with another access key, e.g. the one `login` returned; `close()` each client. */
   withAccessKey(accessKey: string | undefined): InfraClient {
     return new InfraClient({ ...this.#options, accessKey })
   }
@@ -166,11 +166,10 @@ export class InfraClient {
     options?: RequestOptions,
   ): PageIterator<ItemOf<K>> {
     const filter = query as Record<string, unknown> & { page?: number; limit?: number }
-    return new PageIterator<ItemOf<K>>(async (page) => {
-      const result = await this.#list(name, { ...filter, page }, options)
-      if (result.status === 304) throw new Error('unreachable: 304 without lastUpdateIndex')
-      return result.page as never
-    }, filter.page ?? 1)
+    return new PageIterator<ItemOf<K>>(
+      async (page) => (await this.#call(name, { query: { ...filter, page } }, options)) as Page<ItemOf<K>>,
+      filter.page ?? 1,
+    )
   }
 
   /**
