@@ -53,8 +53,13 @@ async function ensureKey(tx: Tx, userId: string, keyText: string, name: string):
     extensionDeadline: expires,
     extensionMs: BigInt(CONFIGURED_KEY_LIFETIME_MS),
   }
-  if (existing) await tx.accessKey.update({ where: { id: existing.id }, data: fields })
-  else await tx.accessKey.create({ data: { id: newId(), keyId: parts.keyId, name, userId, ...fields } })
+  if (existing) {
+    await tx.accessKey.update({ where: { id: existing.id }, data: fields })
+    return
+  }
+  // A different key than at the last start (rotated in the flag or the file): it replaces the earlier one.
+  await tx.accessKey.deleteMany({ where: { userId, name } })
+  await tx.accessKey.create({ data: { id: newId(), keyId: parts.keyId, name, userId, ...fields } })
 }
 
 async function ensurePassword(tx: Tx, userId: string, password: string): Promise<void> {
