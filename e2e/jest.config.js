@@ -1,0 +1,12 @@
+import preset from '@infra/config/jest'
+
+export default {
+  ...preset,
+  testMatch: ['<rootDir>/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  // Builds the kube-apiserver harness once up front (no-op when cached or when
+  // INFRA_TEST_KUBECONFIG points at an existing cluster), so no test hook has to
+  // wait for a first-time Go build.
+  globalSetup: '<rootDir>/kube/jest-global-setup.js',
+  testTimeout: 180_000,
+}
