@@ -22,20 +22,27 @@ export const Timestamp = z.iso
   .datetime({ offset: true })
   .meta({ id: 'Timestamp', description: 'An RFC 3339 date-time', example: '2022-03-14T09:48:00Z' })
 
+// Control characters (Unicode category Cc: U+0000-U+001F and U+007F-U+009F) spelled out rather than as \p{Cc},
+// which the OpenAPI document carries as a pattern that tools outside JavaScript (e.g. Python's re) cannot read.
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]+$/
+// eslint-disable-next-line no-control-regex
+const NO_WHITESPACE_OR_CONTROL = /^[^\s\u0000-\u001f\u007f-\u009f]+$/
+
 /** A name a person picks for a user: an email address or a plain login name. */
 export const UserName = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
-  .regex(/^[^\s\p{Cc}]+$/u, 'must not contain whitespace or control characters')
+  .regex(NO_WHITESPACE_OR_CONTROL, 'must not contain whitespace or control characters')
 
 export const GroupName = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
+  .regex(NO_CONTROL, 'must not contain control characters')
 
 /** Destination names appear in resource notation, so they cannot contain the `.` separator. */
 export const DestinationName = z
