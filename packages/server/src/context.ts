@@ -1,5 +1,6 @@
 import type { LoginThrottle, LoginThrottleOptions } from './abuse/login-throttle.js'
 import type { RateLimiter } from './abuse/rate-limiter.js'
+import type { CallerCache } from './auth/caller-cache.js'
 import type { KeyUsageTracker } from './auth/key-usage.js'
 import type { TokenSigner } from './auth/tokens.js'
 import type { Database } from './db/prisma.js'
@@ -43,6 +44,7 @@ export interface ServerContext {
   db: Database
   logger: Logger
   usage: KeyUsageTracker
+  callers: CallerCache
   tokens: TokenSigner
   updates: UpdateNotifier
   rateLimiter: RateLimiter

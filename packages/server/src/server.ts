@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { KeyUsageTracker } from './auth/key-usage.js'
 import { LoginThrottle } from './abuse/login-throttle.js'
 import { RateLimiter } from './abuse/rate-limiter.js'
+import { CallerCache } from './auth/caller-cache.js'
 import { loadRootKey, SecretBox } from './auth/secret-box.js'
 import { TokenSigner } from './auth/tokens.js'
 import { bootstrap } from './bootstrap.js'
@@ -46,6 +47,8 @@ export interface RunningServer {
 
 const DEFAULT_TOKEN_LIFETIME_MS = 5 * 60_000
 const DEFAULT_KEY_ROTATION_MS = 24 * 3_600_000
+const CALLER_CACHE_MAX_AGE_MS = 30_000
+const SHUTDOWN_GRACE_MS = 5_000
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
@@ -81,12 +84,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     syncMs: options.rateLimitSyncMs ?? 1_000,
   })
   rateLimiter.start()
-  const updates = new UpdateNotifier(databaseUrl, logger)
+  const callers = new CallerCache(db, CALLER_CACHE_MAX_AGE_MS)
+  const updates = new UpdateNotifier(databaseUrl, logger, {
+    onChange: (scopes) => callers.invalidate(scopes),
+    onReconnect: () => callers.clear(),
+  })
   await updates.start()
   const ctx: ServerContext = {
     db,
     logger,
     usage,
+    callers,
     tokens,
     updates,
     rateLimiter,
@@ -124,6 +132,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()
+        // Requests still running after the grace period are cut off rather than holding the shutdown.
+        setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref()
       })
       tokens.stop()
       rateLimiter.stop()

@@ -1,6 +1,9 @@
 import type { Database } from '../db/prisma.js'
 import type { Logger } from '../http/logger.js'
 
+// Far longer than a cached key lives (it reloads the flushed deadline from the database), short enough to stay small.
+const RECENT_USE_MEMORY_MS = 3_600_000
+
 interface Use {
   keyId: string
   userId: string
@@ -13,6 +16,8 @@ interface Use {
  */
 export class KeyUsageTracker {
   private pending = new Map<string, Use>()
+  /** Recent uses, kept past their flush so that cached keys see their deadline slide. */
+  private recent = new Map<string, Date>()
   private timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -28,13 +33,16 @@ export class KeyUsageTracker {
 
   record(keyId: string, userId: string, at: Date): void {
     this.pending.set(keyId, { keyId, userId, at })
+    this.recent.set(keyId, at)
   }
 
-  lastPendingUse(keyId: string): Date | undefined {
-    return this.pending.get(keyId)?.at
+  lastUse(keyId: string): Date | undefined {
+    return this.recent.get(keyId)
   }
 
   async flush(): Promise<void> {
+    const forgetBefore = Date.now() - RECENT_USE_MEMORY_MS
+    for (const [keyId, at] of this.recent) if (at.getTime() < forgetBefore) this.recent.delete(keyId)
     if (this.pending.size === 0) return
     const uses = [...this.pending.values()]
     this.pending = new Map()

@@ -3,6 +3,8 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { parseDuration } from '@infra/api-types'
+import { DEFAULT_SETTINGS } from '../context.js'
 import { startServer } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
 
@@ -34,6 +36,21 @@ const argv = await yargs(hideBin(process.argv))
       type: 'string',
       describe: 'YAML file declaring users with passwords, access keys and roles',
     },
+    'rate-limit': {
+      type: 'number',
+      default: DEFAULT_SETTINGS.rateLimitPerMinute,
+      describe: 'Requests per minute one access key may make, over all replicas',
+    },
+    'max-long-polls-per-key': {
+      type: 'number',
+      default: DEFAULT_SETTINGS.maxLongPollsPerKey,
+      describe: 'Long polls one access key may have waiting at once',
+    },
+    'long-poll-timeout': {
+      type: 'string',
+      default: '5m',
+      describe: 'How long a long poll waits for a change before answering 304 (e.g. 30s, 5m)',
+    },
     'log-level': {
       choices: ['debug', 'info', 'warn', 'error'] as const,
       default: 'info' as const,
@@ -55,6 +72,11 @@ try {
     rootKey: process.env.INFRA_ROOT_KEY,
     rootKeyFile: argv.rootKeyFile,
     logLevel: argv.logLevel,
+    settings: {
+      rateLimitPerMinute: argv.rateLimit,
+      maxLongPollsPerKey: argv.maxLongPollsPerKey,
+      longPollTimeoutMs: parseDuration(argv.longPollTimeout),
+    },
   })
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

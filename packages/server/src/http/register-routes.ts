@@ -34,9 +34,9 @@ async function identify(
 ): Promise<Caller | undefined> {
   const authorization = req.get('authorization')
   if (route.access === 'public') {
-    return authorization ? authenticate(ctx.db, ctx.usage, authorization).catch(() => undefined) : undefined
+    return authorization ? authenticate(ctx, authorization).catch(() => undefined) : undefined
   }
-  const caller = await authenticate(ctx.db, ctx.usage, authorization)
+  const caller = await authenticate(ctx, authorization)
   const rate = ctx.rateLimiter.check(`key:${caller.accessKeyId}`)
   if (!rate.allowed) {
     throw new ApiError(429, 'too many requests with this access key; slow down', undefined, {
@@ -127,6 +127,9 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
         signal: aborted.signal,
       } as HandlerInput<RouteDefinition>
       const result = await handler(input)
+      // Whatever this process changed is visible to its very next request; other replicas hear of it
+      // through the database's change notifications.
+      if (route.method !== 'GET') ctx.callers.clear()
       const reply = result instanceof Reply ? result : new Reply(result)
       res.status(reply.status ?? route.successStatus).set(reply.headers)
       if (reply.body === undefined || route.response === null) res.end()

@@ -34,6 +34,7 @@ export class UpdateNotifier {
   constructor(
     private readonly databaseUrl: string,
     private readonly logger: Logger,
+    private readonly listeners: { onChange?(scopes: string[]): void; onReconnect?(): void } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -59,6 +60,7 @@ export class UpdateNotifier {
       try {
         await this.start()
         // Notifications sent while disconnected are lost: let every waiter look again.
+        this.listeners.onReconnect?.()
         this.wakeAll()
         this.logger.info('update notifications reconnected')
         return
@@ -77,6 +79,7 @@ export class UpdateNotifier {
     } catch {
       return
     }
+    this.listeners.onChange?.(notification.scopes)
     const woken = new Set<Waiter>()
     for (const scope of notification.scopes) {
       for (const waiter of this.waitersByScope.get(scope) ?? []) {

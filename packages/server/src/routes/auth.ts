@@ -12,7 +12,7 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
   login: async ({ ctx, body }) => {
     const session = { ttlMs: ctx.settings.sessionTtlMs, extensionMs: ctx.settings.sessionExtensionMs }
     if (body.accessKey !== undefined) {
-      const presented = await authenticateKey(ctx.db, ctx.usage, body.accessKey)
+      const presented = await authenticateKey(ctx, body.accessKey)
       const key = await issueAccessKey(ctx.db, {
         userId: presented.userId,
         ...session,

@@ -62,7 +62,7 @@ export async function listAccessKeys(
     ...(query.name !== undefined ? { name: query.name } : {}),
     ...(query.showExpired ? {} : { expires: { gt: now }, extensionDeadline: { gt: now } }),
   }
-  const [keys, total] = await db.$transaction([
+  const [keys, total] = await Promise.all([
     db.accessKey.findMany({
       where,
       include: { user: { select: { name: true } } },

@@ -30,7 +30,7 @@ export async function listDestinations(
     ...(query.kind !== undefined ? { kind: query.kind } : {}),
     ...(query.unique_id !== undefined ? { uniqueID: query.unique_id } : {}),
   }
-  const [destinations, total] = await db.$transaction([
+  const [destinations, total] = await Promise.all([
     db.destination.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
     db.destination.count({ where }),
   ])

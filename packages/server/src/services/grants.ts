@@ -40,7 +40,7 @@ export function grantsWhere(filters: GrantFilters): Prisma.GrantWhereInput {
 
 export async function listGrants(db: Database, filters: GrantFilters): Promise<Page<Grant>> {
   const where = grantsWhere(filters)
-  const [grants, total] = await db.$transaction([
+  const [grants, total] = await Promise.all([
     db.grant.findMany({ where, orderBy: [{ created: 'asc' }, { id: 'asc' }], ...skipTake(filters) }),
     db.grant.count({ where }),
   ])

@@ -18,7 +18,7 @@ export async function listGroups(
     ...(query.name !== undefined ? { name: query.name } : {}),
     ...(query.userID !== undefined ? { members: { some: { userId: query.userID } } } : {}),
   }
-  const [groups, total] = await db.$transaction([
+  const [groups, total] = await Promise.all([
     db.group.findMany({
       where,
       include: withMemberCount,

@@ -14,7 +14,7 @@ export async function listProviders(
   query: z.output<typeof ListProvidersQuery>,
 ): Promise<Page<Provider>> {
   const where: Prisma.ProviderWhereInput = query.name !== undefined ? { name: query.name } : {}
-  const [providers, total] = await db.$transaction([
+  const [providers, total] = await Promise.all([
     db.provider.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
     db.provider.count({ where }),
   ])

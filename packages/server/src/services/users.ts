@@ -19,7 +19,7 @@ export async function listUsers(db: Database, query: z.output<typeof ListUsersQu
     ...(query.ids !== undefined ? { id: { in: query.ids } } : {}),
     ...(query.showSystem ? {} : { system: false }),
   }
-  const [users, total] = await db.$transaction([
+  const [users, total] = await Promise.all([
     db.user.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
     db.user.count({ where }),
   ])

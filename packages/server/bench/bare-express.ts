@@ -1,0 +1,12 @@
+// The baseline: Express serving the same JSON as GET /api/users/self, with no auth, database or validation.
+import express from 'express'
+
+const body = JSON.parse(process.env.BENCH_BODY ?? '{}') as unknown
+const app = express()
+app.get('/api/users/self', (_req, res) => {
+  res.json(body)
+})
+const server = app.listen(0, '127.0.0.1', () => {
+  const address = server.address()
+  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`)
+})
