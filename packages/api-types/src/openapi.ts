@@ -16,6 +16,8 @@ const errorResponse = (description: string) => ({ description, content: jsonCont
 
 /** Routes whose body names other resources (a grant's user or group, a key's user): 404 when one does not exist. */
 const REFERENCES_IN_BODY: ReadonlySet<string> = new Set(['createGrant', 'patchGrants', 'createAccessKey'])
+/** Creations that answer 200 with the existing resource, rather than 201, when it already exists. */
+const OK_WHEN_EXISTING: ReadonlySet<string> = new Set(['createGrant'])
 /** Deletions that can take away the last admin grant on infra, which the server refuses with 409. */
 const GUARDS_LAST_ADMIN: ReadonlySet<string> = new Set(['deleteUser', 'deleteGroup', 'deleteGrant'])
 
@@ -63,6 +65,14 @@ function operationFor(name: string, definition: RouteDefinition): ZodOpenApiOper
     },
     responses: {
       [String(definition.successStatus)]: success,
+      ...(OK_WHEN_EXISTING.has(name) && definition.response
+        ? {
+            '200': {
+              description: 'It already existed: the existing one',
+              content: jsonContent(definition.response),
+            },
+          }
+        : {}),
       ...(definition.longPoll
         ? { '304': { description: 'Nothing changed before the long poll timed out' } }
         : {}),
