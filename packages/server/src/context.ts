@@ -3,7 +3,7 @@ import type { RateLimiter } from './abuse/rate-limiter.js'
 import type { CallerCache } from './auth/caller-cache.js'
 import type { KeyUsageTracker } from './auth/key-usage.js'
 import type { TokenSigner } from './auth/tokens.js'
-import type { Database } from './db/prisma.js'
+import type { Database, SqlPool } from './db/prisma.js'
 import type { Logger } from './http/logger.js'
 import type { UpdateNotifier } from './live/update-notifier.js'
 
@@ -42,6 +42,7 @@ export const DEFAULT_SETTINGS: Settings = {
 /** What every handler can reach: the database and the process-wide services. */
 export interface ServerContext {
   db: Database
+  sql: SqlPool
   logger: Logger
   usage: KeyUsageTracker
   callers: CallerCache

@@ -63,8 +63,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const migrated = await applyMigrations(databaseUrl)
   if (migrated.length > 0) logger.info({ migrations: migrated }, 'applied database migrations')
 
-  const db = connectDatabase(databaseUrl, options.databasePoolSize ?? 10)
-  const usage = new KeyUsageTracker(db, logger, options.keyUsageFlushMs ?? 5_000)
+  const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10)
+  const { db, sql } = connections
+  const usage = new KeyUsageTracker(sql, logger, options.keyUsageFlushMs ?? 5_000)
   const box = new SecretBox(
     await loadRootKey({
       rootKey: options.rootKey,
@@ -78,13 +79,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   })
   await tokens.start()
   const settings = { ...DEFAULT_SETTINGS, ...options.settings }
-  const rateLimiter = new RateLimiter(db, logger, {
+  const rateLimiter = new RateLimiter(sql, logger, {
     limit: settings.rateLimitPerMinute,
     windowMs: 60_000,
     syncMs: options.rateLimitSyncMs ?? 1_000,
   })
   rateLimiter.start()
-  const callers = new CallerCache(db, CALLER_CACHE_MAX_AGE_MS)
+  const callers = new CallerCache(sql, CALLER_CACHE_MAX_AGE_MS)
   const updates = new UpdateNotifier(databaseUrl, logger, {
     onChange: (scopes) => callers.invalidate(scopes),
     onReconnect: () => callers.clear(),
@@ -92,6 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await updates.start()
   const ctx: ServerContext = {
     db,
+    sql,
     logger,
     usage,
     callers,
@@ -138,7 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       tokens.stop()
       rateLimiter.stop()
       await usage.stop()
-      await db.$disconnect()
+      await connections.close()
       await embedded?.stop()
       logger.info('infra server stopped')
     })())

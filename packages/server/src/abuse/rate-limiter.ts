@@ -1,4 +1,4 @@
-import type { Database } from '../db/prisma.js'
+import type { SqlPool } from '../db/prisma.js'
 import type { Logger } from '../http/logger.js'
 
 export interface RateLimitOptions {
@@ -22,7 +22,7 @@ export class RateLimiter {
   private timer: NodeJS.Timeout | undefined
 
   constructor(
-    private readonly db: Database,
+    private readonly sql: SqlPool,
     private readonly logger: Logger,
     private readonly options: RateLimitOptions,
   ) {}
@@ -58,26 +58,31 @@ export class RateLimiter {
         const windows = batch.map(([slot]) => new Date(Number(slot.slice(0, slot.indexOf('|')))))
         const buckets = batch.map(([slot]) => slot.slice(slot.indexOf('|') + 1))
         const counts = batch.map(([, count]) => count)
-        const totals = await this.db.$queryRaw<{ bucket: string; window_start: Date; count: number }[]>`
-          INSERT INTO rate_limit_windows (bucket, window_start, count)
-          SELECT * FROM unnest(${buckets}::text[], ${windows}::timestamptz[], ${counts}::int[])
-          ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + EXCLUDED.count
-          RETURNING bucket, window_start, count`
+        const { rows: totals } = await this.sql.query<{ bucket: string; window_start: Date; count: number }>(
+          `INSERT INTO rate_limit_windows (bucket, window_start, count)
+           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[])
+           ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + EXCLUDED.count
+           RETURNING bucket, window_start, count`,
+          [buckets, windows, counts],
+        )
         for (const row of totals) this.shared.set(`${row.window_start.getTime()}|${row.bucket}`, row.count)
       }
       // Learn what the other replicas counted for buckets this one has seen in the current window.
       const current = this.windowStart(now)
       const known = [...this.shared.keys()].filter((slot) => slot.startsWith(`${current}|`))
       if (known.length > 0) {
-        const rows = await this.db.$queryRaw<{ bucket: string; count: number }[]>`
-          SELECT bucket, count FROM rate_limit_windows
-          WHERE window_start = ${new Date(current)} AND bucket = ANY(${known.map((slot) => slot.slice(slot.indexOf('|') + 1))}::text[])`
+        const { rows } = await this.sql.query<{ bucket: string; count: number }>(
+          'SELECT bucket, count FROM rate_limit_windows WHERE window_start = $1 AND bucket = ANY($2::text[])',
+          [new Date(current), known.map((slot) => slot.slice(slot.indexOf('|') + 1))],
+        )
         for (const row of rows) this.shared.set(`${current}|${row.bucket}`, row.count)
       }
-      for (const slot of this.shared.keys())
+      for (const slot of this.shared.keys()) {
         if (Number(slot.slice(0, slot.indexOf('|'))) < current) this.shared.delete(slot)
-      await this.db
-        .$executeRaw`DELETE FROM rate_limit_windows WHERE window_start < ${new Date(current - this.options.windowMs)}`
+      }
+      await this.sql.query('DELETE FROM rate_limit_windows WHERE window_start < $1', [
+        new Date(current - this.options.windowMs),
+      ])
     } catch (error) {
       this.logger.warn({ err: error }, 'could not share rate limit counts')
     }

@@ -1,5 +1,5 @@
 import { INFRA_RESOURCE, INFRA_ROLES, type InfraRole } from '@infra/api-types'
-import type { Database } from '../db/prisma.js'
+import type { SqlPool } from '../db/prisma.js'
 import type { KeyScope } from './caller.js'
 
 /** Everything authentication needs about one access key, loaded in one query. */
@@ -27,7 +27,7 @@ interface KeyRow {
   scope: string
   expires: Date
   extension_deadline: Date
-  extension_ms: bigint
+  extension_ms: string
   group_ids: string[]
   roles: string[]
 }
@@ -43,7 +43,7 @@ export class CallerCache {
   private generation = 0
 
   constructor(
-    private readonly db: Database,
+    private readonly sql: SqlPool,
     private readonly maxAgeMs: number,
   ) {}
 
@@ -59,16 +59,18 @@ export class CallerCache {
   }
 
   private async load(keyId: string): Promise<KnownKey | undefined> {
-    const rows = await this.db.$queryRaw<KeyRow[]>`
-      SELECT k.id, k.key_id, k.secret_hash, k.user_id, u.name AS user_name, k.scope, k.expires,
-             k.extension_deadline, k.extension_ms,
-             ARRAY(SELECT group_id FROM group_members WHERE user_id = k.user_id) AS group_ids,
-             ARRAY(SELECT DISTINCT privilege FROM grants
-                   WHERE resource = ${INFRA_RESOURCE}
-                     AND (user_id = k.user_id
-                          OR group_id IN (SELECT group_id FROM group_members WHERE user_id = k.user_id))) AS roles
-      FROM access_keys k JOIN users u ON u.id = k.user_id
-      WHERE k.key_id = ${keyId}`
+    const { rows } = await this.sql.query<KeyRow>(
+      `SELECT k.id, k.key_id, k.secret_hash, k.user_id, u.name AS user_name, k.scope, k.expires,
+              k.extension_deadline, k.extension_ms,
+              ARRAY(SELECT group_id FROM group_members WHERE user_id = k.user_id) AS group_ids,
+              ARRAY(SELECT DISTINCT privilege FROM grants
+                    WHERE resource = $2
+                      AND (user_id = k.user_id
+                           OR group_id IN (SELECT group_id FROM group_members WHERE user_id = k.user_id))) AS roles
+       FROM access_keys k JOIN users u ON u.id = k.user_id
+       WHERE k.key_id = $1`,
+      [keyId, INFRA_RESOURCE],
+    )
     const row = rows[0]
     if (!row) return undefined
     return {

@@ -1,4 +1,4 @@
-import type { Database } from '../db/prisma.js'
+import type { SqlPool } from '../db/prisma.js'
 import type { Logger } from '../http/logger.js'
 
 // Far longer than a cached key lives (it reloads the flushed deadline from the database), short enough to stay small.
@@ -21,7 +21,7 @@ export class KeyUsageTracker {
   private timer: NodeJS.Timeout | undefined
 
   constructor(
-    private readonly db: Database,
+    private readonly sql: SqlPool,
     private readonly logger: Logger,
     private readonly flushIntervalMs: number,
   ) {}
@@ -50,18 +50,21 @@ export class KeyUsageTracker {
     const times = uses.map((use) => use.at)
     const userIds = uses.map((use) => use.userId)
     try {
-      await this.db.$transaction([
-        this.db.$executeRaw`
-          UPDATE access_keys AS k
-          SET last_used = u.at,
-              extension_deadline = LEAST(k.expires, GREATEST(k.extension_deadline, u.at + k.extension_ms * interval '1 millisecond'))
-          FROM unnest(${keyIds}::text[], ${times}::timestamptz[]) AS u(id, at)
-          WHERE k.id = u.id AND (k.last_used IS NULL OR k.last_used < u.at)`,
-        this.db.$executeRaw`
-          UPDATE users AS x SET last_seen_at = u.at
-          FROM (SELECT id, max(at) AS at FROM unnest(${userIds}::text[], ${times}::timestamptz[]) AS t(id, at) GROUP BY id) AS u
-          WHERE x.id = u.id AND (x.last_seen_at IS NULL OR x.last_seen_at < u.at)`,
-      ])
+      // Two independent statements: each is correct on its own, so no transaction is needed.
+      await this.sql.query(
+        `UPDATE access_keys AS k
+         SET last_used = u.at,
+             extension_deadline = LEAST(k.expires, GREATEST(k.extension_deadline, u.at + k.extension_ms * interval '1 millisecond'))
+         FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at)
+         WHERE k.id = u.id AND (k.last_used IS NULL OR k.last_used < u.at)`,
+        [keyIds, times],
+      )
+      await this.sql.query(
+        `UPDATE users AS x SET last_seen_at = u.at
+         FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::timestamptz[]) AS t(id, at) GROUP BY id) AS u
+         WHERE x.id = u.id AND (x.last_seen_at IS NULL OR x.last_seen_at < u.at)`,
+        [userIds, times],
+      )
     } catch (error) {
       this.logger.warn({ err: error }, 'could not record key usage')
     }

@@ -1,9 +1,31 @@
 import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client.js'
 
 export type Database = PrismaClient
+export type SqlPool = pg.Pool
 export { Prisma } from '../generated/prisma/client.js'
 
-export function connectDatabase(url: string, poolSize: number): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) })
+export interface Connections {
+  /** Prisma, for everything but the hottest paths. */
+  db: Database
+  /**
+   * The same connection pool, for plain SQL on hot paths (authentication, long-poll answers, grant lists):
+   * Prisma's query compiler costs about half a millisecond of CPU per query, plain pg a tenth of that.
+   */
+  sql: SqlPool
+  close(): Promise<void>
+}
+
+export function connectDatabase(url: string, poolSize: number): Connections {
+  const sql = new pg.Pool({ connectionString: url, max: poolSize })
+  const db = new PrismaClient({ adapter: new PrismaPg(sql) })
+  return {
+    db,
+    sql,
+    close: async () => {
+      await db.$disconnect()
+      await sql.end().catch(() => undefined)
+    },
+  }
 }

@@ -8,6 +8,8 @@ export interface LongPollRequest {
   scopes: readonly string[]
   lastUpdateIndex: number
   signal: AbortSignal
+  /** Identifies the answer apart from the index: requests with the same key and index share one load. */
+  answerKey: string
 }
 
 /**
@@ -32,11 +34,12 @@ export async function longPoll<T>(
   try {
     for (;;) {
       const watch = ctx.updates.watch(request.scopes, request.lastUpdateIndex)
-      const current = await ctx.updates.currentIndex(ctx.db, request.scopes)
+      const current = await ctx.updates.currentIndex(ctx.sql, request.scopes)
       if (current > request.lastUpdateIndex || request.lastUpdateIndex <= 1) {
         watch.cancel()
         // The index is read before the list, so a change racing with this answer is delivered again, never lost.
-        return new Reply(await load(), 200, { [LAST_UPDATE_INDEX_HEADER]: String(current) })
+        const answer = await ctx.updates.shared(`${request.answerKey}@${current}`, load)
+        return new Reply(answer, 200, { [LAST_UPDATE_INDEX_HEADER]: String(current) })
       }
       const remaining = deadline - Date.now()
       if (remaining <= 0 || request.signal.aborted) {

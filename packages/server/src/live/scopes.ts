@@ -1,10 +1,10 @@
-import type { Database } from '../db/prisma.js'
+import type { SqlPool } from '../db/prisma.js'
 
 export const DESTINATIONS_SCOPE = 'destinations'
 
 /** The change scopes (see the update_indexes table) whose changes can alter the answer to a grants query. */
 export async function grantScopes(
-  db: Database,
+  sql: SqlPool,
   filters: { user?: string; group?: string; destination?: string; showInherited?: boolean },
 ): Promise<string[]> {
   const scopes: string[] = []
@@ -13,11 +13,11 @@ export async function grantScopes(
   if (filters.user !== undefined) {
     scopes.push(`user:${filters.user}`)
     if (filters.showInherited) {
-      const memberships = await db.groupMember.findMany({
-        where: { userId: filters.user },
-        select: { groupId: true },
-      })
-      scopes.push(...memberships.map((membership) => `group:${membership.groupId}`))
+      const { rows } = await sql.query<{ group_id: string }>(
+        'SELECT group_id FROM group_members WHERE user_id = $1',
+        [filters.user],
+      )
+      scopes.push(...rows.map((row) => `group:${row.group_id}`))
     }
   }
   return scopes.length > 0 ? scopes : ['grants']

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { Database } from '../db/prisma.js'
+import type { SqlPool } from '../db/prisma.js'
 import type { Logger } from '../http/logger.js'
 
 export const UPDATES_CHANNEL = 'infra_updates'
@@ -28,6 +28,7 @@ export class UpdateNotifier {
   private client: pg.Client | undefined
   private readonly waitersByScope = new Map<string, Set<Waiter>>()
   private readonly longPollsByKey = new Map<string, number>()
+  private readonly loads = new Map<string, Promise<unknown>>()
   private stopped = false
   private reconnectDelayMs = 100
 
@@ -96,9 +97,11 @@ export class UpdateNotifier {
   }
 
   /** The highest change index among the scopes. */
-  async currentIndex(db: Database, scopes: readonly string[]): Promise<number> {
-    const rows = await db.$queryRaw<{ index: bigint | null }[]>`
-      SELECT max(index) AS index FROM update_indexes WHERE scope = ANY(${[...scopes]}::text[])`
+  async currentIndex(sql: SqlPool, scopes: readonly string[]): Promise<number> {
+    const { rows } = await sql.query<{ index: string | null }>(
+      'SELECT max(index)::text AS index FROM update_indexes WHERE scope = ANY($1::text[])',
+      [scopes],
+    )
     const index = rows[0]?.index
     return index === null || index === undefined ? BASE_INDEX : Number(index)
   }
@@ -132,6 +135,18 @@ export class UpdateNotifier {
     }
     if (this.stopped) waiter.resolve('cancelled')
     return { changed, cancel: () => waiter.resolve('cancelled') }
+  }
+
+  /**
+   * One load for every waiter woken by the same change: thousands of agents or connectors watching one
+   * destination cost one query, not thousands.
+   */
+  shared<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const running = this.loads.get(key) as Promise<T> | undefined
+    if (running) return running
+    const started = load().finally(() => this.loads.delete(key))
+    this.loads.set(key, started)
+    return started
   }
 
   /** Counts a long poll of an access key, unless it already has `max` waiting. */

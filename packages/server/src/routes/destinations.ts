@@ -18,7 +18,13 @@ export const destinationHandlers: HandlersFor<
     const { lastUpdateIndex } = query
     return longPoll(
       ctx,
-      { accessKeyId: caller.accessKeyId, scopes: [DESTINATIONS_SCOPE], lastUpdateIndex, signal },
+      {
+        accessKeyId: caller.accessKeyId,
+        scopes: [DESTINATIONS_SCOPE],
+        lastUpdateIndex,
+        signal,
+        answerKey: `destinations:${JSON.stringify(query)}`,
+      },
       load,
     )
   },

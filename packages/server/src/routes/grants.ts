@@ -45,12 +45,18 @@ export const grantHandlers: HandlersFor<
 > = {
   listGrants: async ({ ctx, caller, query, signal }) => {
     const filters = await visibleGrantFilters(ctx, caller, query)
-    if (query.lastUpdateIndex === undefined) return listGrants(ctx.db, filters)
-    const scopes = await grantScopes(ctx.db, filters)
+    if (query.lastUpdateIndex === undefined) return listGrants(ctx.sql, filters)
+    const scopes = await grantScopes(ctx.sql, filters)
     return longPoll(
       ctx,
-      { accessKeyId: caller.accessKeyId, scopes, lastUpdateIndex: query.lastUpdateIndex, signal },
-      () => listGrants(ctx.db, filters),
+      {
+        accessKeyId: caller.accessKeyId,
+        scopes,
+        lastUpdateIndex: query.lastUpdateIndex,
+        signal,
+        answerKey: `grants:${JSON.stringify(filters)}`,
+      },
+      () => listGrants(ctx.sql, filters),
     )
   },
 

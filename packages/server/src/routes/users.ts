@@ -21,7 +21,7 @@ export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 
       if (id !== caller.userId && !canReadAll(caller) && !hasRole(caller, 'connector')) {
         throw forbidden('you can only read your own user')
       }
-      return getUser(ctx.db, id)
+      return getUser(ctx.sql, id)
     },
 
     updateUser: async ({ ctx, caller, params, body }) => {

@@ -4,7 +4,9 @@ import type * as db from '../generated/prisma/client.js'
 const iso = (date: Date) => date.toISOString()
 const isoOrNothing = (date: Date | null) => (date ? date.toISOString() : undefined)
 
-export const toApiUser = (user: db.User): User => ({
+export const toApiUser = (
+  user: Pick<db.User, 'id' | 'name' | 'created' | 'updated' | 'lastSeenAt' | 'providerNames'>,
+): User => ({
   id: user.id,
   name: user.name,
   created: iso(user.created),
@@ -21,7 +23,7 @@ export const toApiGroup = (group: db.Group & { _count: { members: number } }): G
   totalUsers: group._count.members,
 })
 
-export const toApiGrant = (grant: db.Grant): Grant => ({
+export const toApiGrant = (grant: Omit<db.Grant, 'destination'>): Grant => ({
   id: grant.id,
   created: iso(grant.created),
   created_by: grant.createdBy,

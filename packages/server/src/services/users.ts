@@ -4,7 +4,7 @@ import type { Caller } from '../auth/caller.js'
 import { generateOneTimePassword, hashPassword } from '../auth/passwords.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, Prisma } from '../db/prisma.js'
+import type { Database, Prisma, SqlPool } from '../db/prisma.js'
 import { conflict, notFound } from '../http/errors.js'
 import { ensureAnAdminRemains, lockAdminGrants } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
@@ -26,10 +26,19 @@ export async function listUsers(db: Database, query: z.output<typeof ListUsersQu
   return pageOf(users.map(toApiUser), total, query)
 }
 
-export async function getUser(db: Database, id: string): Promise<User> {
-  const user = await db.user.findUnique({ where: { id } })
-  if (!user) throw notFound('user')
-  return toApiUser(user)
+/** Plain SQL: every client reads its own user (`GET /api/users/self`) often. */
+export async function getUser(sql: SqlPool, id: string): Promise<User> {
+  const { rows } = await sql.query<{
+    id: string
+    name: string
+    created: Date
+    updated: Date
+    last_seen_at: Date | null
+    provider_names: string[]
+  }>('SELECT id, name, created, updated, last_seen_at, provider_names FROM users WHERE id = $1', [id])
+  const row = rows[0]
+  if (!row) throw notFound('user')
+  return toApiUser({ ...row, lastSeenAt: row.last_seen_at, providerNames: row.provider_names })
 }
 
 export async function createUser(

@@ -1,1 +1,0 @@
-export { buildCli } from './cli.js'
