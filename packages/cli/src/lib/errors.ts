@@ -1,0 +1,69 @@
+import { CliError, type Context } from './context.js'
+
+interface SdkErrorShape {
+  name?: string
+  message?: string
+  status?: number
+  code?: number | string
+  url?: string
+  fieldErrors?: Record<string, string[]>[]
+  isTLSError?: () => boolean
+}
+
+function originOf(url: string | undefined): string {
+  if (!url) return 'the server'
+  try {
+    return new URL(url).origin
+  } catch {
+    return url
+  }
+}
+
+function fieldDetails(error: SdkErrorShape): string {
+  const parts = (error.fieldErrors ?? []).flatMap((entry) =>
+    Object.entries(entry).map(([field, messages]) => `${field} ${messages.join(', ')}`),
+  )
+  return parts.length > 0 ? `: ${parts.join('; ')}` : ''
+}
+
+/** Turns any error into a CliError with a one-line hint. */
+export function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape
+  switch (e.name) {
+    case 'InfraNetworkError': {
+      const origin = originOf(e.url)
+      if (e.isTLSError?.()) {
+        return new CliError(
+          `the TLS certificate of ${origin} is not trusted (${e.code})`,
+          'run infra login to review and trust it, or pass --skip-tls-verify for self-signed certificates',
+        )
+      }
+      return new CliError(
+        `could not reach ${origin}${e.code ? ` (${e.code})` : ''}`,
+        'is the server running? (--skip-tls-verify for self-signed certificates)',
+      )
+    }
+    case 'InfraTimeoutError':
+      return new CliError(`${originOf(e.url)} did not answer in time`, 'is the server overloaded? try again')
+    case 'InfraApiError': {
+      const status = e.status ?? 0
+      const message = `${e.message ?? 'request failed'}${fieldDetails(e)}`
+      if (status === 403) return new CliError(message, 'ask an admin of this Infra server for access')
+      if (status === 429) return new CliError(message, 'too many requests: wait a moment and try again')
+      if (status >= 500) return new CliError(message, 'the server failed: check its logs, then try again')
+      return new CliError(message)
+    }
+    case 'InfraResponseValidationError':
+      return new CliError(e.message ?? 'unexpected answer', 'are the CLI and server versions compatible?')
+  }
+  if (error instanceof Error) return new CliError(error.message)
+  return new CliError(String(error))
+}
+
+export function reportError(ctx: Pick<Context, 'io' | 'style'>, error: unknown): number {
+  const cliError = toCliError(error)
+  ctx.io.stderr.write(`${ctx.style.red('error:')} ${cliError.message}\n`)
+  if (cliError.hint) ctx.io.stderr.write(`${ctx.style.dim('hint:')} ${cliError.hint}\n`)
+  return cliError.exitCode
+}

@@ -1,0 +1,175 @@
+import { startServer, type RunningServer } from '@infra/server'
+import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
+import { execFile, spawn } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { PassThrough, Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { runCli, type Io } from '../src/cli.js'
+
+export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+/** The bundled binary (`pnpm build`), as users run it. */
+export const BIN = join(PACKAGE_DIR, 'dist', 'infra.js')
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+const randomText = (length: number) =>
+  Array.from({ length }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')
+export const randomAccessKey = () => `${randomText(10)}.${randomText(24)}`
+
+let counter = 0
+export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${counter++}`
+
+export interface TestServer {
+  url: string
+  adminKey: string
+  server: RunningServer
+  /** Request log lines (`{method, path, status}`) the server wrote since the last `clearLog()`. */
+  requests(): { method: string; path: string; status: number }[]
+  clearLog(): void
+  close(): Promise<void>
+}
+
+/** A real Infra server on its own Postgres database, with a request log to count calls. */
+export async function startTestServer(): Promise<TestServer> {
+  const database: TestDatabase = await createTestDatabase()
+  const dataDir = mkdtempSync(join(tmpdir(), 'infra-cli-server-'))
+  const adminKey = randomAccessKey()
+  let lines: { method: string; path: string; status: number }[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue
+        try {
+          const entry = JSON.parse(line) as { msg?: string; method?: string; path?: string; status?: number }
+          if (entry.msg === 'request')
+            lines.push({ method: entry.method ?? '', path: entry.path ?? '', status: entry.status ?? 0 })
+        } catch {
+          // not JSON
+        }
+      }
+      callback()
+    },
+  })
+  const server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: database.url,
+    dataDir,
+    adminAccessKey: adminKey,
+    logger: pino({ level: 'info' }, sink),
+    keyUsageFlushMs: 100,
+    rootKey: `infra-cli-test-root-key-${database.name}`,
+  })
+  return {
+    url: server.url,
+    adminKey,
+    server,
+    requests: () => [...lines],
+    clearLog: () => {
+      lines = []
+    },
+    close: async () => {
+      await server.close()
+      await database.drop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface Sandbox {
+  dir: string
+  home: string
+  kubeconfig: string
+  env: Record<string, string>
+  cleanup(): void
+}
+
+/** A temporary HOME and KUBECONFIG, so tests never touch the real ones; `infra` on PATH is the bundle. */
+export function sandbox(extra: Record<string, string> = {}): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'infra-cli-test-'))
+  const home = join(dir, 'home')
+  const bin = join(dir, 'bin')
+  mkdirSync(home, { recursive: true })
+  mkdirSync(bin, { recursive: true })
+  symlinkSync(BIN, join(bin, 'infra'))
+  const kubeconfig = join(home, '.kube', 'config')
+  const env: Record<string, string> = {
+    HOME: home,
+    KUBECONFIG: kubeconfig,
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    NO_COLOR: '1',
+    ...extra,
+  }
+  return { dir, home, kubeconfig, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI in-process with its own environment and standard input. */
+export async function run(args: string[], env: Record<string, string>, stdin = ''): Promise<Result> {
+  let stdout = ''
+  let stderr = ''
+  const input = new PassThrough()
+  input.end(stdin)
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: input,
+    env,
+  }
+  const code = await runCli(args, io)
+  return { code, stdout, stderr }
+}
+
+/** Runs the bundled binary in a child process. */
+export function runBin(
+  args: string[],
+  env: Record<string, string>,
+  options: { input?: string; inheritPath?: boolean } = {},
+): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env, maxBuffer: 10 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        if (error && typeof error.code !== 'number') return reject(error)
+        resolvePromise({ code, stdout, stderr })
+      },
+    )
+    child.stdin?.end(options.input ?? '')
+  })
+}
+
+/** Runs any program, collecting its output. */
+export function exec(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  input = '',
+): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }))
+    child.stdin.end(input)
+  })
+}
+
+/** Logs in as admin with the server's admin key, in-process. */
+export async function loginAsAdmin(t: TestServer, box: Sandbox): Promise<void> {
+  const result = await run(['login', t.url, '--key', t.adminKey, '--non-interactive'], box.env)
+  if (result.code !== 0) throw new Error(`admin login failed: ${result.stderr}`)
+}
