@@ -1,5 +1,7 @@
 import { parseResource, type Grant } from '@infra/api-types'
 
+const RESERVED_PREFIX = 'system:'
+
 /** Grants of this privilege authenticate a user to the cluster but bind no Kubernetes role. */
 export const CONNECT_PRIVILEGE = 'connect'
 
@@ -23,13 +25,16 @@ export interface Skipped {
 /**
  * Turns the grants on one destination into the RBAC bindings that should exist: a ClusterRoleBinding for a
  * grant on the whole cluster, a RoleBinding for `<destination>.<namespace>`. Grants that cannot be applied
- * are reported, never thrown on, so one bad grant cannot stop the others from being reconciled.
+ * are reported, never thrown on, so one bad grant cannot stop the others from being reconciled: unknown
+ * roles, deleted subjects, subjects named `system:*` (Kubernetes' own identities), and, when `namespaces` is
+ * given, namespaces the cluster does not have.
  */
 export function desiredBindings(
   destination: string,
   grants: readonly Grant[],
   names: SubjectNames,
   availableRoles: ReadonlySet<string>,
+  options: { namespaces?: ReadonlySet<string> } = {},
 ): { bindings: DesiredBinding[]; skipped: Skipped[] } {
   const bindings: DesiredBinding[] = []
   const skipped: Skipped[] = []
@@ -48,6 +53,15 @@ export function desiredBindings(
         : undefined
     if (subjectName === undefined) {
       skipped.push({ grant, reason: 'its user or group no longer exists' })
+      continue
+    }
+    if (subjectName.toLowerCase().startsWith(RESERVED_PREFIX)) {
+      skipped.push({ grant, reason: `the name "${subjectName}" is reserved by Kubernetes (system:*)` })
+      continue
+    }
+    const namespace = resource.value.namespace
+    if (namespace !== undefined && options.namespaces && !options.namespaces.has(namespace)) {
+      skipped.push({ grant, reason: `the namespace "${namespace}" does not exist in the cluster` })
       continue
     }
     bindings.push({

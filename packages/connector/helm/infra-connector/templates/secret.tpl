@@ -1,0 +1,12 @@
+{{- if not .Values.accessKey.existingSecret }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ include "infra-connector.accessKeySecret" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "infra-connector.labels" . | nindent 4 }}
+type: Opaque
+data:
+  {{ .Values.accessKey.secretKey }}: {{ .Values.accessKey.value | b64enc | quote }}
+{{- end }}

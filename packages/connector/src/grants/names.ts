@@ -1,0 +1,57 @@
+import type { Grant } from '@infra/api-types'
+import type { InfraClient } from '@infra/client-sdk'
+import type { SubjectNames } from '../rbac/desired-bindings.js'
+
+const ID_BATCH = 1000
+
+/**
+ * Resolves the user and group IDs of grants to names, in bulk: users by one `GET /api/users?ids=…` per
+ * thousand unknown IDs, groups by one listing of all groups when any group is unknown. Names of users and
+ * groups never change, so resolved names are kept.
+ */
+export class NameResolver {
+  private readonly users = new Map<string, string>()
+  private readonly groups = new Map<string, string>()
+
+  constructor(private readonly client: InfraClient) {}
+
+  async resolve(grants: readonly Grant[], signal?: AbortSignal): Promise<SubjectNames> {
+    const userIds = new Set<string>()
+    const groupIds = new Set<string>()
+    for (const grant of grants) {
+      if (grant.user) userIds.add(grant.user)
+      if (grant.group) groupIds.add(grant.group)
+    }
+    const unknownUsers = [...userIds].filter((id) => !this.users.has(id))
+    const unknownGroups = [...groupIds].some((id) => !this.groups.has(id))
+    const work: Promise<void>[] = []
+    for (let i = 0; i < unknownUsers.length; i += ID_BATCH) {
+      const ids = unknownUsers.slice(i, i + ID_BATCH)
+      work.push(
+        (async () => {
+          for await (const user of this.client.users.iterate({ ids, limit: ID_BATCH }, { signal })) {
+            this.users.set(user.id, user.name)
+          }
+        })(),
+      )
+    }
+    if (unknownGroups) {
+      work.push(
+        (async () => {
+          for await (const group of this.client.groups.iterate({ limit: 1000 }, { signal })) {
+            this.groups.set(group.id, group.name)
+          }
+        })(),
+      )
+    }
+    await Promise.all(work)
+    return {
+      users: new Map(
+        [...userIds].flatMap((id) => (this.users.has(id) ? [[id, this.users.get(id) ?? '']] : [])),
+      ),
+      groups: new Map(
+        [...groupIds].flatMap((id) => (this.groups.has(id) ? [[id, this.groups.get(id) ?? '']] : [])),
+      ),
+    }
+  }
+}

@@ -1,0 +1,383 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { STATUS_CODES } from 'node:http'
+import https from 'node:https'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { type AccessList, impersonatedGroups, isReserved } from '../auth/access.js'
+import { TokenError, type TokenIdentity, type TokenVerifier } from '../auth/tokens.js'
+import type { KubeConnection } from '../kube/connection.js'
+import { checkPath, checkRequestHeaders, headerValue, requestVerb, responseHeaders } from './headers.js'
+
+export interface ProxyOptions {
+  kube: KubeConnection
+  verifier: TokenVerifier
+  /** The current access list; undefined until the grants have been loaded. */
+  access: () => AccessList | undefined
+  logger: Logger
+  certificate: { certificate: string; key: string }
+  /** Largest request header block accepted (bytes). Default 32 KiB. */
+  maxHeaderSize?: number
+}
+
+interface Tracked {
+  identity: TokenIdentity
+  close(): void
+}
+
+type Failure = { status: number; reason: string; message: string }
+
+/** A Kubernetes `Status` body, which kubectl shows as the error. */
+function statusBody(failure: Failure): string {
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: failure.message,
+    reason: failure.reason,
+    code: failure.status,
+  })
+}
+
+const failures = {
+  badRequest: (message: string): Failure => ({ status: 400, reason: 'BadRequest', message }),
+  unauthorized: (message: string): Failure => ({ status: 401, reason: 'Unauthorized', message }),
+  forbidden: (message: string): Failure => ({ status: 403, reason: 'Forbidden', message }),
+  unavailable: (message: string): Failure => ({ status: 503, reason: 'ServiceUnavailable', message }),
+  badGateway: (message: string): Failure => ({ status: 502, reason: 'InternalError', message }),
+}
+
+/**
+ * The HTTPS endpoint kubectl talks to. It authenticates each request by its Infra JWT, refuses users
+ * without a grant on the destination, and forwards to the API server with the connector's credentials and
+ * impersonation headers for the token's user and groups, streaming bodies (and upgraded connections) both
+ * ways without buffering or rewriting them.
+ */
+export class KubeProxy {
+  readonly server: https.Server
+  private readonly tracked = new Set<Tracked>()
+  private readonly sockets = new Set<Socket | Duplex>()
+  private closing = false
+
+  constructor(private readonly options: ProxyOptions) {
+    this.server = https.createServer({
+      cert: options.certificate.certificate,
+      key: options.certificate.key,
+      maxHeaderSize: options.maxHeaderSize ?? 32 * 1024,
+      // Uploads and watches may take long; slow header delivery may not.
+      requestTimeout: 0,
+      headersTimeout: 30_000,
+      keepAliveTimeout: 65_000,
+      noDelay: true,
+      ALPNProtocols: ['http/1.1'],
+    })
+    this.server.on(
+      'request',
+      (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response),
+    )
+    this.server.on(
+      'upgrade',
+      (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+        void this.handleUpgrade(request, socket, head),
+    )
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket)
+      socket.once('close', () => this.sockets.delete(socket))
+    })
+    this.server.on('tlsClientError', (error) => options.logger.debug({ err: error }, 'TLS handshake failed'))
+    this.server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+      if (!socket.writable) return socket.destroy()
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      )
+    })
+  }
+
+  listen(port: number, host?: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, host || undefined, () => {
+        this.server.off('error', reject)
+        resolve(this.server.address() as AddressInfo)
+      })
+    })
+  }
+
+  setCertificate(certificate: { certificate: string; key: string }): void {
+    this.server.setSecureContext({ cert: certificate.certificate, key: certificate.key })
+  }
+
+  /** Number of proxied requests and upgraded connections open now. */
+  get openStreams(): number {
+    return this.tracked.size
+  }
+
+  /** Closes every open request or stream whose user no longer holds a grant. */
+  enforceAccess(): number {
+    const access = this.options.access()
+    let closed = 0
+    for (const entry of this.tracked) {
+      if (!access || !access.allows(entry.identity.name, entry.identity.groups)) {
+        entry.close()
+        this.tracked.delete(entry)
+        closed++
+      }
+    }
+    if (closed > 0)
+      this.options.logger.info({ closed }, 'closed the open streams of users whose access was revoked')
+    return closed
+  }
+
+  /** Stops accepting connections, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closing = true
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.server.closeIdleConnections()
+    const deadline = Date.now() + graceMs
+    while (this.tracked.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      this.server.closeIdleConnections()
+    }
+    for (const entry of this.tracked) entry.close()
+    this.tracked.clear()
+    for (const socket of this.sockets) socket.destroy()
+    await closed
+  }
+
+  /** Authenticates and authorizes a request; returns the forwarding headers or a failure. */
+  private async admit(
+    request: IncomingMessage,
+    isUpgrade: boolean,
+  ): Promise<{ ok: true; identity: TokenIdentity; headers: string[] } | { ok: false; failure: Failure }> {
+    const pathProblem = checkPath(request.url ?? '')
+    if (pathProblem) return { ok: false, failure: failures.badRequest(pathProblem) }
+    const check = checkRequestHeaders(request.rawHeaders, isUpgrade)
+    if (!check.ok) {
+      return {
+        ok: false,
+        failure:
+          check.status === 400 ? failures.badRequest(check.message) : failures.unauthorized(check.message),
+      }
+    }
+    let identity: TokenIdentity
+    try {
+      identity = await this.options.verifier.verify(check.token)
+    } catch (error) {
+      const message = error instanceof TokenError ? error.message : 'token could not be verified'
+      return { ok: false, failure: failures.unauthorized(`Unauthorized: ${message}`) }
+    }
+    if (isReserved(identity.name)) {
+      return { ok: false, failure: failures.forbidden(`the user name "${identity.name}" is reserved`) }
+    }
+    const access = this.options.access()
+    if (!access) return { ok: false, failure: failures.unavailable('the connector is starting; try again') }
+    if (!access.allows(identity.name, identity.groups)) {
+      return {
+        ok: false,
+        failure: failures.forbidden(`${identity.name} has no grant on this destination`),
+      }
+    }
+    const headers = [...check.headers, 'Impersonate-User', headerValue(identity.name)]
+    for (const group of impersonatedGroups(identity.groups))
+      headers.push('Impersonate-Group', headerValue(group))
+    return { ok: true, identity, headers }
+  }
+
+  private audit(
+    request: IncomingMessage,
+    identity: TokenIdentity | undefined,
+    status: number,
+    started: number,
+    extra: Record<string, unknown> = {},
+  ): void {
+    const url = request.url ?? ''
+    this.options.logger.info(
+      {
+        audit: true,
+        user: identity?.name,
+        groups: identity?.groups,
+        verb: requestVerb(request.method ?? 'GET', url),
+        method: request.method,
+        path: url.split('?', 1)[0],
+        status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        remote: request.socket.remoteAddress,
+        ...extra,
+      },
+      'proxied request',
+    )
+  }
+
+  private track(identity: TokenIdentity, close: () => void): Tracked {
+    const entry: Tracked = { identity, close }
+    this.tracked.add(entry)
+    return entry
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now()
+    const fail = (failure: Failure, identity?: TokenIdentity) => {
+      const body = statusBody(failure)
+      response.writeHead(failure.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        ...(this.closing ? { connection: 'close' } : {}),
+      })
+      response.end(body)
+      request.resume()
+      this.audit(request, identity, failure.status, started, { denied: failure.message })
+    }
+    const admitted = await this.admit(request, false)
+    if (!admitted.ok) return fail(admitted.failure)
+    const { identity, headers } = admitted
+
+    const upstream = this.options.kube.rawRequest(request.method ?? 'GET', request.url ?? '/', {})
+    for (let i = 0; i < headers.length; i += 2) {
+      // Repeated names (e.g. Impersonate-Group) are sent as repeated header lines.
+      const name = headers[i] ?? ''
+      const value = headers[i + 1] ?? ''
+      const previous = upstream.getHeader(name)
+      if (previous === undefined) upstream.setHeader(name, value)
+      else upstream.setHeader(name, [...(Array.isArray(previous) ? previous : [String(previous)]), value])
+    }
+    if (this.options.kube.authorization) upstream.setHeader('Authorization', this.options.kube.authorization)
+
+    let finished = false
+    const entry = this.track(identity, () => {
+      upstream.destroy()
+      response.destroy()
+    })
+    const done = (status: number, extra?: Record<string, unknown>) => {
+      if (finished) return
+      finished = true
+      this.tracked.delete(entry)
+      this.audit(request, identity, status, started, extra)
+    }
+
+    upstream.on('response', (incoming) => {
+      const status = incoming.statusCode ?? 502
+      response.writeHead(status, incoming.statusMessage, responseHeaders(incoming.rawHeaders))
+      response.flushHeaders()
+      incoming.pipe(response)
+      incoming.on('error', () => response.destroy())
+      response.on('close', () => {
+        if (!response.writableFinished) incoming.destroy()
+        done(status, response.writableFinished ? undefined : { aborted: true })
+      })
+    })
+    upstream.on('error', (error) => {
+      if (!response.headersSent) {
+        const failure = failures.badGateway(`cannot reach the Kubernetes API server: ${error.message}`)
+        const body = statusBody(failure)
+        response.writeHead(502, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        })
+        response.end(body)
+        done(502, { error: error.message })
+      } else {
+        response.destroy()
+        done(response.statusCode, { error: error.message })
+      }
+    })
+    request.on('aborted', () => upstream.destroy())
+    response.on('close', () => {
+      if (!response.writableFinished) upstream.destroy()
+    })
+    request.pipe(upstream)
+  }
+
+  private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = performance.now()
+    socket.on('error', () => socket.destroy())
+    const admitted = await this.admit(request, true)
+    if (!admitted.ok) {
+      const body = statusBody(admitted.failure)
+      socket.end(
+        `HTTP/1.1 ${admitted.failure.status} ${STATUS_CODES[admitted.failure.status]}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` +
+          body,
+      )
+      this.audit(request, undefined, admitted.failure.status, started, {
+        upgrade: true,
+        denied: admitted.failure.message,
+      })
+      return
+    }
+    const { identity, headers } = admitted
+    const upstream = this.options.kube.rawRequest(request.method ?? 'GET', request.url ?? '/', {})
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] ?? ''
+      const value = headers[i + 1] ?? ''
+      const previous = upstream.getHeader(name)
+      if (previous === undefined) upstream.setHeader(name, value)
+      else upstream.setHeader(name, [...(Array.isArray(previous) ? previous : [String(previous)]), value])
+    }
+    if (this.options.kube.authorization) upstream.setHeader('Authorization', this.options.kube.authorization)
+
+    let upstreamSocket: Duplex | undefined
+    let status = 0
+    let logged = false
+    const entry = this.track(identity, () => {
+      upstream.destroy()
+      upstreamSocket?.destroy()
+      socket.destroy()
+    })
+    const finish = (extra?: Record<string, unknown>) => {
+      this.tracked.delete(entry)
+      if (logged) return
+      logged = true
+      this.audit(request, identity, status || 502, started, { upgrade: true, ...extra })
+    }
+    socket.once('close', () => {
+      upstream.destroy()
+      upstreamSocket?.destroy()
+      finish()
+    })
+
+    upstream.on('upgrade', (incoming, upSocket: Duplex, upHead: Buffer) => {
+      status = incoming.statusCode ?? 101
+      upstreamSocket = upSocket
+      const lines = [`HTTP/1.1 ${status} ${incoming.statusMessage ?? 'Switching Protocols'}`]
+      const kept = responseHeaders(incoming.rawHeaders, new Set(['connection', 'upgrade']))
+      for (let i = 0; i < kept.length; i += 2) lines.push(`${kept[i]}: ${kept[i + 1]}`)
+      socket.write(lines.join('\r\n') + '\r\n\r\n')
+      if (upHead.length > 0) socket.write(upHead)
+      if (head.length > 0) upSocket.write(head)
+      upSocket.on('error', () => socket.destroy())
+      upSocket.on('close', () => socket.destroy())
+      upSocket.pipe(socket)
+      socket.pipe(upSocket)
+    })
+    upstream.on('response', (incoming) => {
+      // The API server answered without switching protocols (e.g. 403, or no node to run the exec).
+      status = incoming.statusCode ?? 502
+      const lines = [`HTTP/1.1 ${status} ${incoming.statusMessage ?? STATUS_CODES[status] ?? ''}`]
+      const kept = responseHeaders(incoming.rawHeaders)
+      for (let i = 0; i < kept.length; i += 2) {
+        if (kept[i]?.toLowerCase() !== 'content-length') lines.push(`${kept[i]}: ${kept[i + 1]}`)
+      }
+      lines.push('Connection: close')
+      socket.write(lines.join('\r\n') + '\r\n\r\n')
+      incoming.pipe(socket)
+      incoming.on('error', () => socket.destroy())
+    })
+    upstream.on('error', (error) => {
+      if (status === 0) {
+        status = 502
+        const body = statusBody(
+          failures.badGateway(`cannot reach the Kubernetes API server: ${error.message}`),
+        )
+        socket.end(
+          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        )
+      } else {
+        socket.destroy()
+      }
+      finish({ error: error.message })
+    })
+    upstream.end()
+  }
+}

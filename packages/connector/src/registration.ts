@@ -1,0 +1,156 @@
+import type { Destination, DestinationRequest } from '@infra/api-types'
+import type { InfraClient } from '@infra/client-sdk'
+import type { Logger } from 'pino'
+import { DEFAULT_ROLES, INCLUDE_ROLE_LABEL } from './config.js'
+import type { KubeObject } from './kube/connection.js'
+
+export const CONNECTOR_VERSION = '0.1.0'
+
+/** Whether a ClusterRole may be granted through Infra. */
+export function isEligibleRole(role: KubeObject, extraRoles: readonly string[] = []): boolean {
+  const name = role.metadata.name
+  if (name.toLowerCase().startsWith('system:')) return false
+  if ((DEFAULT_ROLES as readonly string[]).includes(name) || extraRoles.includes(name)) return true
+  return role.metadata.labels?.[INCLUDE_ROLE_LABEL] === 'true'
+}
+
+export class RegistrationError extends Error {}
+
+export interface RegistrationInput {
+  name: string
+  uniqueID: string
+  endpoint: string
+  ca: string
+  namespaces: () => string[]
+  roles: () => string[]
+}
+
+/**
+ * Registers the cluster as a destination, updates it when its namespaces or roles change (coalescing bursts)
+ * and heartbeats so the server shows it connected.
+ */
+export class Registrar {
+  private destination: Destination | undefined
+  private inFlight: Promise<void> | undefined
+  private pending = false
+  private timer: NodeJS.Timeout | undefined
+  private debounce: NodeJS.Timeout | undefined
+  private lastSent = ''
+  private stopped = false
+
+  constructor(
+    private readonly client: InfraClient,
+    private readonly input: RegistrationInput,
+    private readonly logger: Logger,
+    private readonly heartbeatMs: number,
+  ) {}
+
+  get current(): Destination | undefined {
+    return this.destination
+  }
+
+  private body(): DestinationRequest {
+    return {
+      name: this.input.name,
+      uniqueID: this.input.uniqueID,
+      kind: 'kubernetes',
+      version: CONNECTOR_VERSION,
+      connection: { url: this.input.endpoint, ca: this.input.ca },
+      resources: [...this.input.namespaces()].sort().slice(0, 10_000),
+      roles: [...this.input.roles()].sort().slice(0, 10_000),
+    }
+  }
+
+  /** Creates the destination or takes over the one of the same name registered for this cluster. */
+  async register(): Promise<Destination> {
+    const body = this.body()
+    const page = await this.client.destinations.list({ name: body.name })
+    const existing = page.items.find((destination) => destination.name === body.name)
+    if (existing && existing.uniqueID !== body.uniqueID) {
+      throw new RegistrationError(
+        `the destination "${body.name}" is registered for another cluster (uniqueID ${existing.uniqueID}, ` +
+          `this cluster is ${body.uniqueID}); choose another --name, or remove that destination first`,
+      )
+    }
+    try {
+      this.destination = existing
+        ? await this.client.destinations.update(existing.id, body)
+        : await this.client.destinations.create(body)
+    } catch (error) {
+      // Created concurrently (another replica): look it up again.
+      if ((error as { status?: number }).status === 409 && !existing) return this.register()
+      throw error
+    }
+    this.lastSent = JSON.stringify(body)
+    this.logger.info(
+      {
+        destination: body.name,
+        uniqueID: body.uniqueID,
+        namespaces: body.resources?.length,
+        roles: body.roles,
+      },
+      existing ? 'updated the destination' : 'registered the destination',
+    )
+    return this.destination
+  }
+
+  startHeartbeat(): void {
+    this.timer = setInterval(() => this.update(true), this.heartbeatMs)
+    this.timer.unref()
+  }
+
+  /** Sends the destination again soon (namespaces or roles changed), or now for a heartbeat. */
+  update(heartbeat = false): void {
+    if (this.stopped) return
+    if (heartbeat) {
+      void this.send(true)
+      return
+    }
+    if (this.debounce) clearTimeout(this.debounce)
+    this.debounce = setTimeout(() => void this.send(false), 100)
+  }
+
+  private async send(heartbeat: boolean): Promise<void> {
+    if (this.inFlight) {
+      this.pending = true
+      return this.inFlight
+    }
+    const body = this.body()
+    const text = JSON.stringify(body)
+    if (!heartbeat && text === this.lastSent) return
+    this.inFlight = (async () => {
+      try {
+        if (!this.destination) await this.register()
+        else {
+          this.destination = await this.client.destinations.update(this.destination.id, body)
+          this.lastSent = text
+          if (!heartbeat) {
+            this.logger.info(
+              { namespaces: body.resources?.length, roles: body.roles },
+              'updated the destination',
+            )
+          }
+        }
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) this.destination = undefined
+        this.logger.warn(
+          { err: error },
+          'could not update the destination; retrying with the next change or heartbeat',
+        )
+      } finally {
+        this.inFlight = undefined
+        if (this.pending) {
+          this.pending = false
+          void this.send(false)
+        }
+      }
+    })()
+    return this.inFlight
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+    if (this.debounce) clearTimeout(this.debounce)
+  }
+}

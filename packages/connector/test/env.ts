@@ -1,0 +1,301 @@
+// Test environment: a real kube-apiserver (e2e/kube harness), a real Infra server on real Postgres, and
+// helpers to drive both. One environment per test file.
+import { API_VERSION } from '@infra/api-types'
+import { startServer, type RunningServer } from '@infra/server'
+import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '../../../e2e/kube/harness.js'
+import { KubeConnection } from '../src/kube/connection.js'
+import { startConnector, type ConnectorOptions, type RunningConnector } from '../src/connector.js'
+
+export const kubectlBin = process.env.KUBECTL ?? 'kubectl'
+export const chartDir = fileURLToPath(new URL('../helm/infra-connector', import.meta.url))
+const helmScript = fileURLToPath(new URL('../scripts/helm.sh', import.meta.url))
+
+export interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export function run(
+  file: string,
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      [...args],
+      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: options.env ?? process.env },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(new Error(`${file} ${args.join(' ')}: ${error.message}\n${stderr}`))
+          return
+        }
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
+      },
+    )
+    if (options.input !== undefined) child.stdin?.end(options.input)
+  })
+}
+
+let helmPath: Promise<string> | undefined
+export function helmBinary(): Promise<string> {
+  helmPath ??= run('bash', [helmScript], { timeoutMs: 300_000 }).then((result) => {
+    if (result.code !== 0) throw new Error(`scripts/helm.sh failed: ${result.stderr}`)
+    return result.stdout.trim()
+  })
+  return helmPath
+}
+
+export async function helm(...args: string[]): Promise<Result> {
+  return run(await helmBinary(), args, { env: { ...process.env, HELM_CACHE_HOME: tmpdir() } })
+}
+
+/** A free TCP port on 127.0.0.1 (so the endpoint can be named before the connector listens). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+const base62 = (length: number) => {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+  return [...randomBytes(length)].map((byte) => alphabet[byte % 62]).join('')
+}
+
+export interface InfraUser {
+  id: string
+  name: string
+  key: string
+}
+
+export interface TestEnv {
+  kube: KubeApiServer
+  /** The connector-independent admin view of the cluster. */
+  admin: KubeConnection
+  infraUrl: string
+  adminKey: string
+  workDir: string
+  request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string,
+  ): Promise<{ status: number; body: T }>
+  kubectl(kubeconfig: string, ...args: string[]): Promise<Result>
+  /** kubectl as the cluster admin; throws on a non-zero exit. */
+  adminKubectl(...args: string[]): Promise<string>
+  createUser(name: string): Promise<InfraUser>
+  createGroup(name: string, members: string[]): Promise<string>
+  grant(grant: { user?: string; group?: string; privilege: string; resource: string }): Promise<string>
+  revoke(id: string): Promise<void>
+  token(user: InfraUser): Promise<string>
+  /** An access key for a new user holding the Infra role `connector`. */
+  connectorKey(): Promise<string>
+  /** Renders the chart and applies it, returning a kubeconfig for its ServiceAccount (least privilege). */
+  installChart(namespace: string, release?: string, extraValues?: string[]): Promise<string>
+  startConnector(overrides?: Partial<ConnectorOptions>): Promise<RunningConnector>
+  userKubeconfig(name: string, connector: RunningConnector, token: string): string
+  close(): Promise<void>
+}
+
+export async function startEnv(): Promise<TestEnv> {
+  const workDir = mkdtempSync(join(tmpdir(), 'infra-connector-test-'))
+  const adminKey = `${base62(10)}.${base62(24)}`
+  let database: TestDatabase | undefined
+  let server: RunningServer | undefined
+  // Both start at once; the kube harness must start or the test fails (it never skips).
+  const [kube, started] = await Promise.all([
+    startKubeApiServer(),
+    (async () => {
+      database = await createTestDatabase()
+      server = await startServer({
+        port: 0,
+        host: '127.0.0.1',
+        databaseUrl: database.url,
+        dataDir: workDir,
+        adminAccessKey: adminKey,
+        logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }),
+        keyUsageFlushMs: 100,
+        rootKey: `infra-test-root-key-${database.name}`,
+      })
+      return server
+    })(),
+  ])
+  const admin = await KubeConnection.load({ kubeconfig: kube.kubeconfigPath })
+  const connectors: RunningConnector[] = []
+
+  const request = async <T>(method: string, path: string, body?: unknown, key = adminKey) => {
+    const response = await fetch(new URL(path, started.url), {
+      method,
+      headers: {
+        'Infra-Version': API_VERSION,
+        Authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
+  }
+  const must = async <T>(method: string, path: string, body?: unknown, key?: string): Promise<T> => {
+    const response = await request<T>(method, path, body, key)
+    if (response.status >= 300) {
+      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`)
+    }
+    return response.body
+  }
+  const kubectl = (kubeconfig: string, ...args: string[]) =>
+    run(kubectlBin, ['--kubeconfig', kubeconfig, '--cache-dir', join(workDir, 'kube-cache'), ...args])
+  const adminKubectl = async (...args: string[]) => {
+    const result = await kubectl(kube.kubeconfigPath, ...args)
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`)
+    return result.stdout
+  }
+  const createUser = async (name: string): Promise<InfraUser> => {
+    const user = await must<{ id: string }>('POST', '/api/users', { name })
+    const key = await must<{ accessKey: string }>('POST', '/api/access-keys', { userID: user.id })
+    return { id: user.id, name, key: key.accessKey }
+  }
+
+  const env: TestEnv = {
+    kube,
+    admin,
+    infraUrl: started.url,
+    adminKey,
+    workDir,
+    request,
+    kubectl,
+    adminKubectl,
+    createUser,
+    createGroup: async (name, members) => {
+      const group = await must<{ id: string }>('POST', '/api/groups', { name })
+      if (members.length > 0) await must('PATCH', `/api/groups/${group.id}/users`, { usersToAdd: members })
+      return group.id
+    },
+    grant: async (grant) => (await must<{ id: string }>('POST', '/api/grants', grant)).id,
+    revoke: async (id) => {
+      await must('DELETE', `/api/grants/${id}`)
+    },
+    token: async (user) => (await must<{ token: string }>('POST', '/api/tokens', {}, user.key)).token,
+    connectorKey: async () => {
+      const user = await createUser(`connector-${base62(6).toLowerCase()}`)
+      await must('POST', '/api/grants', { user: user.id, privilege: 'connector', resource: 'infra' })
+      return user.key
+    },
+    installChart: async (namespace, release = 'infra', extraValues = []) => {
+      await kubectl(kube.kubeconfigPath, 'create', 'namespace', namespace)
+      const rendered = await helm(
+        'template',
+        release,
+        chartDir,
+        '--namespace',
+        namespace,
+        '--set',
+        `server.url=${started.url},name=chart-test,endpoint=127.0.0.1:443,accessKey.value=dummy`,
+        ...extraValues.flatMap((value) => ['--set', value]),
+      )
+      if (rendered.code !== 0) throw new Error(`helm template: ${rendered.stderr}`)
+      const applied = await run(
+        kubectlBin,
+        ['--kubeconfig', kube.kubeconfigPath, 'apply', '--server-side', '-f', '-'],
+        { input: rendered.stdout },
+      )
+      if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr}`)
+      const token = await adminKubectl(
+        'create',
+        'token',
+        `${release}-infra-connector`,
+        '-n',
+        namespace,
+        '--duration=2h',
+      )
+      return writeKubeconfig(join(workDir, `${namespace}-sa.kubeconfig`), {
+        url: kube.url,
+        ca: kube.ca,
+        token: token.trim(),
+        user: 'connector',
+      })
+    },
+    startConnector: async (overrides = {}) => {
+      const port = await freePort()
+      const connector = await startConnector({
+        server: started.url,
+        accessKey: overrides.accessKey ?? (await env.connectorKey()),
+        name: 'test-cluster',
+        endpoint: `127.0.0.1:${port}`,
+        listen: `127.0.0.1:${port}`,
+        healthListen: '127.0.0.1:0',
+        kubeconfig: kube.kubeconfigPath,
+        stateDir: join(workDir, 'state'),
+        caSecret: 'infra-connector-ca',
+        tlsSans: [],
+        roles: [],
+        skipTLSVerify: false,
+        resyncMs: 60_000,
+        heartbeatMs: 30_000,
+        logLevel: 'silent',
+        logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }),
+        ...overrides,
+      })
+      connectors.push(connector)
+      return connector
+    },
+    userKubeconfig: (name, connector, token) =>
+      writeKubeconfig(join(workDir, `${name}-${randomBytes(3).toString('hex')}.kubeconfig`), {
+        url: connector.url,
+        ca: connector.ca,
+        token,
+        user: name,
+      }),
+    close: async () => {
+      await Promise.allSettled(connectors.map((connector) => connector.stop(0)))
+      admin.close()
+      await Promise.allSettled([kube.stop(), server?.close()])
+      await database?.drop()
+      rmSync(workDir, { recursive: true, force: true })
+    },
+  }
+  return env
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 10,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value !== undefined && value !== false) return value
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
+}
