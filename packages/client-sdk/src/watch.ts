@@ -5,7 +5,7 @@ import type { RequestOptions } from './http.js'
 export interface WatchOptions {
   /** Ends the iteration (without an error) when aborted, even in the middle of a long poll. */
   signal?: AbortSignal
-  /** How long to wait for each long poll's answer; must exceed the server's own long-poll wait. Default 5 min. */
+  /** How long to wait for each long poll's answer; must exceed the server's own long-poll wait (5 min). Default 6 min. */
   pollTimeoutMs?: number
   /**
    * For a server that does not long-poll (it answers at once, without `Last-Update-Index`):
@@ -51,6 +51,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 const PAGE_LIMIT = 1000
+/** A 304 faster than this did not wait for a change: the server is stopping, or something in between answers. */
+const QUICK_ANSWER_MS = 1000
 
 /**
  * Yields the whole list now, then again each time it changes, until `signal` aborts.
@@ -64,7 +66,7 @@ export async function* watchList<T>(
   options: WatchOptions = {},
 ): AsyncGenerator<T[], void, undefined> {
   const { signal } = options
-  const pollTimeout = options.pollTimeoutMs ?? 5 * 60_000
+  const pollTimeout = options.pollTimeoutMs ?? 6 * 60_000
   const fallbackInterval = options.fallbackPollIntervalMs ?? 30_000
   const initialDelay = options.backoff?.initialDelayMs ?? 500
   const maxDelay = options.backoff?.maxDelayMs ?? 30_000
@@ -73,22 +75,24 @@ export async function* watchList<T>(
   const longPoll: RequestOptions = { ...plain, timeout: pollTimeout }
 
   let index: number | undefined
-  let first = true
   let lastYielded: string | undefined
   let failures = 0
+  let quickAnswers = 0
+  const backoff = (attempt: number) =>
+    Math.min(maxDelay, initialDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2)
 
   while (!signal?.aborted) {
     let items: T[]
     let answeredIndex: number | undefined
     try {
-      // The first request just reads the list; afterwards it long-polls, from 0 until the server gave an index.
-      const lastUpdateIndex = first ? undefined : (index ?? 0)
-      const head = await fetchList(
-        { page: 1, limit: PAGE_LIMIT, lastUpdateIndex },
-        lastUpdateIndex === undefined ? plain : longPoll,
-      )
+      // Index 0 is older than any list, so the first poll answers at once, with the list and its index.
+      const started = Date.now()
+      const head = await fetchList({ page: 1, limit: PAGE_LIMIT, lastUpdateIndex: index ?? 0 }, longPoll)
       if (head.status === 304) {
         failures = 0
+        quickAnswers = Date.now() - started < QUICK_ANSWER_MS ? quickAnswers + 1 : 0
+        // Polling again at once would spin against a server that answers without waiting.
+        if (quickAnswers > 0) await sleep(backoff(quickAnswers), signal)
         continue
       }
       items = [...head.page.items]
@@ -103,17 +107,15 @@ export async function* watchList<T>(
       if (signal?.aborted) return
       if (!isTransient(error)) throw error
       failures++
-      const backoff = Math.min(maxDelay, initialDelay * 2 ** (failures - 1)) * (0.5 + Math.random() / 2)
       const retryAfter = error instanceof InfraApiError ? (error.retryAfterMs ?? 0) : 0
-      const delayMs = Math.round(Math.max(backoff, retryAfter))
+      const delayMs = Math.round(Math.max(backoff(failures), retryAfter))
       options.onRetry?.(error, { attempt: failures, delayMs })
       await sleep(delayMs, signal)
       continue
     }
 
     failures = 0
-    const wasLongPoll = !first
-    first = false
+    quickAnswers = 0
     if (answeredIndex !== undefined) index = answeredIndex
 
     // Wake-ups for changes outside the filter, and polling without long-poll support, repeat the same list.
@@ -123,6 +125,6 @@ export async function* watchList<T>(
       yield items
     }
     // An immediate answer without an index means the server ignores lastUpdateIndex: poll, don't spin.
-    if (wasLongPoll && answeredIndex === undefined) await sleep(fallbackInterval, signal)
+    if (answeredIndex === undefined) await sleep(fallbackInterval, signal)
   }
 }

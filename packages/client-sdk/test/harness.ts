@@ -33,19 +33,27 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-/** A real Infra server on its own empty Postgres database; `close()` removes both. */
-export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
-  const database = await createTestDatabase()
+/**
+ * A real Infra server on its own empty Postgres database; `close()` removes both.
+ * Given a `database`, it joins that one instead (another instance, or a restart) and leaves it in place.
+ */
+export async function startTestServer(
+  options: Partial<ServerOptions> = {},
+  shared?: TestDatabase,
+): Promise<TestServer> {
+  const database = shared ?? (await createTestDatabase())
   const dataDir = await mkdtemp(join(tmpdir(), 'infra-sdk-test-'))
-  const adminKey = randomAccessKey()
+  const adminKey = options.adminAccessKey ?? randomAccessKey()
   const server = await startServer({
     port: 0,
     host: '127.0.0.1',
     databaseUrl: database.url,
     dataDir,
     adminAccessKey: adminKey,
-    logLevel: 'silent',
+    logLevel: (process.env.INFRA_TEST_LOG_LEVEL as ServerOptions['logLevel']) ?? 'silent',
     keyUsageFlushMs: 100,
+    // Servers sharing a database are replicas (or a restart): they must share the root key too.
+    rootKey: `infra-sdk-test-root-key-${database.name}`,
     ...options,
   })
   const client = (overrides: Partial<InfraClientOptions> = {}) =>
@@ -68,7 +76,7 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
     },
     close: async () => {
       await server.close()
-      await database.drop()
+      if (!shared) await database.drop()
       await rm(dataDir, { recursive: true, force: true })
     },
   }

@@ -51,23 +51,108 @@ describe('watch against the real server', () => {
     controller.abort()
   })
 
-  it('sees a change on a server that does not long-poll yet, by polling', async () => {
+  // A poll interval far beyond the test's patience: only the server's long poll can deliver these changes.
+  const longPollOnly: WatchOptions = { fallbackPollIntervalMs: 10 * 60_000 }
+
+  it('wakes up as soon as a grant is added, via the server long poll', async () => {
     const user = await infra.admin.users.create({ name: uniqueName('polled') })
     const controller = new AbortController()
-    const watch = infra.admin.grants.watch(
-      { user: user.id },
-      { signal: controller.signal, fallbackPollIntervalMs: 100 },
-    )
-    expect(await next(watch)).toEqual([])
-    const grant = await infra.admin.grants.create({ user: user.id, privilege: 'edit', resource: 'prod' })
-    expect((await next(watch)).map((g) => g.id)).toEqual([grant.id])
-    controller.abort()
+    const watch = infra.admin.grants.watch({ user: user.id }, { signal: controller.signal, ...longPollOnly })
+    try {
+      expect(await next(watch)).toEqual([])
+      const pending = next(watch, 5_000)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const grant = await infra.admin.grants.create({ user: user.id, privilege: 'edit', resource: 'prod' })
+      expect((await pending).map((g) => g.id)).toEqual([grant.id])
+
+      // And again for a removal, from the index of the list it just yielded.
+      const removal = next(watch, 5_000)
+      await infra.admin.grants.delete(grant.id)
+      expect(await removal).toEqual([])
+    } finally {
+      controller.abort()
+    }
   })
 
-  // These need the server's long poll (lastUpdateIndex answered with 200 + Last-Update-Index or 304),
-  // which another change adds; the stub tests below already hold the client to that contract.
-  it.todo('wakes up as soon as a grant is added, via the server long poll (needs server long-poll support)')
-  it.todo('resumes from Last-Update-Index after the real server restarts (needs server long-poll support)')
+  it('wakes up for a destination registered after the watch started', async () => {
+    const name = uniqueName('late-cluster')
+    const controller = new AbortController()
+    const watch = infra.admin.destinations.watch({ name }, { signal: controller.signal, ...longPollOnly })
+    try {
+      expect(await next(watch)).toEqual([])
+      const pending = next(watch, 5_000)
+      const destination = await infra.admin.destinations.create({ name, uniqueID: name })
+      expect((await pending).map((d) => d.id)).toEqual([destination.id])
+    } finally {
+      controller.abort()
+    }
+  })
+
+  it('keeps polling through 304s until the list changes', async () => {
+    const quick = await startTestServer({ settings: { longPollTimeoutMs: 200 } })
+    const controller = new AbortController()
+    try {
+      const user = await quick.admin.users.create({ name: uniqueName('patient') })
+      const watch = quick.admin.grants.watch(
+        { user: user.id },
+        { signal: controller.signal, ...longPollOnly, backoff: { initialDelayMs: 50, maxDelayMs: 100 } },
+      )
+      expect(await next(watch)).toEqual([])
+      const pending = next(watch, 5_000)
+      // Several server timeouts (304) pass before the change.
+      await new Promise((resolve) => setTimeout(resolve, 700))
+      const grant = await quick.admin.grants.create({ user: user.id, privilege: 'view', resource: 'prod' })
+      expect((await pending).map((g) => g.id)).toEqual([grant.id])
+    } finally {
+      controller.abort()
+      await quick.close()
+    }
+  })
+
+  it('resumes from Last-Update-Index after the server restarts, without losing a change made meanwhile', async () => {
+    const first = await startTestServer({ adminAccessKey: infra.adminKey }, infra.database)
+    const port = first.server.port
+    const user = await infra.admin.users.create({ name: uniqueName('restarted') })
+    const retries: string[] = []
+    const controller = new AbortController()
+    let requests = 0
+    const counting = first.client({
+      fetch: async (input, init) => {
+        requests++
+        return fetch(input, init)
+      },
+    })
+    const watch = counting.grants.watch(
+      { user: user.id },
+      {
+        signal: controller.signal,
+        ...longPollOnly,
+        backoff: { initialDelayMs: 50, maxDelayMs: 200 },
+        onRetry: (error) => retries.push(error.name),
+      },
+    )
+    let restarted: TestServer | undefined
+    try {
+      expect(await next(watch)).toEqual([])
+      const pending = next(watch, 10_000)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      // Down: the waiting long poll is answered 304 as the server stops, and reconnects are refused.
+      await first.close()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      // The change lands (through another instance) while the watched server is down...
+      const grant = await infra.admin.grants.create({ user: user.id, privilege: 'view', resource: 'prod' })
+      // ...and the restarted server, on the same address, delivers it to the resumed poll.
+      restarted = await startTestServer({ adminAccessKey: infra.adminKey, port }, infra.database)
+      expect((await pending).map((g) => g.id)).toEqual([grant.id])
+      expect(retries.length).toBeGreaterThan(0)
+      expect(new Set(retries)).toEqual(new Set(['InfraNetworkError']))
+      // A stopping server may answer 304 at once, again and again, on a kept-alive connection: no spinning.
+      expect(requests).toBeLessThan(40)
+    } finally {
+      controller.abort()
+      await restarted?.close()
+    }
+  })
 })
 
 describe('watch against the long-poll contract', () => {
@@ -125,11 +210,11 @@ describe('watch against the long-poll contract', () => {
     ])
     expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111'])
     expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111', '2222222222'])
-    expect(indexesSent(requests)).toEqual([null, '5', '5'])
+    expect(indexesSent(requests)).toEqual(['0', '5', '5'])
     // A watch is pulled: the next long poll starts when the consumer asks for the next list.
     void watch.next()
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(indexesSent(requests)).toEqual([null, '5', '5', '7'])
+    expect(indexesSent(requests)).toEqual(['0', '5', '5', '7'])
     const query = new URL(requests[0]?.url ?? '', 'http://x').searchParams
     expect(query.get('destination')).toBe('prod')
     expect(query.get('limit')).toBe('1000')
@@ -150,7 +235,7 @@ describe('watch against the long-poll contract', () => {
     )
     expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111'])
     expect((await next(watch)).map((g) => g.id)).toEqual(['3333333333'])
-    expect(indexesSent(requests).slice(0, 5)).toEqual([null, '5', '5', '5', '5'])
+    expect(indexesSent(requests).slice(0, 5)).toEqual(['0', '5', '5', '5', '5'])
     expect(retries).toEqual([
       { attempt: 1, name: 'InfraNetworkError' },
       { attempt: 2, name: 'InfraApiError' },
@@ -167,7 +252,7 @@ describe('watch against the long-poll contract', () => {
     expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111'])
     expect((await next(watch)).map((g) => g.id)).toEqual(['2222222222'])
     expect(retries).toEqual(['InfraTimeoutError'])
-    expect(indexesSent(requests)).toEqual([null, '4', '4'])
+    expect(indexesSent(requests)).toEqual(['0', '4', '4'])
   })
 
   it('survives a server restart without losing the change made meanwhile', async () => {
@@ -198,7 +283,7 @@ describe('watch against the long-poll contract', () => {
         if (since < 6) changed(6, [grant('1111111111'), grant('2222222222')])(req, res, '')
       })
       expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111', '2222222222'])
-      expect(seen.filter((index) => index !== '5' && index !== null)).toEqual([])
+      expect(seen.filter((index) => index !== '5' && index !== '0')).toEqual([])
     } finally {
       controller.abort()
       server.closeAllConnections()
@@ -217,7 +302,7 @@ describe('watch against the long-poll contract', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     const pages = requests.map((r) => new URL(r.url, 'http://x').searchParams.get('page'))
     expect(pages).toEqual(['1', '2', '1'])
-    expect(indexesSent(requests)).toEqual([null, null, '3'])
+    expect(indexesSent(requests)).toEqual(['0', null, '3'])
   })
 
   it('does not yield the same list twice', async () => {
@@ -231,6 +316,31 @@ describe('watch against the long-poll contract', () => {
     expect((await next(watch)).length).toBe(1)
     expect((await next(watch)).length).toBe(2)
     expect(requests.length).toBeGreaterThanOrEqual(3)
+  })
+
+  it('polls, yielding only changes, when the server answers without Last-Update-Index', async () => {
+    const plain = (items: Grant[]) => json(200, page(items))
+    const { watch, requests } = await watchStub(
+      [plain([grant('1111111111')]), plain([grant('1111111111')]), plain([grant('2222222222')]), hang],
+      { fallbackPollIntervalMs: 50 },
+    )
+    expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111'])
+    const started = Date.now()
+    expect((await next(watch)).map((g) => g.id)).toEqual(['2222222222'])
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90)
+    expect(indexesSent(requests)).toEqual(['0', '0', '0'])
+  })
+
+  it('backs off instead of spinning when 304s come back at once', async () => {
+    const { watch, requests } = await watchStub([changed(1, []), notModified], {
+      backoff: { initialDelayMs: 100, maxDelayMs: 400 },
+    })
+    expect(await next(watch)).toEqual([])
+    void watch.next()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    // Delays of 50-100, 100-200, 200-400, 200-400 ms...: a handful of polls, not hundreds.
+    expect(requests.length).toBeGreaterThanOrEqual(3)
+    expect(requests.length).toBeLessThanOrEqual(10)
   })
 
   it('ends with the error when it is not transient', async () => {
