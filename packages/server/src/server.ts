@@ -1,4 +1,5 @@
 import { startEmbeddedPostgres, type RunningPostgres } from '@infra/embedded-postgres'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { KeyUsageTracker } from './auth/key-usage.js'
@@ -13,6 +14,7 @@ import { DEFAULT_SETTINGS, type ServerContext, type Settings } from './context.j
 import { applyMigrations } from './db/migrate.js'
 import { connectDatabase } from './db/prisma.js'
 import { createApp } from './http/app.js'
+import { answerClientError, MAX_HEADER_BYTES } from './http/client-error.js'
 import { createLogger, type LogLevel, type Logger } from './http/logger.js'
 import { UpdateNotifier } from './live/update-notifier.js'
 import { handlers } from './routes/index.js'
@@ -115,7 +117,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let ready = false
   const app = createApp(ctx, handlers, () => ready)
-  const server = app.listen(options.port, options.host ?? '0.0.0.0')
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app)
+  server.on('clientError', answerClientError)
+  server.listen(options.port, options.host ?? '0.0.0.0')
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve)
     server.once('error', reject)
