@@ -25,6 +25,7 @@ function errorResponsesFor(name: string, definition: RouteDefinition) {
   const responses: Record<string, ReturnType<typeof errorResponse>> = {
     '400': errorResponse('Invalid request parameters'),
     '429': errorResponse('Too many requests'),
+    '431': errorResponse('The request line and headers are too large'),
     '500': errorResponse('Internal error'),
   }
   if (definition.access !== 'public') {
