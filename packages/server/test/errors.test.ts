@@ -1,5 +1,6 @@
-import { API_VERSION } from '@infra/api-types'
+import { API_VERSION, ErrorBody } from '@infra/api-types'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { connect } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { generateKey } from '../src/auth/access-key-secret.js'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
@@ -248,6 +249,36 @@ describe('query strings', () => {
       expectFieldErrors(await t.request('GET', path, { query: { limit: 1001 } }), ['limit'])
       expect((await t.request('GET', path, { query: { limit: 1000 } })).status).toBe(200)
     }
+  })
+})
+
+describe('request heads', () => {
+  it('takes the longest list filter the API accepts: 1000 ids and a long name', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) =>
+      `zzzzzz${String(i).padStart(5, '1')}`.replace(/0/g, 'z'),
+    )
+    const response = await t.request('GET', '/api/users', { query: { ids, name: 'n'.repeat(4000) } })
+    expect(response.status).toBe(200)
+    expect(response.body.items).toEqual([])
+  })
+
+  it('answers 431 in the error format for a request line and headers over 64 KiB', async () => {
+    const response = await t.request('GET', '/api/users', { query: { name: 'n'.repeat(70 * 1024) } })
+    expectError(response, 431)
+  })
+
+  it('answers 400 in the error format for malformed HTTP', async () => {
+    const { port, hostname } = new URL(t.url)
+    const raw = await new Promise<string>((resolve, reject) => {
+      let received = ''
+      const socket = connect(Number(port), hostname, () => socket.write('NOT HTTP AT ALL\r\n\r\n'))
+      socket.on('data', (chunk) => (received += chunk.toString()))
+      socket.on('end', () => resolve(received))
+      socket.on('error', reject)
+    })
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /)
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))
+    expect(ErrorBody.parse(body)).toMatchObject({ code: 400 })
   })
 })
 
