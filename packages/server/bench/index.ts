@@ -52,25 +52,25 @@ async function selfVersusBareExpress(databaseUrl: string): Promise<string> {
 async function seedGrants(databaseUrl: string, users: number, grants: number, groups: number) {
   await withClient(databaseUrl, async (client) => {
     await client.query(
-      `INSERT INTO users (id, name, updated) SELECT 'bu' || i, 'bench-user-' || i || '@example.com', now() FROM generate_series(1, $1) AS i`,
+      `INSERT INTO users (id, name, updated) SELECT 'bu' || translate(i::text, '0', 'z'), 'bench-user-' || i || '@example.com', now() FROM generate_series(1, $1) AS i`,
       [users],
     )
     await client.query(
-      `INSERT INTO groups (id, name, updated) SELECT 'bg' || i, 'bench-group-' || i, now() FROM generate_series(1, $1) AS i`,
+      `INSERT INTO groups (id, name, updated) SELECT 'bg' || translate(i::text, '0', 'z'), 'bench-group-' || i, now() FROM generate_series(1, $1) AS i`,
       [groups],
     )
     // Every user is in two groups.
     await client.query(
-      `INSERT INTO group_members (group_id, user_id) SELECT 'bg' || (1 + (i % $2)), 'bu' || i FROM generate_series(1, $1) AS i
-                        UNION SELECT 'bg' || (1 + ((i * 7) % $2)), 'bu' || i FROM generate_series(1, $1) AS i`,
+      `INSERT INTO group_members (group_id, user_id) SELECT 'bg' || translate((1 + (i % $2))::text, '0', 'z'), 'bu' || translate(i::text, '0', 'z') FROM generate_series(1, $1) AS i
+                        UNION SELECT 'bg' || translate((1 + ((i * 7) % $2))::text, '0', 'z'), 'bu' || translate(i::text, '0', 'z') FROM generate_series(1, $1) AS i`,
       [users, groups],
     )
     // 90% of grants to users, 10% to groups, spread over 50 destinations and their namespaces.
     await client.query(
       `INSERT INTO grants (id, user_id, group_id, privilege, resource, destination, created_by, updated)
        SELECT 'bgr' || i,
-              CASE WHEN i % 10 <> 0 THEN 'bu' || (1 + (i % $2)) END,
-              CASE WHEN i % 10 = 0 THEN 'bg' || (1 + (i % $3)) END,
+              CASE WHEN i % 10 <> 0 THEN 'bu' || translate((1 + (i % $2))::text, '0', 'z') END,
+              CASE WHEN i % 10 = 0 THEN 'bg' || translate((1 + (i % $3))::text, '0', 'z') END,
               (ARRAY['view', 'edit', 'admin', 'logs'])[1 + (i % 4)],
               'cluster' || (i % 50) || '.ns' || i,
               'cluster' || (i % 50), '', now()
@@ -94,7 +94,7 @@ async function grantsOfUser(databaseUrl: string): Promise<string> {
         {
           setupRequest: (request) => ({
             ...request,
-            path: `/api/grants?user=bu${1 + (next++ % USERS)}&showInherited=true`,
+            path: `/api/grants?user=bu${String(1 + (next++ % USERS)).replaceAll('0', 'z')}&showInherited=true`,
           }),
         },
       ],

@@ -8,7 +8,9 @@ export const MAX_BODY_BYTES = 1024 * 1024
 
 /** One log line per request: never the query string, headers or body, which may carry secrets. */
 function requestLog(ctx: ServerContext): RequestHandler {
+  const enabled = ctx.logger.isLevelEnabled('info')
   return (req, res, next) => {
+    if (!enabled) return next()
     const started = process.hrtime.bigint()
     res.on('finish', () => {
       ctx.logger.info(

@@ -115,8 +115,9 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
       const params = parse(route.params, req.params, 'path')
       const query = parse(route.query, req.query, 'query')
       const body = parse(route.body, req.body, 'body')
+      // Only long polls wait long enough to care that the client left.
       const aborted = new AbortController()
-      res.on('close', () => aborted.abort())
+      if (route.longPoll) res.on('close', () => aborted.abort())
       // The schemas of this very route produced params, query and body, so they have the handler's types.
       const input = {
         ctx,

@@ -30,16 +30,21 @@ export async function longPoll<T>(
       { 'Retry-After': '1' },
     )
   }
+  // The index is known before the list is read, so a change racing with the answer is delivered again,
+  // never lost. Changes are numbered in commit order, so every change after `index` will wake the client.
+  const answer = async (index: number) =>
+    new Reply(await ctx.updates.shared(`${request.answerKey}@${index}`, load), 200, {
+      [LAST_UPDATE_INDEX_HEADER]: String(index),
+    })
   const deadline = Date.now() + ctx.settings.longPollTimeoutMs
   try {
     for (;;) {
+      // Registered before the index is read, so that a change landing in between still wakes this request.
       const watch = ctx.updates.watch(request.scopes, request.lastUpdateIndex)
       const current = await ctx.updates.currentIndex(ctx.sql, request.scopes)
       if (current > request.lastUpdateIndex || request.lastUpdateIndex <= 1) {
         watch.cancel()
-        // The index is read before the list, so a change racing with this answer is delivered again, never lost.
-        const answer = await ctx.updates.shared(`${request.answerKey}@${current}`, load)
-        return new Reply(answer, 200, { [LAST_UPDATE_INDEX_HEADER]: String(current) })
+        return await answer(current)
       }
       const remaining = deadline - Date.now()
       if (remaining <= 0 || request.signal.aborted) {
@@ -52,8 +57,11 @@ export async function longPoll<T>(
       const outcome = await watch.changed
       clearTimeout(timer)
       request.signal.removeEventListener('abort', onAbort)
+      // The notification's own index is current enough: no query per woken waiter.
+      if (outcome.kind === 'changed') return await answer(outcome.index)
       // Timed out, client gone, or server stopping: nothing changed as far as this client will know.
-      if (outcome !== 'changed') return new Reply(undefined, 304)
+      if (outcome.kind === 'cancelled') return new Reply(undefined, 304)
+      // 'recheck': notifications may have been missed while reconnecting; look at the index again.
     }
   } finally {
     ctx.updates.release(request.accessKeyId)

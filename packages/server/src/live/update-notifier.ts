@@ -6,7 +6,7 @@ export const UPDATES_CHANNEL = 'infra_updates'
 /** The index of a scope that never changed; the first real change is numbered above it. */
 export const BASE_INDEX = 2
 
-export type WaitOutcome = 'changed' | 'cancelled'
+export type WaitOutcome = { kind: 'changed'; index: number } | { kind: 'cancelled' } | { kind: 'recheck' }
 
 interface Waiter {
   scopes: readonly string[]
@@ -87,13 +87,13 @@ export class UpdateNotifier {
         if (notification.index > waiter.after) woken.add(waiter)
       }
     }
-    for (const waiter of woken) waiter.resolve('changed')
+    for (const waiter of woken) waiter.resolve({ kind: 'changed', index: notification.index })
   }
 
   private wakeAll(): void {
     const all = new Set<Waiter>()
     for (const waiters of this.waitersByScope.values()) for (const waiter of waiters) all.add(waiter)
-    for (const waiter of all) waiter.resolve('changed')
+    for (const waiter of all) waiter.resolve({ kind: 'recheck' })
   }
 
   /** The highest change index among the scopes. */
@@ -133,8 +133,8 @@ export class UpdateNotifier {
       set.add(waiter)
       this.waitersByScope.set(scope, set)
     }
-    if (this.stopped) waiter.resolve('cancelled')
-    return { changed, cancel: () => waiter.resolve('cancelled') }
+    if (this.stopped) waiter.resolve({ kind: 'cancelled' })
+    return { changed, cancel: () => waiter.resolve({ kind: 'cancelled' }) }
   }
 
   /**
@@ -173,7 +173,7 @@ export class UpdateNotifier {
   async stop(): Promise<void> {
     this.stopped = true
     for (const waiters of [...this.waitersByScope.values()])
-      for (const waiter of [...waiters]) waiter.resolve('cancelled')
+      for (const waiter of [...waiters]) waiter.resolve({ kind: 'cancelled' })
     const client = this.client
     this.client = undefined
     await client?.end().catch(() => undefined)
