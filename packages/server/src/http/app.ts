@@ -83,6 +83,11 @@ export function createApp(ctx: ServerContext, handlers: Handlers, isReady: () =>
   app.disable('x-powered-by')
   app.set('etag', false)
   app.use(requestLog(ctx))
+  // While shutting down, answer what arrives on open connections and close them, so clients move elsewhere.
+  app.use((_req, res, next) => {
+    if (!isReady()) res.set('Connection', 'close')
+    next()
+  })
   app.get('/healthz', (_req, res) => {
     res.status(isReady() ? 200 : 503).json({ status: isReady() ? 'ok' : 'starting' })
   })
