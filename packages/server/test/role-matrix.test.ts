@@ -51,6 +51,13 @@ const newDestination = () =>
     uniqueID: uniqueName('uid'),
     connection: { url: 'x', ca: '' },
   })
+const newProvider = () =>
+  created('/api/providers', {
+    name: uniqueName('idp'),
+    url: 'https://idp.example.com',
+    clientID: 'c',
+    clientSecret: 's',
+  })
 const destinationBody = () => ({ name: uniqueName('dest'), uniqueID: 'cluster-ca-hash' })
 
 const cases: Record<RouteName, Case> = {
@@ -146,25 +153,11 @@ const cases: Record<RouteName, Case> = {
     expect: ADMIN_ONLY(201),
   },
   getProvider: {
-    prepare: async () => ({
-      path: `/api/providers/${await created('/api/providers', {
-        name: uniqueName('idp'),
-        url: 'https://idp.example.com',
-        clientID: 'c',
-        clientSecret: 's',
-      })}`,
-    }),
+    prepare: async () => ({ path: `/api/providers/${await newProvider()}` }),
     expect: ANYONE(200),
   },
   deleteProvider: {
-    prepare: async () => ({
-      path: `/api/providers/${await created('/api/providers', {
-        name: uniqueName('idp'),
-        url: 'https://idp.example.com',
-        clientID: 'c',
-        clientSecret: 's',
-      })}`,
-    }),
+    prepare: async () => ({ path: `/api/providers/${await newProvider()}` }),
     expect: ADMIN_ONLY(204),
   },
 

@@ -1,6 +1,6 @@
 import { INFRA_RESOURCE } from '@infra/api-types'
-import type { Prisma } from '../db/prisma.js'
-import { conflict } from '../http/errors.js'
+import type { Database, Prisma } from '../db/prisma.js'
+import { conflict, notFound } from '../http/errors.js'
 
 // Serializes every change that could remove an admin grant, so two concurrent removals cannot both pass the check.
 const ADMIN_GRANTS_LOCK = 7_342_002
@@ -14,4 +14,18 @@ export async function ensureAnAdminRemains(tx: Prisma.TransactionClient): Promis
   const remaining = await tx.grant.count({ where: { resource: INFRA_RESOURCE, privilege: 'admin' } })
   if (remaining === 0)
     throw conflict('this would remove the last admin grant on infra; grant admin to someone else first')
+}
+
+/** Deletes something that may hold admin grants (a grant, user or group), unless Infra would be left without an admin. */
+export async function deleteKeepingAnAdmin(
+  db: Database,
+  what: string,
+  remove: (tx: Prisma.TransactionClient) => Promise<{ count: number }>,
+): Promise<void> {
+  await db.$transaction(async (tx) => {
+    await lockAdminGrants(tx)
+    const { count } = await remove(tx)
+    if (count === 0) throw notFound(what)
+    await ensureAnAdminRemains(tx)
+  })
 }

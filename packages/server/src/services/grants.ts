@@ -12,7 +12,7 @@ import { isForeignKeyViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma, SqlPool } from '../db/prisma.js'
 import { notFound } from '../http/errors.js'
-import { ensureAnAdminRemains, lockAdminGrants } from './admins.js'
+import { deleteKeepingAnAdmin, ensureAnAdminRemains, lockAdminGrants } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiGrant } from './serialize.js'
 
@@ -175,12 +175,7 @@ export async function createGrant(
 }
 
 export async function deleteGrant(db: Database, id: string): Promise<void> {
-  await db.$transaction(async (tx) => {
-    await lockAdminGrants(tx)
-    const { count } = await tx.grant.deleteMany({ where: { id } })
-    if (count === 0) throw notFound('grant')
-    await ensureAnAdminRemains(tx)
-  })
+  await deleteKeepingAnAdmin(db, 'grant', (tx) => tx.grant.deleteMany({ where: { id } }))
 }
 
 /** Applies additions and removals in one transaction: all of them, or none. */

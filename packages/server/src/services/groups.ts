@@ -4,7 +4,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma } from '../db/prisma.js'
 import { conflict, notFound } from '../http/errors.js'
-import { ensureAnAdminRemains, lockAdminGrants } from './admins.js'
+import { deleteKeepingAnAdmin } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiGroup } from './serialize.js'
 
@@ -50,12 +50,7 @@ export async function createGroup(db: Database, name: string): Promise<Group> {
 }
 
 export async function deleteGroup(db: Database, id: string): Promise<void> {
-  await db.$transaction(async (tx) => {
-    await lockAdminGrants(tx)
-    const { count } = await tx.group.deleteMany({ where: { id } })
-    if (count === 0) throw notFound('group')
-    await ensureAnAdminRemains(tx)
-  })
+  await deleteKeepingAnAdmin(db, 'group', (tx) => tx.group.deleteMany({ where: { id } }))
 }
 
 export async function updateMembers(

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma, SqlPool } from '../db/prisma.js'
 import { conflict, notFound } from '../http/errors.js'
-import { ensureAnAdminRemains, lockAdminGrants } from './admins.js'
+import { deleteKeepingAnAdmin } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiUser } from './serialize.js'
 
@@ -67,11 +67,6 @@ export async function createUser(
 }
 
 export async function deleteUser(db: Database, id: string): Promise<void> {
-  await db.$transaction(async (tx) => {
-    await lockAdminGrants(tx)
-    // Grants, group memberships and access keys go with the user (ON DELETE CASCADE), in this one transaction.
-    const { count } = await tx.user.deleteMany({ where: { id } })
-    if (count === 0) throw notFound('user')
-    await ensureAnAdminRemains(tx)
-  })
+  // Grants, group memberships and access keys go with the user (ON DELETE CASCADE), in this one transaction.
+  await deleteKeepingAnAdmin(db, 'user', (tx) => tx.user.deleteMany({ where: { id } }))
 }
