@@ -86,6 +86,13 @@ export class KubeConnection {
     if (options.context) config.setCurrentContext(options.context)
     const cluster = config.getCurrentCluster()
     if (!cluster) throw new Error('the kubeconfig has no current cluster')
+    if (cluster.server.startsWith('http://')) {
+      // Plain HTTP (e.g. `kubectl proxy`): the client library refuses it unless TLS checks are "skipped",
+      // which for a connection without TLS changes nothing.
+      config.clusters = config.clusters.map((entry) =>
+        entry.name === cluster.name ? { ...entry, skipTLSVerify: true } : entry,
+      )
+    }
     const server = new URL(cluster.server)
     let caPem = ''
     if (cluster.caData) caPem = Buffer.from(cluster.caData, 'base64').toString('utf8')
