@@ -15,7 +15,7 @@ await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  minify: true,
+  minify: process.env.INFRA_BUNDLE_MINIFY !== '0',
   legalComments: 'linked',
   // A native addon: installed as a dependency, loaded only when a key is stored or read.
   external: ['@napi-rs/keyring'],

@@ -1,3 +1,4 @@
+import { API_VERSION } from '@infra/api-types'
 import { startServer, type RunningServer } from '@infra/server'
 import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
 import { execFile, spawn } from 'node:child_process'
@@ -29,6 +30,10 @@ export interface TestServer {
   /** Request log lines (`{method, path, status}`) the server wrote since the last `clearLog()`. */
   requests(): { method: string; path: string; status: number }[]
   clearLog(): void
+  /** Calls the API directly (admin key unless another is given). */
+  request(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>
+  /** Like request, failing unless the answer is a success; resolves to the body. */
+  api(method: string, path: string, body?: unknown, key?: string): Promise<any>
   close(): Promise<void>
 }
 
@@ -63,10 +68,31 @@ export async function startTestServer(): Promise<TestServer> {
     keyUsageFlushMs: 100,
     rootKey: `infra-cli-test-root-key-${database.name}`,
   })
+  const request = async (method: string, path: string, body?: unknown, key = adminKey) => {
+    const response = await fetch(new URL(path, server.url), {
+      method,
+      headers: {
+        'Infra-Version': API_VERSION,
+        Authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : undefined }
+  }
+  const api = async (method: string, path: string, body?: unknown, key?: string) => {
+    const response = await request(method, path, body, key)
+    if (response.status >= 300)
+      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`)
+    return response.body
+  }
   return {
     url: server.url,
     adminKey,
     server,
+    request,
+    api,
     requests: () => [...lines],
     clearLog: () => {
       lines = []
@@ -101,6 +127,8 @@ export function sandbox(extra: Record<string, string> = {}): Sandbox {
     KUBECONFIG: kubeconfig,
     PATH: `${bin}:${process.env.PATH ?? ''}`,
     NO_COLOR: '1',
+    // Never the machine's real keyring: the file store (the keyring fallback has tests of its own).
+    INFRA_KEYRING: 'file',
     ...extra,
   }
   return { dir, home, kubeconfig, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
@@ -172,4 +200,91 @@ export function exec(
 export async function loginAsAdmin(t: TestServer, box: Sandbox): Promise<void> {
   const result = await run(['login', t.url, '--key', t.adminKey, '--non-interactive'], box.env)
   if (result.code !== 0) throw new Error(`admin login failed: ${result.stderr}`)
+}
+
+export interface Terminal {
+  /** Everything the program wrote to the terminal so far, without colors and cursor movement. */
+  output(): string
+  /** Waits until the output (after what was already consumed) matches, then consumes it. */
+  expect(pattern: RegExp | string, timeoutMs?: number): Promise<void>
+  write(text: string): void
+  exit: Promise<number>
+}
+
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CODES = /\u001b\[[0-9;?]*[A-Za-z]|\u001b[78]|\r/g
+
+/**
+ * Runs the bundled binary on a pseudo-terminal (util-linux `script`), so the real prompts run as a person
+ * would see them; `write` types into it.
+ */
+export function terminal(args: string[], env: Record<string, string>): Terminal {
+  const command = [process.execPath, BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ')
+  // With a pipe for its own standard input, script gives the terminal no size: set one, as a window would.
+  const child = spawn('script', ['-qfec', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
+    env: { ...env, TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
+  })
+  let raw = ''
+  let consumed = 0
+  const waiters = new Set<() => void>()
+  const onData = (chunk: Buffer) => {
+    raw += chunk.toString('utf8')
+    for (const waiter of waiters) waiter()
+  }
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
+  const exit = new Promise<number>((resolvePromise) => child.on('close', (code) => resolvePromise(code ?? 1)))
+  const clean = () => raw.replace(TERMINAL_CODES, '')
+  return {
+    output: clean,
+    write: (text) => child.stdin.write(text),
+    exit,
+    expect: (pattern, timeoutMs = 15_000) =>
+      new Promise((resolvePromise, reject) => {
+        const check = () => {
+          const text = clean().slice(consumed)
+          const match = typeof pattern === 'string' ? text.indexOf(pattern) : text.search(pattern)
+          if (match === -1) return false
+          consumed +=
+            match + (typeof pattern === 'string' ? pattern.length : (text.match(pattern)?.[0].length ?? 0))
+          waiters.delete(waiter)
+          clearTimeout(timer)
+          resolvePromise()
+          return true
+        }
+        const waiter = () => void check()
+        const timer = setTimeout(() => {
+          waiters.delete(waiter)
+          reject(
+            new Error(
+              `timed out waiting for ${String(pattern)}; terminal shows:\n${clean().slice(consumed)}`,
+            ),
+          )
+        }, timeoutMs)
+        if (!check()) waiters.add(waiter)
+        void exit.then(() =>
+          setTimeout(() => {
+            if (waiters.has(waiter) && !check()) {
+              waiters.delete(waiter)
+              clearTimeout(timer)
+              reject(
+                new Error(`exited before ${String(pattern)}; terminal shows:\n${clean().slice(consumed)}`),
+              )
+            }
+          }, 50),
+        )
+      }),
+  }
+}
+
+export const KEY = { enter: '\r', down: '\u001b[B', up: '\u001b[A' }
+
+/** A local port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net')
+  const server = createServer()
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolvePromise) => server.close(resolvePromise))
+  return port
 }

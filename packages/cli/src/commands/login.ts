@@ -336,6 +336,7 @@ export const login: Handler<LoginArgs> = async (ctx, args) => {
       if (access.length === 0) ctx.log.debug('no access to any destination yet')
     } catch (error) {
       ctx.log.warn(`could not update kubeconfig: ${toCliError(error).message} (run infra list to retry)`)
+      ctx.log.debug(String((error as Error).stack))
     }
     if (!args.noAgent) {
       ctx.log.debug(

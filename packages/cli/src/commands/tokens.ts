@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { findServer, readConfig } from '../lib/config.js'
 import { CliError } from '../lib/context.js'
+import { loadLockfile } from '../lib/modules.js'
 import { displayServer, resolveServerUrl, withSession } from '../lib/session.js'
 import {
   execCredential,
@@ -40,7 +41,7 @@ export const tokensAdd: Handler = async (ctx, args) => {
   if (cached) return void print(cached)
 
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  const { lock } = await import('proper-lockfile')
+  const { lock } = await loadLockfile()
   const release = await lock(path, { ...LOCK_OPTIONS, lockfilePath: `${path}.lock` })
   try {
     // Another process may have fetched one while this one waited for the lock.

@@ -26,6 +26,18 @@ function fieldDetails(error: SdkErrorShape): string {
   return parts.length > 0 ? `: ${parts.join('; ')}` : ''
 }
 
+/** The message at the bottom of a chain of causes ("fetch failed" → "bad port"). */
+function innermostMessage(error: unknown): string | undefined {
+  let current = (error as { cause?: unknown })?.cause
+  let message: string | undefined
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
+    const text = (current as { message?: unknown }).message
+    if (typeof text === 'string' && text !== '') message = text
+    current = (current as { cause?: unknown }).cause
+  }
+  return message
+}
+
 /** Turns any error into a CliError with a one-line hint. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error
@@ -39,8 +51,9 @@ export function toCliError(error: unknown): CliError {
           'run infra login to review and trust it, or pass --skip-tls-verify for self-signed certificates',
         )
       }
+      const reason = e.code ?? innermostMessage(error)
       return new CliError(
-        `could not reach ${origin}${e.code ? ` (${e.code})` : ''}`,
+        `could not reach ${origin}${reason ? ` (${reason})` : ''}`,
         'is the server running? (--skip-tls-verify for self-signed certificates)',
       )
     }

@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path'
 import { contextName, isInfraEntry } from '@infra/agent'
 import { CliError, type Context } from './context.js'
 import { readFileIfExists, writeFileAtomic } from './files.js'
+import { loadYaml } from './modules.js'
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1'
 
@@ -42,7 +43,7 @@ export function kubeconfigPath(env: Context['env']): string {
 async function readKubeconfig(path: string): Promise<KubeConfig> {
   const text = readFileIfExists(path)
   if (text === undefined || text.trim() === '') return {}
-  const { parse } = await import('yaml')
+  const { parse } = await loadYaml()
   try {
     const parsed = parse(text) as unknown
     return parsed && typeof parsed === 'object' ? (parsed as KubeConfig) : {}
@@ -164,7 +165,7 @@ export async function syncKubeconfig(
   if (current && removed.includes(current)) delete config['current-context']
   if (options.useContext) config['current-context'] = options.useContext
 
-  const { stringify } = await import('yaml')
+  const { stringify } = await loadYaml()
   writeFileAtomic(path, stringify(config), 0o600)
   ctx.log.debug(
     `wrote ${wantedContexts.size} context(s) to ${path}${removed.length ? `, removed ${removed.join(', ')}` : ''}`,

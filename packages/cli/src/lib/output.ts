@@ -1,4 +1,5 @@
 import type { Context } from './context.js'
+import { loadYaml } from './modules.js'
 
 export const FORMATS = ['table', 'json', 'yaml'] as const
 export type Format = (typeof FORMATS)[number]
@@ -52,7 +53,7 @@ export function relativeTime(date: string | Date | undefined, now: number = Date
 
 export async function printData(ctx: Context, format: Format, data: unknown): Promise<void> {
   if (format === 'yaml') {
-    const { stringify } = await import('yaml')
+    const { stringify } = await loadYaml()
     ctx.io.stdout.write(stringify(data))
     return
   }
