@@ -71,7 +71,6 @@ function route<const R extends RouteDefinition>(definition: R): R {
   return definition
 }
 
-const READERS = ['admin', 'view'] as const
 const ADMIN = ['admin'] as const
 const CONNECTOR_OR_READERS = ['admin', 'view', 'connector'] as const
 const CONNECTOR_OR_ADMIN = ['admin', 'connector'] as const
