@@ -18,12 +18,10 @@ type Handler = (ctx: Context, args: never) => Promise<void>
 
 const DURATION_DEFAULT = '720h0m0s'
 
-/** The help text width: fixed, so help reads the same everywhere (and can be generated at build time). */
-export const HELP_WIDTH = 100
-
 /** Commands load their code on first use, so `infra --help` does not pay for every dependency. */
-function lazy(io: Io, load: () => Promise<Handler>) {
+function lazy(io: Io, state: RunState, load: () => Promise<Handler>) {
   return async (argv: unknown) => {
+    state.started = true
     const ctx = createContext(io, argv as GlobalArgs)
     const handler = await load()
     await handler(ctx, argv as never)
@@ -39,11 +37,25 @@ const format = {
   },
 } as const
 
+/** Examples as the reference writes them: a `# comment` line, then the command. */
+function examples(list: [command: string, description: string][]): string {
+  const lines = list.map(
+    ([command, description]) =>
+      `${description ? `  # ${description}\n` : ''}  $ ${command.replace('$0', 'infra')}`,
+  )
+  return `Examples:\n${lines.join('\n\n')}`
+}
+
 const force = (describe: string) => ({ force: { type: 'boolean', describe } }) as const
 
+interface RunState {
+  /** Whether a command's handler started: errors before that are usage errors. */
+  started: boolean
+}
+
 /** The `infra` command line for the given surroundings; `runCli` parses and runs it. */
-export function buildCli(args: string[], io: Io = processIo()): Argv {
-  const run = (load: () => Promise<Handler>) => lazy(io, load)
+export function buildCli(args: string[], io: Io = processIo(), state: RunState = { started: false }): Argv {
+  const run = (load: () => Promise<Handler>) => lazy(io, state, load)
   const commands = () => import('./commands/index.js')
 
   return yargs(args)
@@ -97,16 +109,18 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             plain: { type: 'boolean', describe: 'Print only the access key, for scripts' },
             silent: { type: 'boolean', describe: 'Print no messages besides the result' },
           })
-          .example([
-            ['$0 login', 'By default, login will prompt for all required information.'],
-            ['$0 login infraexampleserver.com', 'Login to a specific server'],
-            ['$0 login --provider okta', 'Login with a specific identity provider'],
-            ['$0 login --key 1M4CWy9wF5.fAKeKEy5sMLH9ZZzAur0ZIjy', 'Login with an access key'],
-            [
-              'export INFRA_ACCESS_KEY=$($0 login infraexampleserver.com --user johndoe@example.com --plain --silent)',
-              'Login with INFRA_PASSWORD set and keep the key for scripts',
-            ],
-          ]),
+          .epilogue(
+            examples([
+              ['$0 login', 'By default, login will prompt for all required information.'],
+              ['$0 login infraexampleserver.com', 'Login to a specific server'],
+              ['$0 login --provider okta', 'Login with a specific identity provider'],
+              ['$0 login --key 1M4CWy9wF5.fAKeKEy5sMLH9ZZzAur0ZIjy', 'Login with an access key'],
+              [
+                'export INFRA_ACCESS_KEY=$($0 login infraexampleserver.com --user johndoe@example.com --plain --silent)',
+                'Login with INFRA_PASSWORD set and keep the key for scripts',
+              ],
+            ]),
+          ),
       run(async () => (await commands()).login),
     )
     .command(
@@ -122,14 +136,19 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             all: { type: 'boolean', describe: 'logout of all servers' },
             clear: { type: 'boolean', describe: 'clear from list of servers' },
           })
-          .example([
-            ['$0 logout', 'Log out of current server'],
-            ['$0 logout infraexampleserver.com', 'Log out of a specific server'],
-            ['$0 logout --all', 'Logout of all servers'],
-            ['$0 logout --clear', 'Log out of current server and clear from list'],
-            ['$0 logout infraexampleserver.com --clear', 'Log out of a specific server and clear from list'],
-            ['$0 logout --all --clear', 'Logout and clear list of all servers'],
-          ]),
+          .epilogue(
+            examples([
+              ['$0 logout', 'Log out of current server'],
+              ['$0 logout infraexampleserver.com', 'Log out of a specific server'],
+              ['$0 logout --all', 'Logout of all servers'],
+              ['$0 logout --clear', 'Log out of current server and clear from list'],
+              [
+                '$0 logout infraexampleserver.com --clear',
+                'Log out of a specific server and clear from list',
+              ],
+              ['$0 logout --all --clear', 'Logout and clear list of all servers'],
+            ]),
+          ),
       run(async () => (await commands()).logout),
     )
     .command(
@@ -148,10 +167,12 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             describe: 'DESTINATION[.NAMESPACE]',
             demandOption: true,
           })
-          .example([
-            ['$0 use development', 'Use a Kubernetes context'],
-            ['$0 use development.kube-system', 'Use a Kubernetes namespace context'],
-          ]),
+          .epilogue(
+            examples([
+              ['$0 use development', 'Use a Kubernetes context'],
+              ['$0 use development.kube-system', 'Use a Kubernetes namespace context'],
+            ]),
+          ),
       run(async () => (await commands()).use),
     )
     .command('destinations', 'Manage destinations', (y) =>
@@ -169,7 +190,7 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             c
               .positional('DESTINATION', { type: 'string', demandOption: true })
               .options(force('Exit successfully even if destination does not exist'))
-              .example([['$0 destinations remove docker-desktop', '']]),
+              .epilogue(examples([['$0 destinations remove docker-desktop', '']])),
           run(async () => (await commands()).destinationsRemove),
         )
         .demandCommand(1, 'Name a subcommand: list or remove'),
@@ -206,15 +227,23 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
                   default: 'connect',
                 },
               })
-              .example([
-                ['$0 grants add johndoe@example.com docker-desktop', 'Grant a user access to a destination'],
-                ['$0 grants add group-a staging --group', 'Grant a group access to a destination'],
-                [
-                  '$0 grants add johndoe@example.com staging --role viewer',
-                  'Grant access with fine-grained permissions',
-                ],
-                ['$0 grants add johndoe@example.com infra --role admin', 'Assign a user a role within Infra'],
-              ]),
+              .epilogue(
+                examples([
+                  [
+                    '$0 grants add johndoe@example.com docker-desktop',
+                    'Grant a user access to a destination',
+                  ],
+                  ['$0 grants add group-a staging --group', 'Grant a group access to a destination'],
+                  [
+                    '$0 grants add johndoe@example.com staging --role viewer',
+                    'Grant access with fine-grained permissions',
+                  ],
+                  [
+                    '$0 grants add johndoe@example.com infra --role admin',
+                    'Assign a user a role within Infra',
+                  ],
+                ]),
+              ),
           run(async () => (await commands()).grantsAdd),
         )
         .command(
@@ -229,15 +258,20 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
                 group: { alias: 'g', type: 'boolean', describe: 'Group to revoke access from' },
                 role: { type: 'string', describe: 'Role to revoke' },
               })
-              .example([
-                [
-                  '$0 grants remove janedoe@example.com docker-desktop',
-                  'Remove all grants of a user in a destination',
-                ],
-                ['$0 grants remove group-a staging --group', 'Remove all grants of a group in a destination'],
-                ['$0 grants remove janedoe@example.com staging --role viewer', 'Remove a specific grant'],
-                ['$0 grants remove janedoe@example.com infra --role admin', 'Remove adminaccess to infra'],
-              ]),
+              .epilogue(
+                examples([
+                  [
+                    '$0 grants remove janedoe@example.com docker-desktop',
+                    'Remove all grants of a user in a destination',
+                  ],
+                  [
+                    '$0 grants remove group-a staging --group',
+                    'Remove all grants of a group in a destination',
+                  ],
+                  ['$0 grants remove janedoe@example.com staging --role viewer', 'Remove a specific grant'],
+                  ['$0 grants remove janedoe@example.com infra --role admin', 'Remove adminaccess to infra'],
+                ]),
+              ),
           run(async () => (await commands()).grantsRemove),
         )
         .demandCommand(1, 'Name a subcommand: list, add or remove'),
@@ -254,7 +288,7 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
               )
               .positional('USER', { type: 'string', demandOption: true })
               .options(format)
-              .example([['$0 users add johndoe@example.com', 'Create a user']]),
+              .epilogue(examples([['$0 users add johndoe@example.com', 'Create a user']])),
           run(async () => (await commands()).usersAdd),
         )
         .command(
@@ -264,7 +298,9 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             c
               .positional('USER', { type: 'string', demandOption: true })
               .options({ password: { type: 'boolean', describe: 'Set a new password' } })
-              .example([['$0 users edit janedoe@example.com --password', 'Set a new password for a user']]),
+              .epilogue(
+                examples([['$0 users edit janedoe@example.com --password', 'Set a new password for a user']]),
+              ),
           run(async () => (await commands()).usersEdit),
         )
         .command(
@@ -280,7 +316,7 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             c
               .positional('USER', { type: 'string', demandOption: true })
               .options(force('Exit successfully even if user does not exist'))
-              .example([['$0 users remove janedoe@example.com', 'Delete a user']]),
+              .epilogue(examples([['$0 users remove janedoe@example.com', 'Delete a user']])),
           run(async () => (await commands()).usersRemove),
         )
         .demandCommand(1, 'Name a subcommand: add, edit, list or remove'),
@@ -299,7 +335,7 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
           (c) =>
             c
               .positional('GROUP', { type: 'string', demandOption: true })
-              .example([['$0 groups add Engineering', 'Create a group']]),
+              .epilogue(examples([['$0 groups add Engineering', 'Create a group']])),
           run(async () => (await commands()).groupsAdd),
         )
         .command(
@@ -318,7 +354,9 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             c
               .positional('USER', { type: 'string', demandOption: true })
               .positional('GROUP', { type: 'string', demandOption: true })
-              .example([['$0 groups adduser johndoe@example.com Engineering', 'Add a user to a group']]),
+              .epilogue(
+                examples([['$0 groups adduser johndoe@example.com Engineering', 'Add a user to a group']]),
+              ),
           run(async () => (await commands()).groupsAddUser),
         )
         .command(
@@ -329,9 +367,11 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
               .positional('USER', { type: 'string', demandOption: true })
               .positional('GROUP', { type: 'string', demandOption: true })
               .options(force('Exit successfully even if the user is not in the group'))
-              .example([
-                ['$0 groups removeuser johndoe@example.com Engineering', 'Remove a user from a group'],
-              ]),
+              .epilogue(
+                examples([
+                  ['$0 groups removeuser johndoe@example.com Engineering', 'Remove a user from a group'],
+                ]),
+              ),
           run(async () => (await commands()).groupsRemoveUser),
         )
         .demandCommand(1, 'Name a subcommand: list, add, remove, adduser or removeuser'),
@@ -372,13 +412,15 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
                 },
                 ...format,
               })
-              .example([
-                [
-                  '$0 keys add user@example.com --ttl=12h --name example-key',
-                  "Create an access key named 'example-key' for a user that expires in 12 hours",
-                ],
-                ['$0 keys add connector', 'Create an access key to add a Kubernetes connection to Infra'],
-              ]),
+              .epilogue(
+                examples([
+                  [
+                    '$0 keys add user@example.com --ttl=12h --name example-key',
+                    "Create an access key named 'example-key' for a user that expires in 12 hours",
+                  ],
+                  ['$0 keys add connector', 'Create an access key to add a Kubernetes connection to Infra'],
+                ]),
+              ),
           run(async () => (await commands()).keysAdd),
         )
         .command(
@@ -433,12 +475,14 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
                   describe: 'Base URL of the domain of the OIDC identity provider (eg. acme.okta.com)',
                 },
               })
-              .example([
-                [
-                  '$0 providers add okta --url example.okta.com --client-id 0oa3sz06o6do0muoW5d7 --client-secret VT_oXtkEDaT7UFY-C3DSRWYb00qyKZ1K1VCq7YzN',
-                  'Connect okta to infra',
-                ],
-              ]),
+              .epilogue(
+                examples([
+                  [
+                    '$0 providers add okta --url example.okta.com --client-id 0oa3sz06o6do0muoW5d7 --client-secret VT_oXtkEDaT7UFY-C3DSRWYb00qyKZ1K1VCq7YzN',
+                    'Connect okta to infra',
+                  ],
+                ]),
+              ),
           run(async () => (await commands()).providersAdd),
         )
         .command(
@@ -448,7 +492,7 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
             c
               .positional('PROVIDER', { type: 'string', demandOption: true })
               .options(force('Exit successfully even if provider does not exist'))
-              .example([['$0 providers remove okta', '']]),
+              .epilogue(examples([['$0 providers remove okta', '']])),
           run(async () => (await commands()).providersRemove),
         )
         .demandCommand(1, 'Name a subcommand: list, add or remove'),
@@ -488,17 +532,36 @@ export function buildCli(args: string[], io: Io = processIo()): Argv {
     .help('help', 'Display help')
     .alias('help', 'h')
     .version(false)
-    .wrap(HELP_WIDTH)
+    .wrap(null)
     .strict()
     .recommendCommands()
     .exitProcess(false)
     .fail(false)
 }
 
+const GROUPS: Record<string, string[]> = {
+  destinations: ['list', 'remove'],
+  grants: ['list', 'add', 'remove'],
+  users: ['add', 'edit', 'list', 'remove'],
+  groups: ['list', 'add', 'remove', 'adduser', 'removeuser'],
+  keys: ['list', 'add', 'remove'],
+  providers: ['list', 'add', 'remove'],
+  tokens: ['add'],
+}
+
+/** The command (and subcommand) a command line names, for "see infra users add --help". */
+function commandPath(args: string[]): string {
+  const [first, second] = args.filter((arg) => !arg.startsWith('-'))
+  if (first === undefined) return ''
+  const subcommands = GROUPS[first]
+  return subcommands && second !== undefined && subcommands.includes(second) ? `${first} ${second}` : first
+}
+
 /** Parses and runs a command line; resolves to the exit code. Errors go to stderr with a one-line hint. */
 export async function runCli(args: string[], io: Io = processIo()): Promise<number> {
   if (args.length === 0) args = ['--help']
-  const cli = buildCli(args, io)
+  const state: RunState = { started: false }
+  const cli = buildCli(args, io, state)
   let helpOutput = ''
   try {
     await cli.parseAsync(args, {}, (error, _argv, output) => {
@@ -508,11 +571,8 @@ export async function runCli(args: string[], io: Io = processIo()): Promise<numb
     return 0
   } catch (error) {
     const style = createContext(io, { logLevel: 'error' }).style
-    if ((error as Error)?.name === 'YError') {
-      const command = args
-        .filter((arg) => !arg.startsWith('-'))
-        .slice(0, 2)
-        .join(' ')
+    if (!state.started) {
+      const command = commandPath(args)
       io.stderr.write(`${style.red('error:')} ${(error as Error).message}\n`)
       io.stderr.write(`${style.dim('hint:')} see infra ${command ? `${command} ` : ''}--help\n`)
       return 2

@@ -19,11 +19,12 @@ function originOf(url: string | undefined): string {
   }
 }
 
-function fieldDetails(error: SdkErrorShape): string {
+/** `invalid name: must not contain whitespace` from the server's field errors, else its message. */
+function apiMessage(error: SdkErrorShape): string {
   const parts = (error.fieldErrors ?? []).flatMap((entry) =>
-    Object.entries(entry).map(([field, messages]) => `${field} ${messages.join(', ')}`),
+    Object.entries(entry).map(([field, messages]) => `invalid ${field}: ${messages.join(', ')}`),
   )
-  return parts.length > 0 ? `: ${parts.join('; ')}` : ''
+  return parts.length > 0 ? parts.join('; ') : (error.message ?? 'request failed')
 }
 
 /** The message at the bottom of a chain of causes ("fetch failed" → "bad port"). */
@@ -61,7 +62,7 @@ export function toCliError(error: unknown): CliError {
       return new CliError(`${originOf(e.url)} did not answer in time`, 'is the server overloaded? try again')
     case 'InfraApiError': {
       const status = e.status ?? 0
-      const message = `${e.message ?? 'request failed'}${fieldDetails(e)}`
+      const message = apiMessage(e)
       if (status === 403) return new CliError(message, 'ask an admin of this Infra server for access')
       if (status === 429) return new CliError(message, 'too many requests: wait a moment and try again')
       if (status >= 500) return new CliError(message, 'the server failed: check its logs, then try again')

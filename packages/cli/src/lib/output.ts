@@ -42,8 +42,8 @@ export function relativeTime(date: string | Date | undefined, now: number = Date
   const seconds = Math.round(ms / 1000)
   if (Math.abs(seconds) < 10) return 'just now'
   for (const [unit, size] of UNITS) {
-    const count = Math.trunc(Math.abs(seconds) / size)
-    if (count >= 1) {
+    if (Math.abs(seconds) >= size) {
+      const count = Math.round(Math.abs(seconds) / size)
       const label = `${count} ${unit}${count === 1 ? '' : 's'}`
       return seconds < 0 ? `${label} ago` : `in ${label}`
     }
