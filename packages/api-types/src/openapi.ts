@@ -27,6 +27,7 @@ function errorResponsesFor(name: string, definition: RouteDefinition) {
     '429': errorResponse('Too many requests'),
     '431': errorResponse('The request line and headers are too large'),
     '500': errorResponse('Internal error'),
+    '503': errorResponse('The server took too long to answer, or is shutting down; retry'),
   }
   if (definition.access !== 'public') {
     responses['401'] = errorResponse('No valid access key was provided')

@@ -1,4 +1,4 @@
-import { startEmbeddedPostgres, type RunningPostgres } from '@infra/embedded-postgres'
+import { startEmbeddedPostgres } from '@infra/embedded-postgres'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -54,11 +54,29 @@ const SHUTDOWN_GRACE_MS = 5_000
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
-  let embedded: RunningPostgres | undefined
+  // What startup has set going, undone in reverse if a later step fails, so a failed start leaks nothing.
+  const undo: (() => unknown)[] = []
+  try {
+    return await start(options, logger, undo)
+  } catch (error) {
+    for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined)
+    throw error
+  }
+}
+
+async function start(
+  options: ServerOptions,
+  logger: Logger,
+  undo: (() => unknown)[],
+): Promise<RunningServer> {
   let databaseUrl = options.databaseUrl
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: join(options.dataDir, 'postgres'), persistent: true })
-    databaseUrl = embedded.adminUrl
+    const started = await startEmbeddedPostgres({
+      dataDir: join(options.dataDir, 'postgres'),
+      persistent: true,
+    })
+    undo.push(() => started.stop())
+    databaseUrl = started.adminUrl
     logger.info({ dataDir: options.dataDir }, 'started embedded Postgres')
   }
   const config: ConfigFile = options.configFile ? await loadConfigFile(options.configFile) : { users: [] }
@@ -67,6 +85,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10)
   const { db, sql } = connections
+  undo.push(() => connections.close())
   const usage = new KeyUsageTracker(sql, logger, options.keyUsageFlushMs ?? 5_000)
   const box = new SecretBox(
     await loadRootKey({
@@ -80,6 +99,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     rotationMs: options.tokenKeyRotationMs ?? DEFAULT_KEY_ROTATION_MS,
   })
   await tokens.start()
+  undo.push(() => tokens.stop())
   const settings = { ...DEFAULT_SETTINGS, ...options.settings }
   const rateLimiter = new RateLimiter(sql, logger, {
     limit: settings.rateLimitPerMinute,
@@ -87,11 +107,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     syncMs: options.rateLimitSyncMs ?? 1_000,
   })
   rateLimiter.start()
+  undo.push(() => rateLimiter.stop())
   const callers = new CallerCache(sql, CALLER_CACHE_MAX_AGE_MS)
   const updates = new UpdateNotifier(databaseUrl, logger, {
     onChange: (scopes) => callers.invalidate(scopes),
     onReconnect: () => callers.clear(),
   })
+  undo.push(() => updates.stop())
   await updates.start()
   const ctx: ServerContext = {
     db,
@@ -114,6 +136,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     )
   }
   usage.start()
+  undo.push(() => usage.stop())
 
   let ready = false
   const app = createApp(ctx, handlers, () => ready)
@@ -141,11 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Requests still running after the grace period are cut off rather than holding the shutdown.
         setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref()
       })
-      tokens.stop()
-      rateLimiter.stop()
-      await usage.stop()
-      await connections.close()
-      await embedded?.stop()
+      for (const step of undo.reverse()) await step()
       logger.info('infra server stopped')
     })())
   return { url, port, ctx, close }

@@ -263,3 +263,21 @@ describe('the first start with nothing configured', () => {
     expect(await snapshot(second, key!)).toEqual(before)
   })
 })
+
+describe('a start that fails partway', () => {
+  it('leaves no connection to the database behind', async () => {
+    const database = await freshDatabase()
+    await start({ rootKey: 'the-root-key-of-the-first-server' }, database)
+    while (started.length > 0) await started.pop()!.close()
+    // Another root key cannot decrypt the stored signing keys: startup fails after connecting.
+    await expect(startTestServer({ rootKey: 'a-different-root-key-entirely' }, database)).rejects.toThrow(/root key/)
+    const { default: pg } = await import('pg')
+    const client = new pg.Client({ connectionString: database.url })
+    await client.connect()
+    const { rows } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    )
+    await client.end()
+    expect(rows[0]?.n).toBe(0)
+  })
+})
