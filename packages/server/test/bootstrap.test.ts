@@ -270,7 +270,9 @@ describe('a start that fails partway', () => {
     await start({ rootKey: 'the-root-key-of-the-first-server' }, database)
     while (started.length > 0) await started.pop()!.close()
     // Another root key cannot decrypt the stored signing keys: startup fails after connecting.
-    await expect(startTestServer({ rootKey: 'a-different-root-key-entirely' }, database)).rejects.toThrow(/root key/)
+    await expect(startTestServer({ rootKey: 'a-different-root-key-entirely' }, database)).rejects.toThrow(
+      /root key/,
+    )
     const { default: pg } = await import('pg')
     const client = new pg.Client({ connectionString: database.url })
     await client.connect()
