@@ -288,3 +288,41 @@ export async function closedPort(): Promise<number> {
   await new Promise((resolvePromise) => server.close(resolvePromise))
   return port
 }
+
+/** A self-signed certificate for 127.0.0.1 (and localhost), made with openssl. */
+export async function selfSignedCertificate(name = 'infra-test'): Promise<{ cert: string; key: string }> {
+  const { readFileSync } = await import('node:fs')
+  const dir = mkdtempSync(join(tmpdir(), 'infra-cli-cert-'))
+  try {
+    const result = await exec(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { PATH: process.env.PATH ?? '' },
+    )
+    if (result.code !== 0) throw new Error(`openssl failed: ${result.stderr}`)
+    return {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

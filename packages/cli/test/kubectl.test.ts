@@ -1,0 +1,333 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:https'
+import { dirname, join } from 'node:path'
+import { parse } from 'yaml'
+import {
+  exec,
+  run,
+  runBin,
+  sandbox,
+  selfSignedCertificate,
+  startTestServer,
+  type Sandbox,
+  type TestServer,
+} from './helpers.js'
+
+const KUBECTL = '/usr/bin/kubectl'
+
+let t: TestServer
+let admin: Sandbox
+let box: Sandbox
+let destination: Server
+let destinationUrl: string
+let ca: string
+/** Bearer tokens the destination received, after checking them against the server's JWKS. */
+const seen: { name: string; groups: string[] }[] = []
+
+const USER = 'dev@example.com'
+const OTHERS = {
+  apiVersion: 'v1',
+  kind: 'Config',
+  clusters: [{ name: 'other', cluster: { server: 'https://other.example.com' } }],
+  contexts: [{ name: 'other', context: { cluster: 'other', user: 'other' } }],
+  users: [{ name: 'other', user: { token: 'other-token' } }],
+  'current-context': 'other',
+}
+
+const infra = (...args: string[]) => run(args, box.env)
+const kubeconfig = () => parse(readFileSync(box.kubeconfig, 'utf8'))
+const names = (list: { name: string }[] = []) => list.map((item) => item.name)
+
+async function verify(token: string) {
+  const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', t.url))
+  const { payload } = await jwtVerify(token, jwks)
+  return payload as { name: string; groups: string[]; exp: number }
+}
+
+beforeAll(async () => {
+  t = await startTestServer()
+  const certificate = await selfSignedCertificate('dev-connector')
+  ca = certificate.cert
+  // Stands in for the connector in front of a cluster: answers kubectl, checking its token like the connector.
+  destination = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '')
+    verify(token)
+      .then((claims) => {
+        seen.push({ name: claims.name, groups: claims.groups })
+        res.setHeader('Content-Type', 'application/json')
+        res.end(
+          JSON.stringify({
+            major: '1',
+            minor: '32',
+            gitVersion: 'v1.32.0-infra-test',
+            platform: claims.name,
+          }),
+        )
+      })
+      .catch(() => {
+        res.statusCode = 401
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            code: 401,
+            message: 'Unauthorized',
+          }),
+        )
+      })
+  })
+  await new Promise<void>((resolve) => destination.listen(0, '127.0.0.1', resolve))
+  destinationUrl = `127.0.0.1:${(destination.address() as { port: number }).port}`
+
+  admin = sandbox()
+  box = sandbox()
+  await run(['login', t.url, '--key', t.adminKey], admin.env)
+  await t.api('POST', '/api/destinations', {
+    name: 'dev',
+    uniqueID: 'dev-cluster',
+    connection: { url: destinationUrl, ca },
+    resources: ['default', 'kube-system'],
+    roles: ['cluster-admin', 'view', 'connect'],
+  })
+  await t.api('POST', '/api/destinations', {
+    name: 'prod',
+    uniqueID: 'prod-cluster',
+    connection: { url: `https://${destinationUrl}`, ca },
+    resources: ['default', 'kube-system'],
+    roles: ['cluster-admin', 'view', 'connect'],
+  })
+  await t.api('POST', '/api/destinations', { name: 'unconnected', uniqueID: 'u' })
+  await run(['users', 'add', USER], admin.env)
+  await run(['groups', 'add', 'devs'], admin.env)
+  await run(['groups', 'adduser', USER, 'devs'], admin.env)
+  await run(['grants', 'add', USER, 'dev'], admin.env)
+  await run(['grants', 'add', 'devs', 'prod.kube-system', '--group', '--role', 'view'], admin.env)
+  await run(['grants', 'add', USER, 'unconnected', '--force'], admin.env)
+  const key = (await run(['keys', 'add', USER], admin.env)).stdout.trim()
+
+  mkdirSync(dirname(box.kubeconfig), { recursive: true })
+  writeFileSync(box.kubeconfig, JSON.stringify(OTHERS))
+  expect((await infra('login', t.url, '--key', key)).code).toBe(0)
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => destination.close(resolve))
+  await t.close()
+  admin.cleanup()
+  box.cleanup()
+})
+
+describe('kubeconfig', () => {
+  it('login writes one cluster, context and user per granted destination, keeping everything else', async () => {
+    const config = kubeconfig()
+    expect(names(config.clusters)).toEqual(['other', 'infra:dev', 'infra:prod'])
+    expect(names(config.contexts)).toEqual(['other', 'infra:dev', 'infra:prod.kube-system'])
+    expect(names(config.users)).toEqual(['other', 'infra:dev', 'infra:prod'])
+    expect(config['current-context']).toBe('other')
+    expect(config.clusters[0]).toEqual(OTHERS.clusters[0])
+    expect(config.users[0]).toEqual(OTHERS.users[0])
+    expect(config.clusters[1]).toEqual({
+      name: 'infra:dev',
+      cluster: {
+        server: `https://${destinationUrl}`,
+        'certificate-authority-data': Buffer.from(ca).toString('base64'),
+      },
+    })
+    expect(config.contexts[2]).toEqual({
+      name: 'infra:prod.kube-system',
+      context: { cluster: 'infra:prod', user: 'infra:prod', namespace: 'kube-system' },
+    })
+    expect(config.users[1]).toEqual({
+      name: 'infra:dev',
+      user: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: 'infra',
+          args: ['tokens', 'add'],
+          env: [{ name: 'INFRA_SERVER', value: t.url }],
+          interactiveMode: 'IfAvailable',
+          provideClusterInfo: false,
+        },
+      },
+    })
+    expect(statSync(box.kubeconfig).mode & 0o777).toBe(0o600)
+  })
+
+  it('list shows the access (table and JSON)', async () => {
+    expect(await infra('list')).toEqual({
+      code: 0,
+      stdout:
+        'NAME              ACCESS   CONNECTED\n' +
+        'dev               connect  yes\n' +
+        'prod.kube-system  view     yes\n' +
+        'unconnected       connect  yes\n',
+      stderr: '',
+    })
+    expect(JSON.parse((await infra('list', '--format', 'json')).stdout)).toEqual([
+      { name: 'dev', roles: ['connect'], connected: true, kubeContext: 'infra:dev' },
+      { name: 'prod.kube-system', roles: ['view'], connected: true, kubeContext: 'infra:prod.kube-system' },
+      { name: 'unconnected', roles: ['connect'], connected: true, kubeContext: 'infra:unconnected' },
+    ])
+  })
+
+  it('the real kubectl reads the contexts', async () => {
+    const view = await exec(KUBECTL, ['config', 'view', '-o', 'json'], box.env)
+    expect(view.code).toBe(0)
+    const config = JSON.parse(view.stdout)
+    expect(names(config.contexts).sort()).toEqual(['infra:dev', 'infra:prod.kube-system', 'other'])
+    const contexts = await exec(KUBECTL, ['config', 'get-contexts', '-o', 'name'], box.env)
+    expect(contexts.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'infra:dev',
+      'infra:prod.kube-system',
+      'other',
+    ])
+  })
+
+  it('the exec plugin, as kubectl config view --raw gives it, yields a token the server signed', async () => {
+    const raw = JSON.parse((await exec(KUBECTL, ['config', 'view', '--raw', '-o', 'json'], box.env)).stdout)
+    const { exec: plugin } = raw.users.find((user: { name: string }) => user.name === 'infra:dev').user
+    const env = {
+      ...box.env,
+      ...Object.fromEntries(plugin.env.map((v: { name: string; value: string }) => [v.name, v.value])),
+    }
+    const result = await exec(plugin.command, plugin.args, env)
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const credential = JSON.parse(result.stdout)
+    expect(credential).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: expect.any(String), expirationTimestamp: expect.any(String) },
+    })
+    const claims = await verify(credential.status.token)
+    expect(claims.name).toBe(USER)
+    expect(claims.groups).toEqual(['devs'])
+    expect(Math.abs(claims.exp * 1000 - Date.parse(credential.status.expirationTimestamp))).toBeLessThan(1000)
+  })
+
+  it('kubectl runs the plugin and reaches the destination with the token', async () => {
+    const version = await exec(KUBECTL, ['--context', 'infra:dev', 'get', '--raw', '/version'], box.env)
+    expect(version.stderr).toBe('')
+    expect(JSON.parse(version.stdout)).toMatchObject({ gitVersion: 'v1.32.0-infra-test', platform: USER })
+    expect(seen.at(-1)).toEqual({ name: USER, groups: ['devs'] })
+  })
+
+  it('use switches the current context; unknown or unconnected destinations are refused', async () => {
+    expect(await infra('use', 'dev')).toEqual({ code: 0, stdout: '', stderr: 'Switched to infra:dev\n' })
+    expect(kubeconfig()['current-context']).toBe('infra:dev')
+    expect((await exec(KUBECTL, ['config', 'current-context'], box.env)).stdout).toBe('infra:dev\n')
+    expect(await infra('use', 'prod.kube-system')).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'Switched to infra:prod.kube-system\n',
+    })
+    expect(await infra('use', 'prod')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: you have no access to prod\nhint: see infra list for the destinations you can use\n',
+    })
+    expect(await infra('use', 'unconnected')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'error: unconnected has not been connected to Infra yet\nhint: ask an admin to connect it (infra keys add connector)\n',
+    })
+    expect((await infra('use', 'bad.name.x')).stderr).toMatch(/^error: invalid destination "bad.name.x": /)
+    expect(kubeconfig()['current-context']).toBe('infra:prod.kube-system')
+  })
+
+  it('entries for destinations no longer granted are removed; others stay', async () => {
+    await run(['grants', 'remove', 'devs', 'prod.kube-system', '--group'], admin.env)
+    expect((await infra('list')).code).toBe(0)
+    const config = kubeconfig()
+    expect(names(config.contexts)).toEqual(['other', 'infra:dev'])
+    expect(names(config.clusters)).toEqual(['other', 'infra:dev'])
+    expect(names(config.users)).toEqual(['other', 'infra:dev'])
+    // It was the current context: kubectl is not left pointing at a context that is gone.
+    expect(config['current-context']).toBeUndefined()
+    await run(['grants', 'add', 'devs', 'prod.kube-system', '--group', '--role', 'view'], admin.env)
+    await infra('list')
+    expect(names(kubeconfig().contexts)).toEqual(['other', 'infra:dev', 'infra:prod.kube-system'])
+  })
+})
+
+describe('infra tokens add', () => {
+  const tokenCalls = () =>
+    t.requests().filter((line) => line.method === 'POST' && line.path === '/api/tokens')
+  const cacheDir = () => join(box.home, '.infra', 'cache', 'tokens')
+
+  it('50 kubectl processes at once make one server call; cached tokens make none', async () => {
+    rmSync(cacheDir(), { recursive: true, force: true })
+    t.clearLog()
+    const env = { ...box.env, INFRA_SERVER: t.url }
+    const results = await Promise.all(Array.from({ length: 50 }, () => runBin(['tokens', 'add'], env)))
+    for (const result of results) {
+      expect(result).toEqual({
+        code: 0,
+        stdout: expect.stringContaining('"kind":"ExecCredential"'),
+        stderr: '',
+      })
+    }
+    const tokens = new Set(results.map((result) => JSON.parse(result.stdout).status.token))
+    expect(tokens.size).toBe(1)
+    expect(tokenCalls()).toHaveLength(1)
+    const files = readdirSync(cacheDir()).filter((file) => file.endsWith('.json'))
+    expect(files).toHaveLength(1)
+    expect(statSync(join(cacheDir(), files[0] as string)).mode & 0o777).toBe(0o600)
+
+    t.clearLog()
+    const again = await runBin(['tokens', 'add'], env)
+    expect(JSON.parse(again.stdout).status.token).toBe([...tokens][0])
+    expect(t.requests()).toEqual([])
+  })
+
+  it('answers in the API version kubectl asks for', async () => {
+    const result = await runBin(['tokens', 'add'], {
+      ...box.env,
+      KUBERNETES_EXEC_INFO: JSON.stringify({
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        kind: 'ExecCredential',
+        spec: { interactive: false },
+      }),
+    })
+    expect(JSON.parse(result.stdout).apiVersion).toBe('client.authentication.k8s.io/v1beta1')
+  })
+
+  it('a revoked key: a clear error, and the login is forgotten', async () => {
+    const other = sandbox()
+    try {
+      const key = (await run(['keys', 'add', USER], admin.env)).stdout.trim()
+      await run(['login', t.url, '--key', key], other.env)
+      const stored = JSON.parse(readFileSync(join(other.home, '.infra', 'credentials'), 'utf8')).keys[t.url]
+      await t.api('POST', '/api/logout', undefined, stored)
+      const result = await runBin(['tokens', 'add'], other.env)
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: your session on ${t.url} has expired or was revoked\nhint: run infra login ${t.url} to log in again\n`,
+      })
+      expect(await runBin(['tokens', 'add'], other.env)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: not logged in to ${t.url}\nhint: run infra login ${t.url}\n`,
+      })
+    } finally {
+      other.cleanup()
+    }
+  })
+})
+
+describe('logout', () => {
+  it('removes every Infra entry from kubeconfig and leaves the rest', async () => {
+    expect((await infra('logout')).code).toBe(0)
+    const config = kubeconfig()
+    expect(names(config.contexts)).toEqual(['other'])
+    expect(names(config.clusters)).toEqual(['other'])
+    expect(names(config.users)).toEqual(['other'])
+    // Cached tokens of that login are gone too.
+    expect(readdirSync(join(box.home, '.infra', 'cache'))).toEqual([])
+  })
+})
