@@ -14,7 +14,13 @@ import { Informer } from './kube/informer.js'
 import { KubeProxy } from './proxy/proxy.js'
 import { desiredBindings } from './rbac/desired-bindings.js'
 import { ownedSelector } from './rbac/labels.js'
-import { planBindings, reconcileBindings, type ReconcileResult } from './rbac/reconciler.js'
+import {
+  type BindingCache,
+  type BindingObject,
+  planBindings,
+  reconcileBindings,
+  type ReconcileResult,
+} from './rbac/reconciler.js'
 import { CONNECTOR_VERSION, isEligibleRole, Registrar } from './registration.js'
 import { checkAuthority, endpointHost, issueServingCertificate, type KeyPairPem } from './tls/authority.js'
 import { DirectoryStore, loadOrCreateAuthority, SecretStore } from './tls/store.js'
@@ -122,7 +128,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       onChange: onClusterChange,
       logger,
     })
-    const ownBindings = [
+    const ownBindings: [Informer<KubeObject>, Informer<KubeObject>] = [
       new Informer<KubeObject>(kube, {
         path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
         labelSelector: ownedSelector(options.name),
@@ -193,6 +199,13 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       certificate: serving,
     })
 
+    const bindingCache: BindingCache = {
+      clusterRoleBindings: () => ownBindings[0].list() as BindingObject[],
+      roleBindings: () => ownBindings[1].list() as BindingObject[],
+      written: (kind, object, deleted) =>
+        ownBindings[kind === 'ClusterRoleBinding' ? 0 : 1].written(object, deleted),
+    }
+    let fullResyncDue = false
     const reconcile = async () => {
       if (!grants || !names) return
       if (reconciling) {
@@ -208,11 +221,15 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
         const { bindings, skipped } = desiredBindings(options.name, grants, names, roles, {
           namespaces: new Set(namespaceNames()),
         })
+        // Normally from the watch caches; the periodic resync lists, in case a watch missed something.
+        const live = fullResyncDue
+        fullResyncDue = false
         const result = await reconcileBindings(
           kube,
           planBindings(options.name, bindings),
           options.name,
           logger,
+          live ? undefined : bindingCache,
         )
         const report: ReconcileReport = {
           ...result,
@@ -275,7 +292,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       }
     }
     reconcileSoon = () => void reconcile()
-    const resync = setInterval(reconcileSoon, options.resyncMs)
+    const resync = setInterval(() => {
+      fullResyncDue = true
+      reconcileSoon()
+    }, options.resyncMs)
     resync.unref()
     cleanups.push(() => {
       clearInterval(resync)

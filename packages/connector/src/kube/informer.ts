@@ -31,6 +31,7 @@ export class Informer<T extends KubeObject> {
   private synced: Promise<void>
   private resolveSynced!: () => void
   private running = false
+  private isSynced = false
 
   constructor(
     private readonly kube: KubeConnection,
@@ -57,6 +58,15 @@ export class Informer<T extends KubeObject> {
     return [...this.items.values()]
   }
 
+  /**
+   * Records the result of the connector's own write before its watch event arrives, so that the next
+   * reconcile sees it (the event then changes nothing and triggers nothing).
+   */
+  written(object: T | { metadata: { name: string; namespace?: string } }, deleted = false): void {
+    if (deleted) this.items.delete(key(object as KubeObject))
+    else this.items.set(key(object as KubeObject), object as T)
+  }
+
   private query(extra: Record<string, string>): string {
     const params = new URLSearchParams(extra)
     if (this.options.labelSelector) params.set('labelSelector', this.options.labelSelector)
@@ -78,8 +88,6 @@ export class Informer<T extends KubeObject> {
       this.options.onChange()
     }
   }
-
-  private isSynced = false
 
   private fingerprint(): string {
     return [...this.items.values()]

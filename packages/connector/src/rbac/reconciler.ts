@@ -34,6 +34,17 @@ export interface PlannedBinding {
   subjects: Subject[]
 }
 
+/**
+ * The bindings the connector owns as its watches see them, and a way to record its own writes there.
+ * Reading them from a watch cache avoids lists, which the API server answers only once its cache has caught
+ * up with etcd (often tens of milliseconds after other writes).
+ */
+export interface BindingCache {
+  clusterRoleBindings(): BindingObject[]
+  roleBindings(): BindingObject[]
+  written(kind: PlannedBinding['kind'], object: BindingObject, deleted: boolean): void
+}
+
 export interface ReconcileResult {
   created: number
   updated: number
@@ -108,19 +119,32 @@ export async function reconcileBindings(
   plan: readonly PlannedBinding[],
   destination: string,
   logger: Logger,
+  cache?: BindingCache,
 ): Promise<ReconcileResult> {
-  const [clusterBindings, roleBindings] = await Promise.all([
-    kube.list<BindingObject>(`${RBAC}/clusterrolebindings`, { labelSelector: ownedSelector(destination) }),
-    kube.list<BindingObject>(`${RBAC}/rolebindings`, { labelSelector: ownedSelector(destination) }),
-  ])
+  const [clusterBindings, roleBindings] = cache
+    ? [cache.clusterRoleBindings(), cache.roleBindings()]
+    : (
+        await Promise.all([
+          kube.list<BindingObject>(`${RBAC}/clusterrolebindings`, {
+            labelSelector: ownedSelector(destination),
+          }),
+          kube.list<BindingObject>(`${RBAC}/rolebindings`, { labelSelector: ownedSelector(destination) }),
+        ])
+      ).map((list) => list.items)
+  const selector = ownedSelector(destination)
+  const owned = (object: BindingObject) =>
+    selector.split(',').every((term) => {
+      const [name = '', value] = term.split('=')
+      return object.metadata.labels?.[name] === value
+    })
   const actual = new Map<string, BindingObject & { kind: PlannedBinding['kind'] }>()
-  for (const item of clusterBindings.items) {
+  for (const item of clusterBindings ?? []) {
     actual.set(scopeKey('ClusterRoleBinding', undefined, item.metadata.name), {
       ...item,
       kind: 'ClusterRoleBinding',
     })
   }
-  for (const item of roleBindings.items) {
+  for (const item of roleBindings ?? []) {
     actual.set(scopeKey('RoleBinding', item.metadata.namespace, item.metadata.name), {
       ...item,
       kind: 'RoleBinding',
@@ -165,38 +189,62 @@ export async function reconcileBindings(
     planned.add(key)
     const existing = actual.get(key)
     const path = collection(binding.kind, binding.namespace)
+    const itemPath = `${path}/${encodeURIComponent(binding.name)}`
+    const record = (object: BindingObject, deleted = false) => cache?.written(binding.kind, object, deleted)
+    /** Brings an existing owned object in line with the plan. */
+    const converge = async (current: BindingObject, retried = false): Promise<void> => {
+      if (current.roleRef.name !== binding.role || current.roleRef.kind !== 'ClusterRole') {
+        // roleRef is immutable: replace the object.
+        await kube.request('DELETE', itemPath, {
+          body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: current.metadata.uid } },
+        })
+        record(current, true)
+        record(await kube.request<BindingObject>('POST', path, { body: objectFor(binding) }))
+        result.updated++
+      } else if (
+        !sameSubjects(current.subjects, binding.subjects) ||
+        current.metadata.annotations?.[DESTINATION_ANNOTATION] !== destination
+      ) {
+        try {
+          record(
+            await kube.request<BindingObject>('PUT', itemPath, {
+              body: objectFor(binding, current.metadata.resourceVersion),
+            }),
+          )
+        } catch (error) {
+          // A stale cached version: read the current one and try once more.
+          if (!(error instanceof KubeError && error.status === 409) || retried) throw error
+          const fresh = await kube.request<BindingObject>('GET', itemPath)
+          if (!owned(fresh))
+            throw new Error('the object is no longer owned by this connector', { cause: error })
+          return converge(fresh, true)
+        }
+        result.updated++
+      }
+    }
     if (!existing) {
       run(binding, async () => {
         try {
-          await kube.request('POST', path, { body: objectFor(binding) })
+          record(await kube.request<BindingObject>('POST', path, { body: objectFor(binding) }))
           result.created++
         } catch (error) {
-          if (error instanceof KubeError && error.status === 409) {
+          if (!(error instanceof KubeError && error.status === 409)) throw error
+          // Ours but not yet seen by the watch, or someone else's.
+          const current = await kube.request<BindingObject>('GET', itemPath)
+          if (!owned(current)) {
             throw new Error(
               'an object of that name exists that this connector does not own; it is left alone',
-              { cause: error },
+              {
+                cause: error,
+              },
             )
           }
-          throw error
+          record(current)
+          await converge(current)
         }
       })
-    } else if (existing.roleRef.name !== binding.role || existing.roleRef.kind !== 'ClusterRole') {
-      // roleRef is immutable: replace the object.
-      run(binding, async () => {
-        await kube.request('DELETE', `${path}/${encodeURIComponent(binding.name)}`)
-        await kube.request('POST', path, { body: objectFor(binding) })
-        result.updated++
-      })
-    } else if (
-      !sameSubjects(existing.subjects, binding.subjects) ||
-      existing.metadata.annotations?.[DESTINATION_ANNOTATION] !== destination
-    ) {
-      run(binding, async () => {
-        await kube.request('PUT', `${path}/${encodeURIComponent(binding.name)}`, {
-          body: objectFor(binding, existing.metadata.resourceVersion),
-        })
-        result.updated++
-      })
+    } else {
+      run(binding, () => converge(existing))
     }
   }
   for (const [key, existing] of actual) {

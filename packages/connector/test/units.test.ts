@@ -1,0 +1,266 @@
+// Unit tests of the pieces that need neither a cluster nor a server.
+import { describe, expect, it } from '@jest/globals'
+import { X509Certificate } from 'node:crypto'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { TokenVerifier } from '../src/auth/tokens.js'
+import { ConfigError, parseConfig, parseDuration, parseListen } from '../src/config.js'
+import { checkPath, checkRequestHeaders, requestVerb } from '../src/proxy/headers.js'
+import { bindingName, planBindings } from '../src/rbac/reconciler.js'
+import { destinationLabelValue } from '../src/rbac/labels.js'
+import { isEligibleRole } from '../src/registration.js'
+import { endpointHost, generateAuthority, issueServingCertificate } from '../src/tls/authority.js'
+import { DirectoryStore, loadOrCreateAuthority } from '../src/tls/store.js'
+import { newKeys, signToken } from './fake-upstream.js'
+
+const required = [
+  '--server',
+  'https://infra.example.com',
+  '--access-key',
+  'k',
+  '--name',
+  'prod',
+  '--endpoint',
+  'h:443',
+]
+
+describe('configuration', () => {
+  it('reads flags, with environment fallbacks', () => {
+    const parsed = parseConfig(
+      [...required, '--role', 'extra', '--tls-san', 'a.example', '--tls-san', '10.0.0.1', '--resync', '2m'],
+      { INFRA_CONNECTOR_ROLES: 'one, two' },
+    )
+    if (parsed.help) throw new Error('unexpected help')
+    expect(parsed.config).toMatchObject({
+      server: 'https://infra.example.com',
+      accessKey: 'k',
+      name: 'prod',
+      endpoint: 'h:443',
+      listen: ':443',
+      healthListen: ':8081',
+      roles: ['one', 'two', 'extra'],
+      tlsSans: ['a.example', '10.0.0.1'],
+      resyncMs: 120_000,
+      heartbeatMs: 30_000,
+    })
+    const fromEnv = parseConfig([], {
+      INFRA_SERVER: 'infra:8443',
+      INFRA_ACCESS_KEY: 'key',
+      INFRA_CONNECTOR_NAME: 'dev',
+      INFRA_CONNECTOR_ENDPOINT: 'https://dev.example.com:443/',
+      INFRA_CONNECTOR_LISTEN: '127.0.0.1:9443',
+    })
+    if (fromEnv.help) throw new Error('unexpected help')
+    expect(fromEnv.config).toMatchObject({
+      server: 'infra:8443',
+      name: 'dev',
+      endpoint: 'dev.example.com:443',
+    })
+  })
+
+  it('reads the access key from a file', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'connector-config-')), 'key')
+    writeFileSync(file, 'from-file\n')
+    const parsed = parseConfig(
+      ['--server', 's', '--access-key-file', file, '--name', 'n', '--endpoint', 'e:1'],
+      {},
+    )
+    expect(!parsed.help && parsed.config.accessKey).toBe('from-file')
+  })
+
+  it('answers --help', () => {
+    expect(parseConfig(['--help'], {})).toEqual({ help: true })
+  })
+
+  it.each([
+    [[], /--server/],
+    [['--server', 's'], /--access-key/],
+    [['--server', 's', '--access-key', 'k'], /--name/],
+    [
+      ['--server', 's', '--access-key', 'k', '--name', 'bad name', '--endpoint', 'e:1'],
+      /not a valid destination/,
+    ],
+    [
+      ['--server', 's', '--access-key', 'k', '--name', 'infra', '--endpoint', 'e:1'],
+      /not a valid destination/,
+    ],
+    [['--server', 's', '--access-key', 'k', '--name', 'n'], /--endpoint/],
+    [[...required, '--listen', 'nonsense'], /listen address/],
+    [[...required, '--ca-cert', 'x'], /go together/],
+    [[...required, '--role', 'system:masters'], /never eligible/],
+    [[...required, '--resync', 'soon'], /invalid duration/],
+    [[...required, '--unknown'], /Unknown option/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseConfig(argv as string[], {})).toThrow(ConfigError)
+    expect(() => parseConfig(argv as string[], {})).toThrow(message)
+  })
+
+  it('parses durations and listen addresses', () => {
+    expect(parseDuration('500ms')).toBe(500)
+    expect(parseDuration('1.5s')).toBe(1500)
+    expect(parseDuration('1h')).toBe(3_600_000)
+    expect(parseListen(':443')).toEqual({ host: '', port: 443 })
+    expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 })
+    expect(() => parseListen('host:99999')).toThrow()
+    expect(endpointHost('example.com:443')).toBe('example.com')
+    expect(endpointHost('[::1]:443')).toBe('::1')
+    expect(endpointHost('10.0.0.1')).toBe('10.0.0.1')
+  })
+})
+
+describe('roles and bindings', () => {
+  const role = (name: string, labels?: Record<string, string>) => ({ metadata: { name, labels } })
+  it('makes the default roles, configured roles and labelled roles eligible, never system:*', () => {
+    expect(isEligibleRole(role('view'))).toBe(true)
+    expect(isEligibleRole(role('cluster-admin'))).toBe(true)
+    expect(isEligibleRole(role('custom'))).toBe(false)
+    expect(isEligibleRole(role('custom'), ['custom'])).toBe(true)
+    expect(isEligibleRole(role('custom', { 'app.infrahq.com/include-role': 'true' }))).toBe(true)
+    expect(isEligibleRole(role('custom', { 'app.infrahq.com/include-role': 'yes' }))).toBe(false)
+    expect(isEligibleRole(role('system:aggregate-to-view', { 'app.infrahq.com/include-role': 'true' }))).toBe(
+      false,
+    )
+    expect(isEligibleRole(role('system:auth-delegator'), ['system:auth-delegator'])).toBe(false)
+  })
+
+  it('plans one binding per role and scope with sorted, unique subjects', () => {
+    const plan = planBindings('prod', [
+      { kind: 'RoleBinding', namespace: 'web', role: 'view', subject: { kind: 'User', name: 'b' } },
+      { kind: 'RoleBinding', namespace: 'web', role: 'view', subject: { kind: 'User', name: 'a' } },
+      { kind: 'RoleBinding', namespace: 'web', role: 'view', subject: { kind: 'User', name: 'a' } },
+      { kind: 'RoleBinding', namespace: 'web', role: 'view', subject: { kind: 'Group', name: 'a' } },
+      { kind: 'RoleBinding', namespace: 'db', role: 'view', subject: { kind: 'User', name: 'a' } },
+      { kind: 'ClusterRoleBinding', role: 'view', subject: { kind: 'User', name: 'a' } },
+    ])
+    expect(plan).toHaveLength(3)
+    expect(plan[0]).toMatchObject({ kind: 'RoleBinding', namespace: 'web', name: 'infra:prod:view' })
+    expect(plan[0]!.subjects.map((subject) => `${subject.kind}:${subject.name}`)).toEqual([
+      'Group:a',
+      'User:a',
+      'User:b',
+    ])
+  })
+
+  it('keeps names and label values within Kubernetes limits', () => {
+    expect(bindingName('prod', 'view')).toBe('infra:prod:view')
+    const long = bindingName('d'.repeat(253), 'r'.repeat(253))
+    expect(long.length).toBeLessThanOrEqual(253)
+    expect(long).not.toBe(bindingName('d'.repeat(253), `${'r'.repeat(252)}x`))
+    expect(destinationLabelValue('prod')).toBe('prod')
+    expect(destinationLabelValue('d'.repeat(64))).toMatch(/^h-[0-9a-f]{40}$/)
+    expect(destinationLabelValue('-starts-with-dash')).toMatch(/^h-/)
+  })
+})
+
+describe('request checks', () => {
+  it('derives the Kubernetes verb for the audit log', () => {
+    expect(requestVerb('GET', '/api/v1/namespaces/web/pods')).toBe('list')
+    expect(requestVerb('GET', '/api/v1/namespaces/web/pods/p')).toBe('get')
+    expect(requestVerb('GET', '/api/v1/namespaces/web/pods?watch=true')).toBe('watch')
+    expect(requestVerb('GET', '/api/v1/namespaces')).toBe('list')
+    expect(requestVerb('GET', '/api/v1/namespaces/web')).toBe('get')
+    expect(requestVerb('GET', '/apis/apps/v1/deployments')).toBe('list')
+    expect(requestVerb('POST', '/api/v1/namespaces/web/configmaps')).toBe('create')
+    expect(requestVerb('DELETE', '/api/v1/namespaces/web/configmaps')).toBe('deletecollection')
+    expect(requestVerb('DELETE', '/api/v1/namespaces/web/configmaps/c')).toBe('delete')
+    expect(requestVerb('PATCH', '/api/v1/namespaces/web/configmaps/c')).toBe('patch')
+    expect(requestVerb('GET', '/version')).toBe('get')
+  })
+
+  it('keeps encoded characters in the query (label selectors) but not in the path', () => {
+    expect(checkPath('/api/v1/pods?labelSelector=app.kubernetes.io%2Fname%3Dx')).toBeUndefined()
+    expect(checkPath('/api/v1/namespaces/a%2Fb/pods')).toBeDefined()
+    expect(checkPath('/api/v1/namespaces/a..b/pods')).toBeUndefined()
+  })
+
+  it('rebuilds the upgrade headers and drops hop-by-hop ones', () => {
+    const check = checkRequestHeaders(
+      [
+        'Authorization',
+        'Bearer t',
+        'Connection',
+        'Upgrade, X-Drop',
+        'Upgrade',
+        'websocket',
+        'X-Drop',
+        '1',
+        'Host',
+        'h',
+      ],
+      true,
+    )
+    expect(check).toEqual({
+      ok: true,
+      token: 't',
+      headers: ['Connection', 'Upgrade', 'Upgrade', 'websocket'],
+      upgrade: 'websocket',
+    })
+  })
+})
+
+describe('token verifier', () => {
+  it('accepts tokens of a newly published key after one refetch, and forgets removed keys', async () => {
+    const first = await newKeys('first')
+    const second = await newKeys('second')
+    const published = { keys: [first.jwk] as Array<Record<string, unknown>> }
+    let fetches = 0
+    const verifier = new TokenVerifier(
+      {
+        fetchKeys: async () => {
+          fetches++
+          return structuredClone(published)
+        },
+      },
+      { refetchCooldownMs: 0 },
+    )
+    await verifier.refresh()
+    const early = await signToken(first, { name: 'alice', groups: ['g'] })
+    expect(await verifier.verify(early)).toMatchObject({ name: 'alice', groups: ['g'] })
+    // Rotation: the server publishes a new key and signs with it.
+    published.keys = [first.jwk, second.jwk]
+    const rotated = await signToken(second, { name: 'bob' })
+    expect((await verifier.verify(rotated)).name).toBe('bob')
+    expect(fetches).toBe(2)
+    // The first key is withdrawn: its tokens stop verifying, even ones seen before.
+    published.keys = [second.jwk]
+    await verifier.refresh()
+    await expect(verifier.verify(early)).rejects.toThrow(/unknown key/)
+  })
+
+  it('never takes a private or symmetric key from the key set', async () => {
+    const keys = await newKeys('k')
+    const verifier = new TokenVerifier({
+      fetchKeys: async () => ({ keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] }),
+    })
+    await verifier.refresh()
+    expect(verifier.keyCount).toBe(0)
+    await expect(verifier.verify(await signToken(keys))).rejects.toThrow(/unknown key/)
+  })
+})
+
+describe('certificate authority', () => {
+  it('issues serving certificates for the endpoint that chain to the CA', async () => {
+    const authority = await generateAuthority('Test CA')
+    const serving = await issueServingCertificate(authority, ['connector.example.com', '10.1.2.3', '[::1]'])
+    const certificate = new X509Certificate(serving.certificate)
+    const ca = new X509Certificate(authority.certificate)
+    expect(ca.ca).toBe(true)
+    expect(certificate.verify(ca.publicKey)).toBe(true)
+    expect(certificate.checkHost('connector.example.com')).toBe('connector.example.com')
+    expect(certificate.checkIP('10.1.2.3')).toBe('10.1.2.3')
+    expect(certificate.checkIP('::1')).toBe('::1')
+    expect(certificate.checkHost('other.example.com')).toBeUndefined()
+  })
+
+  it('generates the CA once and keeps it in the state directory', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'connector-ca-')), 'state')
+    const logger = pino({ level: 'silent' })
+    const first = await loadOrCreateAuthority(new DirectoryStore(dir), 'CA', logger)
+    const second = await loadOrCreateAuthority(new DirectoryStore(dir), 'CA', logger)
+    expect(second.certificate).toBe(first.certificate)
+    expect(readFileSync(join(dir, 'ca.crt'), 'utf8')).toBe(first.certificate)
+    expect(statSync(join(dir, 'ca.key')).mode & 0o077).toBe(0)
+  })
+})
