@@ -1,13 +1,15 @@
 // Bundles the CLI into dist/ with esbuild: a small entry (dist/infra.js) and chunks loaded on demand, so
-// `infra --help` and a cached `infra tokens add` load only what they use.
+// `infra --help` and a cached `infra tokens add` load only what they use. Then writes dist/help.json, the
+// help of every command as yargs prints it, which the entry point prints without loading yargs.
 import { build } from 'esbuild'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 
+const dist = new URL('../dist/', import.meta.url)
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
+rmSync(dist, { recursive: true, force: true })
 
 await build({
-  entryPoints: { infra: 'src/bin/infra.ts' },
+  entryPoints: { infra: 'src/bin/infra.ts', 'help-index': 'src/help-index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -25,3 +27,7 @@ await build({
   },
   logLevel: 'warning',
 })
+
+const { generateHelp } = await import(new URL('help-index.js', dist).href)
+writeFileSync(new URL('help.json', dist), `${JSON.stringify(await generateHelp())}\n`)
+rmSync(new URL('help-index.js', dist))

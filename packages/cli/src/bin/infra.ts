@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // The entry point stays tiny: kubectl runs `infra tokens add` before every request, so a cached token is
-// answered before yargs, the SDK or anything else is loaded.
+// answered before yargs, the SDK or anything else is loaded; help comes from text generated at build time.
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { cachedHelp } from '../lib/help-cache.js'
 import { tryCachedExecCredential } from '../lib/token-cache.js'
 
 const args = process.argv.slice(2)
 const home = join(process.env.HOME || homedir(), '.infra')
-if (!tryCachedExecCredential(args, process.env, home, (text) => process.stdout.write(text))) {
+const help = cachedHelp(args, new URL('./help.json', import.meta.url))
+if (help !== undefined) {
+  process.stdout.write(help)
+} else if (!tryCachedExecCredential(args, process.env, home, (text) => process.stdout.write(text))) {
   const { runCli } = await import('../cli.js')
   process.exitCode = await runCli(args)
 }

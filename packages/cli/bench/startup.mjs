@@ -1,0 +1,131 @@
+// Startup benchmark: wall time of the bundled `infra --help` and of a cached `infra tokens add` (what kubectl
+// runs before each request), as a ratio to `node -e 0` measured in the same run. Writes bench/results.md.
+// Uses hyperfine when installed (apt-get install hyperfine), else times child processes itself.
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 40)
+const WARMUP = 5
+const here = fileURLToPath(new URL('.', import.meta.url))
+const bin = join(here, '..', 'dist', 'infra.js')
+const home = mkdtempSync(join(tmpdir(), 'infra-bench-'))
+
+// A logged-in HOME whose token cache is filled by one real `infra tokens add` against a stub server.
+const stub = createServer((req, res) => {
+  res.setHeader('Content-Type', 'application/json')
+  res.statusCode = 201
+  res.end(
+    JSON.stringify({ token: 'bench.token.value', expires: new Date(Date.now() + 3_600_000).toISOString() }),
+  )
+})
+await new Promise((resolve) => stub.listen(0, '127.0.0.1', resolve))
+const server = `http://127.0.0.1:${stub.address().port}`
+mkdirSync(join(home, '.infra'), { recursive: true })
+writeFileSync(
+  join(home, '.infra', 'config'),
+  JSON.stringify({
+    version: 1,
+    current: server,
+    servers: [{ url: server, user: 'bench', keyID: 'BenchKey01', keyStore: 'file' }],
+  }),
+)
+writeFileSync(
+  join(home, '.infra', 'credentials'),
+  JSON.stringify({ keys: { [server]: 'BenchKey01.abcdefghijklmnopqrstuvwx' } }),
+)
+const env = { ...process.env, HOME: home, INFRA_KEYRING: 'file' }
+// Asynchronously: the stub answers from this process's event loop.
+const fill = await promisify(execFile)(process.execPath, [bin, 'tokens', 'add'], { env, encoding: 'utf8' })
+await new Promise((resolve) => stub.close(resolve))
+if (!fill.stdout.includes('ExecCredential')) throw new Error(`could not fill the token cache: ${fill.stderr}`)
+
+const node = process.execPath
+const commands = [
+  { name: 'node -e 0', args: ['-e', '0'] },
+  { name: 'infra --help', args: [bin, '--help'] },
+  { name: 'infra tokens add (cached)', args: [bin, 'tokens', 'add'] },
+]
+
+function hasHyperfine() {
+  try {
+    execFileSync('hyperfine', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const quote = (arg) => `'${arg.replace(/'/g, `'\\''`)}'`
+let results
+let tool
+if (hasHyperfine()) {
+  tool = execFileSync('hyperfine', ['--version'], { encoding: 'utf8' }).trim()
+  const exported = join(home, 'hyperfine.json')
+  execFileSync(
+    'hyperfine',
+    [
+      '-N',
+      '--warmup',
+      String(WARMUP),
+      '--runs',
+      String(RUNS),
+      '--export-json',
+      exported,
+      ...commands.map((command) => [node, ...command.args].map(quote).join(' ')),
+    ],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  )
+  const data = JSON.parse(readFileSync(exported, 'utf8'))
+  results = data.results.map((result, index) => ({
+    name: commands[index].name,
+    mean: result.mean * 1000,
+    stddev: (result.stddev ?? 0) * 1000,
+    median: result.median * 1000,
+  }))
+} else {
+  tool = `node child_process timing (hyperfine not installed), ${RUNS} runs`
+  results = commands.map((command) => {
+    const times = []
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const started = process.hrtime.bigint()
+      const run = spawnSync(node, command.args, { env, stdio: 'ignore' })
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      if (run.status !== 0) throw new Error(`${command.name} failed`)
+      if (i >= WARMUP) times.push(ms)
+    }
+    times.sort((a, b) => a - b)
+    const mean = times.reduce((sum, ms) => sum + ms, 0) / times.length
+    const stddev = Math.sqrt(times.reduce((sum, ms) => sum + (ms - mean) ** 2, 0) / times.length)
+    return { name: command.name, mean, stddev, median: times[Math.floor(times.length / 2)] }
+  })
+}
+rmSync(home, { recursive: true, force: true })
+
+const base = results[0]
+const lines = [
+  '# CLI startup benchmark',
+  '',
+  'Wall time of the bundled CLI (`dist/infra.js`) against `node -e 0` on the same machine in the same run',
+  '(`pnpm --filter @infra/cli bench`). Target: at most 1.5x `node -e 0`.',
+  '',
+  `- date: ${new Date().toISOString()}`,
+  `- node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`,
+  `- measured with ${tool}, ${WARMUP} warmup runs`,
+  '',
+  '| command | mean ± σ | median | ratio (median) | ratio (mean) |',
+  '|---|---|---|---|---|',
+  ...results.map(
+    (r) =>
+      `| \`${r.name}\` | ${r.mean.toFixed(1)} ms ± ${r.stddev.toFixed(1)} | ${r.median.toFixed(1)} ms | ${(r.median / base.median).toFixed(2)}x | ${(r.mean / base.mean).toFixed(2)}x |`,
+  ),
+  '',
+]
+writeFileSync(join(here, 'results.md'), lines.join('\n'))
+process.stdout.write(lines.join('\n'))
