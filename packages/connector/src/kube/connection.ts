@@ -259,8 +259,9 @@ async function loadCredentials(config: KubeConfig, server: URL): Promise<Credent
   if (!authorization && options.auth) {
     authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
   }
-  const agentOptions: https.AgentOptions = {
+  const agentOptions: https.AgentOptions & { noDelay?: boolean } = {
     keepAlive: true,
+    noDelay: true,
     maxSockets: 256,
     maxFreeSockets: 64,
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
@@ -274,6 +275,6 @@ async function loadCredentials(config: KubeConfig, server: URL): Promise<Credent
   const agent =
     server.protocol === 'https:'
       ? new https.Agent(agentOptions)
-      : new http.Agent({ keepAlive: true, maxSockets: 256 })
+      : new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true } as http.AgentOptions)
   return { agent, ...(authorization ? { authorization } : {}) }
 }

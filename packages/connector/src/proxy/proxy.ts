@@ -282,7 +282,6 @@ export class KubeProxy {
         done(response.statusCode, { error: error.message })
       }
     })
-    request.on('aborted', () => upstream.destroy())
     response.on('close', () => {
       if (!response.writableFinished) upstream.destroy()
     })

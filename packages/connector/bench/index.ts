@@ -1,0 +1,284 @@
+// Connector benchmarks against the real kube-apiserver (e2e/kube harness) and the real Infra server:
+//  1. proxy overhead: GET /api/v1/namespaces through the connector vs directly, same client, same run;
+//  2. grant propagation: API call to binding present/gone in the cluster, over 100 changes.
+// Writes bench/results.md. Run with `pnpm --filter @infra/connector bench` (after `pnpm build`).
+import postgresSetup from '@infra/test-harness/jest-global-setup'
+import postgresTeardown from '@infra/test-harness/jest-global-teardown'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import https from 'node:https'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { KubeError } from '../src/kube/connection.js'
+import { freePort, percentile, startEnv, type TestEnv } from '../test/env.js'
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_SECONDS ?? 10) * 1000
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+const CONCURRENCY = 32
+const CHANGES = 100
+const here = fileURLToPath(new URL('.', import.meta.url))
+const connectorBin = join(here, '../dist/bin/infra-connector.js')
+
+interface LoadResult {
+  requests: number
+  errors: number
+  rps: number
+  p50: number
+  p99: number
+}
+
+/** 32 clients, each sending the next request when the last one is answered, over keep-alive TLS. */
+async function load(
+  url: string,
+  token: string,
+  ca: string,
+  durationMs: number,
+  extraHeaders: Record<string, string> = {},
+): Promise<LoadResult> {
+  const target = new URL(url)
+  const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca })
+  const latencies: number[] = []
+  let errors = 0
+  const get = () =>
+    new Promise<number>((resolve) => {
+      const request = https.request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: '/api/v1/namespaces',
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...extraHeaders },
+        },
+        (response) => {
+          response.resume()
+          response.on('end', () => resolve(response.statusCode ?? 0))
+        },
+      )
+      request.on('error', () => resolve(0))
+      request.end()
+    })
+  const started = performance.now()
+  const end = Date.now() + durationMs
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < end) {
+        const t0 = performance.now()
+        const status = await get()
+        latencies.push(performance.now() - t0)
+        if (status !== 200) errors++
+      }
+    }),
+  )
+  const elapsed = (performance.now() - started) / 1000
+  agent.destroy()
+  return {
+    requests: latencies.length,
+    errors,
+    rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  }
+}
+
+function startConnectorProcess(
+  env: TestEnv,
+  accessKey: string,
+  port: number,
+  healthPort: number,
+): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CONNECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      connectorBin,
+      '--server',
+      env.infraUrl,
+      '--name',
+      'bench',
+      '--endpoint',
+      `127.0.0.1:${port}`,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--health-listen',
+      `127.0.0.1:${healthPort}`,
+      '--kubeconfig',
+      env.kube.kubeconfigPath,
+      '--state-dir',
+      join(env.workDir, 'bench-state'),
+    ],
+    // Audit lines are written as in production (info level); the pipe is drained, not kept.
+    { env: { ...process.env, INFRA_ACCESS_KEY: accessKey }, stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let stderr = ''
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-8000)))
+  return { child, stderr: () => stderr }
+}
+
+async function waitReady(url: string, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`connector not ready: ${stderr()}`)
+}
+
+const fmt = (value: number) => `${value.toFixed(1)} ms`
+
+async function main() {
+  await postgresSetup()
+  const env = await startEnv()
+  let connector: ChildProcess | undefined
+  try {
+    // Direct: alice's static token with view cluster-wide. Through the connector: an Infra user with view.
+    await env.adminKubectl(
+      'create',
+      'clusterrolebinding',
+      'bench-alice',
+      '--clusterrole=view',
+      '--user=alice',
+    )
+    const user = await env.createUser('bench@example.com')
+    await env.grant({ user: user.id, privilege: 'view', resource: 'bench' })
+    const port = await freePort()
+    const healthPort = await freePort()
+    const started = startConnectorProcess(env, await env.connectorKey(), port, healthPort)
+    connector = started.child
+    await waitReady(`http://127.0.0.1:${healthPort}/readyz`, started.stderr)
+    const destination = (
+      await env.request<{ items: { connection: { ca: string } }[] }>('GET', '/api/destinations?name=bench')
+    ).body.items[0]!
+    const proxyUrl = `https://127.0.0.1:${port}`
+    const token = await env.token(user)
+    const direct = { url: env.kube.url, token: env.kube.tokens.alice!, ca: env.kube.ca }
+    const proxied = { url: proxyUrl, token, ca: destination.connection.ca }
+    // The binding must be in place before measuring.
+    for (let i = 0; i < 200; i++) {
+      const probe = await load(proxied.url, proxied.token, proxied.ca, 50)
+      if (probe.errors === 0) break
+    }
+
+    // Warm up both paths, then alternate rounds so drift hits both alike.
+    await load(direct.url, direct.token, direct.ca, 2_000)
+    await load(proxied.url, proxied.token, proxied.ca, 2_000)
+    const directRuns: LoadResult[] = []
+    const proxyRuns: LoadResult[] = []
+    const impersonatingRuns: LoadResult[] = []
+    // For context: the admin token impersonating the same user directly, which is the API server's share of
+    // the cost of impersonation (it authorizes the impersonation on every request).
+    const impersonating = { 'Impersonate-User': 'bench@example.com' }
+    for (let round = 0; round < ROUNDS; round++) {
+      directRuns.push(await load(direct.url, direct.token, direct.ca, DURATION_MS))
+      proxyRuns.push(await load(proxied.url, proxied.token, proxied.ca, DURATION_MS))
+      impersonatingRuns.push(
+        await load(direct.url, env.kube.tokens.admin!, direct.ca, DURATION_MS, impersonating),
+      )
+    }
+    const combine = (runs: LoadResult[]): LoadResult => ({
+      requests: runs.reduce((sum, run) => sum + run.requests, 0),
+      errors: runs.reduce((sum, run) => sum + run.errors, 0),
+      rps: runs.reduce((sum, run) => sum + run.rps, 0) / runs.length,
+      p50: runs.reduce((sum, run) => sum + run.p50, 0) / runs.length,
+      p99: runs.reduce((sum, run) => sum + run.p99, 0) / runs.length,
+    })
+    const d = combine(directRuns)
+    const p = combine(proxyRuns)
+    const i = combine(impersonatingRuns)
+    const ratio = p.rps / d.rps
+    const addedP50 = p.p50 - d.p50
+
+    // Propagation: 50 grants created and 50 deleted, each timed from the API call to the binding's state.
+    const binding = async () => {
+      try {
+        await env.admin.request(
+          'GET',
+          '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/infra:bench:edit',
+        )
+        return true
+      } catch (error) {
+        if (error instanceof KubeError && error.status === 404) return false
+        throw error
+      }
+    }
+    const until = async (present: boolean) => {
+      const deadline = Date.now() + 10_000
+      while ((await binding()) !== present) {
+        if (Date.now() > deadline) throw new Error('binding did not converge within 10 s')
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+    }
+    const created: number[] = []
+    const deleted: number[] = []
+    for (let i = 0; i < CHANGES / 2; i++) {
+      let t0 = performance.now()
+      const id = await env.grant({ user: user.id, privilege: 'edit', resource: 'bench.default' })
+      await until(true)
+      created.push(performance.now() - t0)
+      t0 = performance.now()
+      await env.revoke(id)
+      await until(false)
+      deleted.push(performance.now() - t0)
+    }
+    const all = [...created, ...deleted]
+
+    const lines = [
+      '# Connector benchmarks',
+      '',
+      `Run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, `,
+      `against the real kube-apiserver v1.34 of e2e/kube and the real Infra server on Postgres, all on this machine.`,
+      'The connector runs as its own process (the built `infra-connector`), logging an audit line per request.',
+      '',
+      `## 1. Proxy overhead: \`GET /api/v1/namespaces\`, ${CONCURRENCY} concurrent clients, keep-alive TLS`,
+      '',
+      `${ROUNDS} alternating rounds of ${DURATION_MS / 1000} s per path (after a 2 s warm-up each), averaged. Direct: a`,
+      'static token with `view` (RBAC). Through the connector: an Infra JWT for a user granted `view`; the connector',
+      'verifies it, checks the grants, and forwards with impersonation (which the API server authorizes too).',
+      '',
+      '| path | requests/s | p50 | p99 | requests | errors |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      `| direct to the API server | ${d.rps.toFixed(0)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${d.requests} | ${d.errors} |`,
+      `| through the connector | ${p.rps.toFixed(0)} | ${fmt(p.p50)} | ${fmt(p.p99)} | ${p.requests} | ${p.errors} |`,
+      `| direct, impersonating the same user (context) | ${i.rps.toFixed(0)} | ${fmt(i.p50)} | ${fmt(i.p99)} | ${i.requests} | ${i.errors} |`,
+      '',
+      `Throughput ratio: **${ratio.toFixed(2)}** (target ≥ 0.85): ${ratio >= 0.85 ? 'met' : 'NOT met'}.`,
+      `Added p50 latency: **${fmt(addedP50)}** (target < 2 ms): ${addedP50 < 2 ? 'met' : 'NOT met'}.`,
+      `Against direct requests impersonating the same user (the API server's own impersonation cost removed):`,
+      `ratio ${(p.rps / i.rps).toFixed(2)}, added p50 ${fmt(p.p50 - i.p50)}.`,
+      '',
+      `## 2. Grant propagation, ${CHANGES} changes`,
+      '',
+      'Time from the `POST /api/grants` (or `DELETE`) call to the RoleBinding being present (or gone) in the',
+      'cluster, polled by the benchmark every millisecond.',
+      '',
+      '| changes | p50 | p99 | max |',
+      '| --- | ---: | ---: | ---: |',
+      `| created (${created.length}) | ${fmt(percentile(created, 50))} | ${fmt(percentile(created, 99))} | ${fmt(Math.max(...created))} |`,
+      `| deleted (${deleted.length}) | ${fmt(percentile(deleted, 50))} | ${fmt(percentile(deleted, 99))} | ${fmt(Math.max(...deleted))} |`,
+      `| all (${all.length}) | ${fmt(percentile(all, 50))} | ${fmt(percentile(all, 99))} | ${fmt(Math.max(...all))} |`,
+      '',
+      `p99 under 1 s: ${percentile(all, 99) < 1000 ? 'met' : 'NOT met'}.`,
+      '',
+    ]
+    const text = lines.join('\n')
+    await writeFile(join(here, 'results.md'), text)
+    console.log(text)
+  } finally {
+    connector?.kill('SIGTERM')
+    await env.close()
+    await postgresTeardown()
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  },
+)
