@@ -205,6 +205,8 @@ export async function loginAsAdmin(t: TestServer, box: Sandbox): Promise<void> {
 export interface Terminal {
   /** Everything the program wrote to the terminal so far, without colors and cursor movement. */
   output(): string
+  /** The output as written, with its escape codes. */
+  raw(): string
   /** Waits until the output (after what was already consumed) matches, then consumes it. */
   expect(pattern: RegExp | string, timeoutMs?: number): Promise<void>
   write(text: string): void
@@ -237,6 +239,7 @@ export function terminal(args: string[], env: Record<string, string>): Terminal 
   const clean = () => raw.replace(TERMINAL_CODES, '')
   return {
     output: clean,
+    raw: () => raw,
     write: (text) => child.stdin.write(text),
     exit,
     expect: (pattern, timeoutMs = 15_000) =>

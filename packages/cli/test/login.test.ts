@@ -387,3 +387,62 @@ describe('sessions', () => {
     }
   })
 })
+
+describe('a user without a role', () => {
+  it('changes their own password from a script, sees their own grants, and is told when admin access is needed', async () => {
+    const user = await userWithPassword()
+    const admin = newBox()
+    await run(['login', t.url, '--key', t.adminKey], admin.env)
+    await run(['grants', 'add', user.name, 'infra', '--role', 'view', '--force'], admin.env)
+    await run(['grants', 'remove', user.name, 'infra', '--role', 'view'], admin.env)
+    await t
+      .api('POST', '/api/destinations', { name: 'sandbox', uniqueID: uniqueName('sandbox') })
+      .catch(() => undefined)
+    await run(['grants', 'add', user.name, 'sandbox'], admin.env)
+
+    const box = newBox({ INFRA_USER: user.name, INFRA_PASSWORD: user.password })
+    expect((await run(['login', t.url], box.env)).code).toBe(0)
+    expect(await run(['grants', 'list'], box.env)).toEqual({
+      code: 0,
+      stdout: `USER${' '.repeat(user.name.length - 2)}ACCESS   DESTINATION\n${user.name}  connect  sandbox\n`,
+      stderr: '',
+    })
+    expect(await run(['users', 'add', 'someone@example.com'], box.env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/^error: .+\nhint: ask an admin of this Infra server for access\n$/),
+    })
+    // Their own password: the current one from INFRA_PASSWORD, the new one on standard input.
+    expect(await run(['users', 'edit', user.name, '--password'], box.env, 'my-new-password\n')).toEqual({
+      code: 0,
+      stdout: 'Updated your password\n',
+      stderr: '',
+    })
+    const wrong = await run(
+      ['users', 'edit', user.name, '--password'],
+      { ...box.env, INFRA_PASSWORD: 'not-it-at-all' },
+      'another-password\n',
+    )
+    expect(wrong).toEqual({ code: 1, stdout: '', stderr: 'error: invalid oldPassword: is incorrect\n' })
+    const again = newBox()
+    expect(
+      (await run(['login', t.url, '--user', user.name, '--password', 'my-new-password'], again.env)).code,
+    ).toBe(0)
+  })
+})
+
+describe('colors', () => {
+  it('only on a terminal, and never with NO_COLOR', async () => {
+    const colored = terminal(['users', 'list'], { ...newBox().env, NO_COLOR: '' })
+    expect(await colored.exit).toBe(1)
+    expect(colored.raw()).toContain('\u001b[31merror:\u001b[39m not logged in to any server')
+    const plain = terminal(['users', 'list'], newBox().env)
+    expect(await plain.exit).toBe(1)
+    expect(plain.raw()).toContain('error: not logged in to any server')
+    expect(plain.raw()).not.toContain('\u001b[31m')
+    // Not a terminal: no colors either.
+    expect((await runBin(['users', 'list'], { ...newBox().env, NO_COLOR: '' })).stderr).toBe(
+      'error: not logged in to any server\nhint: run infra login (or pass --server and --access-key)\n',
+    )
+  })
+})

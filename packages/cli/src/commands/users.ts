@@ -58,7 +58,9 @@ async function readSecret(ctx: Context, label: string): Promise<string> {
 export const usersEdit: Handler<{ USER: string; password?: boolean }> = async (ctx, args) => {
   if (!args.password) throw new CliError('nothing to change', 'pass --password to set a new password')
   await withSession(ctx, args, async ({ client }) => {
-    const [user, self] = await Promise.all([requireUser(client, args.USER), client.users.get('self')])
+    // Anyone may change their own password; only admins (who may list users) someone else's.
+    const self = await client.users.get('self')
+    const user = self.name === args.USER ? self : await requireUser(client, args.USER)
     const isSelf = user.id === self.id
     let oldPassword: string | undefined
     if (isSelf) {
