@@ -112,6 +112,21 @@ describe('login with an access key', () => {
     const users = await run(['users', 'list', '--format', 'json'], elsewhere.env)
     expect(users.code).toBe(0)
     expect(JSON.parse(users.stdout).map((user: { name: string }) => user.name)).toContain('admin')
+    // The same key as flags, without any login.
+    const flags = await run(
+      ['users', 'list', '--server', t.url, '--access-key', result.stdout.trim()],
+      newBox().env,
+    )
+    expect(flags).toEqual({ code: 0, stdout: expect.stringContaining('admin'), stderr: '' })
+    const wrong = await run(
+      ['users', 'list', '--server', t.url, '--access-key', 'AAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB'],
+      newBox().env,
+    )
+    expect(wrong).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: ${t.url} did not accept the access key (expired, revoked or mistyped)\nhint: check --access-key / INFRA_ACCESS_KEY, or run infra login\n`,
+    })
   })
 })
 
@@ -122,6 +137,16 @@ describe('login with a password', () => {
     const result = await runBin(['login', t.url, '--plain', '--silent'], box.env)
     expect(result).toEqual({ code: 0, stdout: expect.stringMatching(/^\S+\.\S+\n$/), stderr: '' })
     expect(readJson(join(box.home, '.infra', 'config')).servers[0].user).toBe(user.name)
+  })
+
+  it('logging in again on the same server revokes the earlier session key', async () => {
+    const user = await userWithPassword()
+    const box = newBox()
+    await run(['login', t.url, '--key', t.adminKey], box.env)
+    const first = readJson(join(box.home, '.infra', 'credentials')).keys[t.url]
+    await run(['login', t.url, '--user', user.name, '--password', user.password], box.env)
+    expect((await t.request('GET', '/api/users/self', undefined, first)).status).toBe(401)
+    expect(JSON.parse((await run(['info', '--format', 'json'], box.env)).stdout).user.name).toBe(user.name)
   })
 
   it('works with --user and --password', async () => {
@@ -230,6 +255,40 @@ describe('login with a password', () => {
     expect((await run(['login', t.url, '--user', name, '--password', oneTimePassword], again.env)).code).toBe(
       1,
     )
+  })
+
+  it('offers the known servers first (pty)', async () => {
+    const box = newBox()
+    await run(['login', t.url, '--key', t.adminKey], box.env)
+    const term = terminal(['login'], box.env)
+    await term.expect(t.url)
+    await term.expect('logged in as admin')
+    await term.expect('Connect to a new server')
+    term.write(KEY.enter)
+    await term.expect('Access key')
+    term.write(KEY.down + KEY.enter)
+    await term.expect(/◆\s+Access key/)
+    term.write(`${t.adminKey}${KEY.enter}`)
+    await term.expect('Logged in as admin')
+    expect(await term.exit).toBe(0)
+  })
+
+  it('users edit --password prompts on a terminal (pty)', async () => {
+    const user = await userWithPassword()
+    const box = newBox()
+    await run(['login', t.url, '--user', user.name, '--password', user.password], box.env)
+    const term = terminal(['users', 'edit', user.name, '--password'], box.env)
+    await term.expect(/◆\s+Current password/)
+    term.write(`${user.password}${KEY.enter}`)
+    await term.expect(/◆\s+New password/)
+    term.write(`changed-on-a-tty${KEY.enter}`)
+    await term.expect(/◆\s+Confirm new password/)
+    term.write(`changed-on-a-tty${KEY.enter}`)
+    await term.expect('Updated your password')
+    expect(await term.exit).toBe(0)
+    expect(
+      (await run(['login', t.url, '--user', user.name, '--password', 'changed-on-a-tty'], newBox().env)).code,
+    ).toBe(0)
   })
 
   it('logs in with an access key chosen from the prompts (pty)', async () => {

@@ -6,6 +6,12 @@ import { join } from 'node:path'
 import { cachedHelp } from '../lib/help-cache.js'
 import { tryCachedExecCredential } from '../lib/token-cache.js'
 
+// `infra users list | head -1`: a reader that goes away early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw error
+})
+
 const args = process.argv.slice(2)
 const home = join(process.env.HOME || homedir(), '.infra')
 const help = cachedHelp(args, new URL('./help.json', import.meta.url))
