@@ -62,7 +62,7 @@ export function buildCli(args: string[], io: Io = processIo(), state: RunState =
     yargs(args)
       .scriptName('infra')
       .usage('Infra: access management for Kubernetes\n\nUsage: infra <command> [flags]')
-      .parserConfiguration({ 'boolean-negation': false, 'strip-aliased': true, 'strip-dashed': true })
+      .parserConfiguration({ 'boolean-negation': false })
       .option('log-level', {
         type: 'string',
         describe: 'Show logs when running the command [error, warn, info, debug]',

@@ -110,7 +110,13 @@ beforeAll(async () => {
 
   mkdirSync(dirname(box.kubeconfig), { recursive: true })
   writeFileSync(box.kubeconfig, JSON.stringify(OTHERS))
-  expect((await infra('login', t.url, '--key', key)).code).toBe(0)
+  expect(await infra('login', t.url, '--key', key)).toEqual({
+    code: 0,
+    stdout: '',
+    stderr:
+      `Logged in as ${USER} to ${t.url}\n` +
+      'kubectl contexts: infra:dev, infra:prod.kube-system (switch with infra use DESTINATION)\n',
+  })
 })
 
 afterAll(async () => {

@@ -505,3 +505,34 @@ describe('colors', () => {
     )
   })
 })
+
+describe('flags', () => {
+  it('--log-level error keeps only errors; --log-level debug says more; --no-agent starts nothing', async () => {
+    const box = newBox()
+    expect(await run(['login', t.url, '--key', t.adminKey, '--log-level', 'error'], box.env)).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    })
+    const debug = await run(['login', t.url, '--key', t.adminKey, '--log-level', 'debug'], box.env)
+    expect(debug.stderr).toContain(
+      'debug: the background agent is not available yet: run infra list to refresh kubeconfig after grants change\n',
+    )
+    const noAgent = await run(
+      ['login', t.url, '--key', t.adminKey, '--log-level', 'debug', '--no-agent'],
+      box.env,
+    )
+    expect(noAgent.code).toBe(0)
+    expect(noAgent.stderr).not.toContain('agent')
+    expect((await run(['login', t.url, '--log-level', 'verbose'], box.env)).code).toBe(2)
+  })
+
+  it('--non-interactive never prompts, even on a terminal (pty)', async () => {
+    const term = terminal(['login', '--non-interactive'], newBox().env)
+    await term.expect('error: no server given')
+    expect(await term.exit).toBe(1)
+    const method = terminal(['login', t.url, '--non-interactive'], newBox().env)
+    await method.expect('error: no login method given')
+    expect(await method.exit).toBe(1)
+  })
+})

@@ -60,7 +60,7 @@ it('the installed infra logs in and talks to a server (yargs and the SDK load fr
   expect((await exec('infra', ['login', t.url, '--key', t.adminKey], box.env)).code).toBe(0)
   expect(await exec('infra', ['users', 'list'], box.env)).toEqual({
     code: 0,
-    stdout: 'NAME   LAST SEEN\nadmin  just now\n',
+    stdout: expect.stringMatching(/^NAME {3}LAST SEEN\nadmin {2}(just now|never)\n$/),
     stderr: '',
   })
   const token = await exec('infra', ['tokens', 'add'], box.env)

@@ -330,13 +330,14 @@ export const login: Handler<LoginArgs> = async (ctx, args) => {
     clearTokenCache(ctx.home)
 
     session = client.withAccessKey(login.accessKey)
+    let contexts: string[] = []
     try {
       const { access, change } = await refreshKubeconfig(ctx, url, session)
+      contexts = change.contexts
       ctx.log.debug(`kubeconfig ${change.path}: ${change.contexts.length} context(s)`)
       if (access.length === 0) ctx.log.debug('no access to any destination yet')
     } catch (error) {
       ctx.log.warn(`could not update kubeconfig: ${toCliError(error).message} (run infra list to retry)`)
-      ctx.log.debug(String((error as Error).stack))
     }
     if (!args.noAgent) {
       ctx.log.debug(
@@ -345,6 +346,9 @@ export const login: Handler<LoginArgs> = async (ctx, args) => {
     }
     if (args.plain) ctx.io.stdout.write(`${login.accessKey}\n`)
     ctx.log.info(`Logged in as ${ctx.style.bold(login.name)} to ${displayServer(url)}`)
+    if (contexts.length > 0) {
+      ctx.log.info(`kubectl contexts: ${contexts.join(', ')} (switch with infra use DESTINATION)`)
+    }
   } finally {
     await client.close()
     await session?.close()
