@@ -575,10 +575,15 @@ const GROUPS: Record<string, string[]> = {
   tokens: ['add'],
 }
 
+const COMMANDS = [
+  ...Object.keys(GROUPS),
+  ...['login', 'logout', 'list', 'use', 'info', 'version', 'about', 'completion'],
+]
+
 /** The command (and subcommand) a command line names, for "see infra users add --help". */
 function commandPath(args: string[]): string {
   const [first, second] = args.filter((arg) => !arg.startsWith('-'))
-  if (first === undefined) return ''
+  if (first === undefined || !COMMANDS.includes(first)) return ''
   const subcommands = GROUPS[first]
   return subcommands && second !== undefined && subcommands.includes(second) ? `${first} ${second}` : first
 }

@@ -473,6 +473,11 @@ describe('the command line itself', () => {
         'error: Not enough non-option arguments: got 1, need at least 2\nhint: see infra grants add --help\n',
     })
     expect(await infra('users', 'list', '--format', 'xml')).toMatchObject({ code: 2 })
+    expect(await infra('logins')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: Did you mean login?\nhint: see infra --help\n',
+    })
     expect((await infra('users')).stderr).toBe(
       'error: Name a subcommand: add, edit, list or remove\nhint: see infra users --help\n',
     )
