@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { X509Certificate, createHash } from 'node:crypto'
 import type { RunningConnector } from '../src/connector.js'
 import { KubeError } from '../src/kube/connection.js'
-import { eventually, percentile, startEnv, type InfraUser, type TestEnv } from './env.js'
+import { join } from 'node:path'
+import { writeKubeconfig } from '../../../e2e/kube/harness.js'
+import { eventually, percentile, startEnv, startForwarder, type InfraUser, type TestEnv } from './env.js'
 
 const RBAC = '/apis/rbac.authorization.k8s.io/v1'
 const DESTINATION = 'test-cluster'
@@ -344,6 +346,45 @@ describe('grants to RBAC', () => {
     await eventually(
       async () => (await binding('RoleBinding', `infra:${DESTINATION}:view`, 'db')) === undefined,
     )
+  })
+
+  it('converges after the API server was unreachable (connections reset, watches lost)', async () => {
+    const forwarder = await startForwarder(new URL(env.kube.url))
+    const kubeconfig = writeKubeconfig(join(env.workDir, 'forwarded.kubeconfig'), {
+      url: forwarder.url,
+      ca: env.kube.ca,
+      token: env.kube.tokens.admin!,
+      user: 'admin',
+    })
+    const outage = await env.startConnector({
+      kubeconfig,
+      name: 'outage-cluster',
+      stateDir: join(env.workDir, 'outage-state'),
+    })
+    try {
+      const before = await env.grant({ user: alice.id, privilege: 'view', resource: 'outage-cluster.web' })
+      await eventually(() => binding('RoleBinding', 'infra:outage-cluster:view', 'web'))
+      await forwarder.cut()
+      // While the API server is away: one grant removed, one added, and a hand-made change to its binding.
+      await env.revoke(before)
+      const during = await env.grant({ user: bob.id, privilege: 'edit', resource: 'outage-cluster.db' })
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      await forwarder.restore()
+      await eventually(
+        async () => (await binding('RoleBinding', 'infra:outage-cluster:view', 'web')) === undefined,
+        20_000,
+      )
+      await eventually(() => binding('RoleBinding', 'infra:outage-cluster:edit', 'db'), 20_000)
+      // And it keeps following changes afterwards.
+      await env.revoke(during)
+      await eventually(
+        async () => (await binding('RoleBinding', 'infra:outage-cluster:edit', 'db')) === undefined,
+        5_000,
+      )
+    } finally {
+      await outage.stop(0)
+      await forwarder.close()
+    }
   })
 
   it('propagates grant changes to the cluster in well under a second', async () => {

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -283,7 +283,17 @@ export async function eventually<T>(
   let lastError: unknown
   for (;;) {
     try {
-      const value = await check()
+      // A check that never settles must not hang the test past its deadline.
+      const value = await Promise.race([
+        check(),
+        new Promise<undefined>((resolve) => {
+          const timer = setTimeout(
+            resolve,
+            Math.max(0, deadline - Date.now()) + 1_000,
+          ) as unknown as NodeJS.Timeout
+          timer.unref()
+        }),
+      ])
       if (value !== undefined && value !== false) return value
     } catch (error) {
       lastError = error
@@ -298,4 +308,41 @@ export async function eventually<T>(
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
+}
+
+/** A TCP forwarder in front of the API server that can be cut (every connection reset, none accepted) and restored. */
+export async function startForwarder(target: URL): Promise<{
+  url: string
+  cut(): Promise<void>
+  restore(): Promise<void>
+  close(): Promise<void>
+}> {
+  const sockets = new Set<Socket>()
+  const port = await freePort()
+  let server: Server | undefined
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const next = createServer((client) => {
+        const upstream = connect(Number(target.port), target.hostname)
+        for (const socket of [client, upstream]) {
+          sockets.add(socket)
+          socket.on('close', () => sockets.delete(socket))
+          socket.on('error', () => undefined)
+        }
+        client.pipe(upstream).pipe(client)
+        client.on('close', () => upstream.destroy())
+        upstream.on('close', () => client.destroy())
+      })
+      next.once('error', reject)
+      next.listen(port, '127.0.0.1', () => resolve())
+      server = next
+    })
+  const cut = async () => {
+    const current = server
+    server = undefined
+    for (const socket of sockets) socket.resetAndDestroy()
+    if (current) await new Promise<void>((resolve) => current.close(() => resolve()))
+  }
+  await listen()
+  return { url: `https://127.0.0.1:${port}`, cut, restore: listen, close: cut }
 }

@@ -25,9 +25,12 @@ async function as(user: string, ...args: string[]) {
   return env.kubectl(kubeconfigs[user]!, ...args)
 }
 
-/** A GET through the proxy with a bearer token; resolves with the status. */
+/**
+ * A GET through the proxy with a bearer token; resolves with the status, or 0 when the connection was cut
+ * (as it is for requests in flight when the user's grant goes away).
+ */
 function proxyGet(path: string, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const url = new URL(connector.url)
     const request = https.request(
       {
@@ -35,14 +38,18 @@ function proxyGet(path: string, token: string): Promise<number> {
         port: url.port,
         path,
         ca: connector.ca,
+        agent: false,
+        timeout: 5_000,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       },
       (response) => {
         response.resume()
         response.on('end', () => resolve(response.statusCode ?? 0))
+        response.on('close', () => resolve(response.complete ? (response.statusCode ?? 0) : 0))
       },
     )
-    request.on('error', reject)
+    request.on('timeout', () => request.destroy())
+    request.on('error', () => resolve(0))
     request.end()
   })
 }

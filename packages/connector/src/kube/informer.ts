@@ -31,7 +31,6 @@ export class Informer<T extends KubeObject> {
   private synced: Promise<void>
   private resolveSynced!: () => void
   private running = false
-  private isSynced = false
 
   constructor(
     private readonly kube: KubeConnection,
@@ -78,22 +77,12 @@ export class Informer<T extends KubeObject> {
       this.options.path,
       this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {},
     )
-    const before = this.fingerprint()
     this.items.clear()
     for (const item of list.items) this.items.set(key(item), item)
     this.resourceVersion = list.metadata.resourceVersion
-    if (this.fingerprint() !== before || !this.isSynced) {
-      this.isSynced = true
-      this.resolveSynced()
-      this.options.onChange()
-    }
-  }
-
-  private fingerprint(): string {
-    return [...this.items.values()]
-      .map((item) => `${key(item)}@${item.metadata.resourceVersion ?? ''}`)
-      .sort()
-      .join(',')
+    this.resolveSynced()
+    // Also after a reconnect without visible changes: whatever failed meanwhile is retried now.
+    this.options.onChange()
   }
 
   private async loop(): Promise<void> {
