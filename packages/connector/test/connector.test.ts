@@ -4,9 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { X509Certificate, createHash } from 'node:crypto'
 import type { RunningConnector } from '../src/connector.js'
 import { KubeError } from '../src/kube/connection.js'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { writeKubeconfig } from '../../../e2e/kube/harness.js'
-import { eventually, percentile, startEnv, startForwarder, type InfraUser, type TestEnv } from './env.js'
+import {
+  eventually,
+  freePort,
+  percentile,
+  startEnv,
+  startForwarder,
+  type InfraUser,
+  type TestEnv,
+} from './env.js'
 
 const RBAC = '/apis/rbac.authorization.k8s.io/v1'
 const DESTINATION = 'test-cluster'
@@ -414,6 +424,59 @@ describe('grants to RBAC', () => {
     console.log(`grant propagation (ms, API call to binding present/gone): ${JSON.stringify(summary)}`)
     expect(summary.createMax).toBeLessThan(1_000)
     expect(summary.deleteMax).toBeLessThan(1_000)
+  })
+
+  it('runs as the infra-connector command: env configuration, JSON logs, readiness, SIGTERM', async () => {
+    const healthPort = await freePort()
+    const port = await freePort()
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('../src/bin/infra-connector.ts', import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          INFRA_SERVER: env.infraUrl,
+          INFRA_ACCESS_KEY: await env.connectorKey(),
+          INFRA_CONNECTOR_NAME: 'command-cluster',
+          INFRA_CONNECTOR_ENDPOINT: `127.0.0.1:${port}`,
+          INFRA_CONNECTOR_LISTEN: `127.0.0.1:${port}`,
+          INFRA_CONNECTOR_HEALTH_LISTEN: `127.0.0.1:${healthPort}`,
+          INFRA_CONNECTOR_STATE_DIR: join(env.workDir, 'command-state'),
+          KUBECONFIG: env.kube.kubeconfigPath,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    try {
+      await eventually(
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined)
+          return response?.status === 200
+        },
+        30_000,
+        100,
+      )
+      const registered = (await env.request<any>('GET', '/api/destinations?name=command-cluster')).body
+        .items[0]
+      expect(registered.connection.url).toBe(`127.0.0.1:${port}`)
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(lines.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['connector started', 'shutting down']),
+    )
+    expect(stderr).not.toMatch(/Error/)
   })
 
   it('is ready and healthy on its health endpoints', async () => {
