@@ -83,7 +83,7 @@ async function start(
   const migrated = await applyMigrations(databaseUrl)
   if (migrated.length > 0) logger.info({ migrations: migrated }, 'applied database migrations')
 
-  const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10)
+  const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10, logger)
   const { db, sql } = connections
   undo.push(() => connections.close())
   const usage = new KeyUsageTracker(sql, logger, options.keyUsageFlushMs ?? 5_000)

@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client.js'
+import type { Logger } from '../http/logger.js'
 
 export type Database = PrismaClient
 export type SqlPool = pg.Pool
@@ -17,8 +18,11 @@ export interface Connections {
   close(): Promise<void>
 }
 
-export function connectDatabase(url: string, poolSize: number): Connections {
+export function connectDatabase(url: string, poolSize: number, logger: Logger): Connections {
   const sql = new pg.Pool({ connectionString: url, max: poolSize })
+  // An idle connection that Postgres closes (restart, failover) is dropped from the pool; without a listener
+  // its error would end the process.
+  sql.on('error', (error) => logger.warn({ err: error }, 'lost an idle database connection'))
   const db = new PrismaClient({ adapter: new PrismaPg(sql) })
   return {
     db,
