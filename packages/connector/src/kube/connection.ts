@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node'
+import { Pool } from 'undici'
 import { createHash, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
@@ -47,6 +48,8 @@ export interface RequestOptions {
 
 interface Credentials {
   agent: http.Agent
+  /** The same connection settings for undici, which the proxy uses for ordinary requests. */
+  pool: Pool
   authorization?: string
 }
 
@@ -124,12 +127,16 @@ export class KubeConnection {
     const previous = this.credentials
     this.credentials = next
     // Requests in flight keep their sockets; idle ones of the old agent are closed after a while.
-    setTimeout(() => previous.agent.destroy(), 5 * 60_000).unref()
+    setTimeout(() => {
+      previous.agent.destroy()
+      void previous.pool.close().catch(() => undefined)
+    }, 5 * 60_000).unref()
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer)
     this.credentials.agent.destroy()
+    void this.credentials.pool.destroy().catch(() => undefined)
   }
 
   /** A stable identifier of the cluster: derived from its CA certificate (or its URL when it has none). */
@@ -147,6 +154,11 @@ export class KubeConnection {
 
   get agent(): http.Agent {
     return this.credentials.agent
+  }
+
+  /** An undici pool to the API server with the connector's TLS credentials (no Authorization added). */
+  get pool(): Pool {
+    return this.credentials.pool
   }
 
   get authorization(): string | undefined {
@@ -272,9 +284,26 @@ async function loadCredentials(config: KubeConfig, server: URL): Promise<Credent
     ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
     ...(options.servername !== undefined ? { servername: options.servername } : {}),
   }
+  const pool = new Pool(server.origin, {
+    connections: 256,
+    keepAliveTimeout: 60_000,
+    // Watches and long logs stream for as long as the client wants; the client's connection bounds them.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: {
+      ...(options.ca !== undefined ? { ca: options.ca as string | Buffer } : {}),
+      ...(options.cert !== undefined ? { cert: options.cert as string | Buffer } : {}),
+      ...(options.key !== undefined ? { key: options.key as string | Buffer } : {}),
+      ...(options.pfx !== undefined ? { pfx: options.pfx as string | Buffer } : {}),
+      ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+      ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
+      ...(options.servername !== undefined ? { servername: options.servername } : {}),
+      noDelay: true,
+    },
+  })
   const agent =
     server.protocol === 'https:'
       ? new https.Agent(agentOptions)
       : new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true } as http.AgentOptions)
-  return { agent, ...(authorization ? { authorization } : {}) }
+  return { agent, pool, ...(authorization ? { authorization } : {}) }
 }

@@ -100,6 +100,22 @@ export function responseHeaders(raw: readonly string[], keep: ReadonlySet<string
   return headers
 }
 
+/** The same for a response header object (lowercased names, repeated ones as arrays), as undici gives it. */
+export function upstreamResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const dropped = new Set<string>()
+  for (const value of [headers.connection ?? []].flat()) {
+    for (const token of value.split(',')) dropped.add(token.trim().toLowerCase())
+  }
+  const kept: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name)) continue
+    kept[name] = value
+  }
+  return kept
+}
+
 /**
  * HTTP carries header values as bytes; Node takes a string whose characters are those bytes. A UTF-8 user
  * or group name becomes those bytes, which the API server reads back as the same UTF-8 string.

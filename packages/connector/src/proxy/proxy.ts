@@ -7,7 +7,14 @@ import type { Logger } from 'pino'
 import { type AccessList, impersonatedGroups, isReserved } from '../auth/access.js'
 import { TokenError, type TokenIdentity, type TokenVerifier } from '../auth/tokens.js'
 import type { KubeConnection } from '../kube/connection.js'
-import { checkPath, checkRequestHeaders, headerValue, requestVerb, responseHeaders } from './headers.js'
+import {
+  checkPath,
+  checkRequestHeaders,
+  headerValue,
+  requestVerb,
+  responseHeaders,
+  upstreamResponseHeaders,
+} from './headers.js'
 
 export interface ProxyOptions {
   kube: KubeConnection
@@ -57,6 +64,8 @@ const failures = {
 export class KubeProxy {
   readonly server: https.Server
   private readonly tracked = new Set<Tracked>()
+  /** Client addresses, kept because a finished request no longer has its socket. */
+  private readonly remotes = new WeakMap<IncomingMessage, string | undefined>()
   private readonly sockets = new Set<Socket | Duplex>()
   private closing = false
 
@@ -203,7 +212,7 @@ export class KubeProxy {
         path: url.split('?', 1)[0],
         status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
-        remote: request.socket.remoteAddress,
+        remote: this.remotes.get(request) ?? request.socket?.remoteAddress,
         ...extra,
       },
       'proxied request',
@@ -218,6 +227,7 @@ export class KubeProxy {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now()
+    this.remotes.set(request, request.socket.remoteAddress)
     const fail = (failure: Failure, identity?: TokenIdentity) => {
       const body = statusBody(failure)
       response.writeHead(failure.status, {
@@ -233,20 +243,25 @@ export class KubeProxy {
     if (!admitted.ok) return fail(admitted.failure)
     const { identity, headers } = admitted
 
-    const upstream = this.options.kube.rawRequest(request.method ?? 'GET', request.url ?? '/', {})
+    const kube = this.options.kube
+    // undici takes the flat list as is: a repeated name (Impersonate-Group) is sent as repeated lines.
+    const forwarded: string[] = []
+    let hasBody = false
     for (let i = 0; i < headers.length; i += 2) {
-      // Repeated names (e.g. Impersonate-Group) are sent as repeated header lines.
       const name = headers[i] ?? ''
-      const value = headers[i + 1] ?? ''
-      const previous = upstream.getHeader(name)
-      if (previous === undefined) upstream.setHeader(name, value)
-      else upstream.setHeader(name, [...(Array.isArray(previous) ? previous : [String(previous)]), value])
+      const lower = name.toLowerCase()
+      // The Node server has answered any 100-continue itself; undici refuses to send Expect.
+      if (lower === 'expect') continue
+      if (lower === 'content-length') hasBody = headers[i + 1] !== '0'
+      forwarded.push(name, headers[i + 1] ?? '')
     }
-    if (this.options.kube.authorization) upstream.setHeader('Authorization', this.options.kube.authorization)
+    if (request.headers['transfer-encoding'] !== undefined) hasBody = true
+    if (kube.authorization) forwarded.push('Authorization', kube.authorization)
 
+    const abort = new AbortController()
     let finished = false
     const entry = this.track(identity, () => {
-      upstream.destroy()
+      abort.abort()
       response.destroy()
     })
     const done = (status: number, extra?: Record<string, unknown>) => {
@@ -255,41 +270,48 @@ export class KubeProxy {
       this.tracked.delete(entry)
       this.audit(request, identity, status, started, extra)
     }
-
-    upstream.on('response', (incoming) => {
-      const status = incoming.statusCode ?? 502
-      response.writeHead(status, incoming.statusMessage, responseHeaders(incoming.rawHeaders))
-      response.flushHeaders()
-      incoming.pipe(response)
-      incoming.on('error', () => response.destroy())
-      response.on('close', () => {
-        if (!response.writableFinished) incoming.destroy()
-        done(status, response.writableFinished ? undefined : { aborted: true })
-      })
-    })
-    upstream.on('error', (error) => {
-      if (!response.headersSent) {
-        const failure = failures.badGateway(`cannot reach the Kubernetes API server: ${error.message}`)
-        const body = statusBody(failure)
-        response.writeHead(502, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        })
-        response.end(body)
-        done(502, { error: error.message })
-      } else {
-        response.destroy()
-        done(response.statusCode, { error: error.message })
+    response.on('close', () => {
+      if (!response.writableFinished) {
+        abort.abort()
+        done(response.statusCode, { aborted: true })
       }
     })
-    response.on('close', () => {
-      if (!response.writableFinished) upstream.destroy()
-    })
-    request.pipe(upstream)
+
+    let upstream: Awaited<ReturnType<typeof kube.pool.request>>
+    try {
+      upstream = await kube.pool.request({
+        method: (request.method ?? 'GET') as 'GET',
+        path: kube.path(request.url ?? '/'),
+        headers: forwarded,
+        body: hasBody ? request : null,
+        signal: abort.signal,
+      })
+    } catch (error) {
+      if (response.destroyed || abort.signal.aborted)
+        return done(response.statusCode || 499, { aborted: true })
+      const message = (error as Error).message
+      const failure = failures.badGateway(`cannot reach the Kubernetes API server: ${message}`)
+      const body = statusBody(failure)
+      response.writeHead(502, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      })
+      response.end(body)
+      return done(502, { error: message })
+    }
+    const status = upstream.statusCode
+    response.writeHead(status, upstreamResponseHeaders(upstream.headers))
+    // A streamed answer (watch, logs -f) has no length: send its head now, not with its first event.
+    // Answers of known length go out with their body in one write.
+    if (upstream.headers['content-length'] === undefined) response.flushHeaders()
+    upstream.body.on('error', () => response.destroy())
+    upstream.body.pipe(response)
+    response.on('finish', () => done(status))
   }
 
   private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const started = performance.now()
+    this.remotes.set(request, request.socket.remoteAddress)
     socket.on('error', () => socket.destroy())
     const admitted = await this.admit(request, true)
     if (!admitted.ok) {
