@@ -45,5 +45,6 @@ export async function authenticateKey({ callers, usage }: Authenticator, keyText
     keyScope: key.scope,
     keyExpires: key.expires,
     roles: key.roles,
+    profile: key.profile,
   }
 }

@@ -1,5 +1,6 @@
-import { INFRA_RESOURCE, INFRA_ROLES, type InfraRole } from '@infra/api-types'
+import { INFRA_RESOURCE, INFRA_ROLES, type InfraRole, type User } from '@infra/api-types'
 import type { SqlPool } from '../db/prisma.js'
+import { toApiUser } from '../services/serialize.js'
 import type { KeyScope } from './caller.js'
 
 /** Everything authentication needs about one access key, loaded in one query. */
@@ -15,6 +16,8 @@ export interface KnownKey {
   extensionMs: bigint
   roles: ReadonlySet<InfraRole>
   groupIds: readonly string[]
+  /** The key's user as `GET /api/users/self` shows it. */
+  profile: User
   loadedAt: number
 }
 
@@ -30,6 +33,10 @@ interface KeyRow {
   extension_ms: string
   group_ids: string[]
   roles: string[]
+  user_created: Date
+  user_updated: Date
+  user_last_seen_at: Date | null
+  user_provider_names: string[]
 }
 
 /**
@@ -61,6 +68,8 @@ export class CallerCache {
   private async load(keyId: string): Promise<KnownKey | undefined> {
     const { rows } = await this.sql.query<KeyRow>(
       `SELECT k.id, k.key_id, k.secret_hash, k.user_id, u.name AS user_name, k.scope, k.expires,
+              u.created AS user_created, u.updated AS user_updated, u.last_seen_at AS user_last_seen_at,
+              u.provider_names AS user_provider_names,
               k.extension_deadline, k.extension_ms,
               ARRAY(SELECT group_id FROM group_members WHERE user_id = k.user_id) AS group_ids,
               ARRAY(SELECT DISTINCT privilege FROM grants
@@ -87,6 +96,14 @@ export class CallerCache {
         row.roles.filter((role): role is InfraRole => (INFRA_ROLES as readonly string[]).includes(role)),
       ),
       groupIds: row.group_ids,
+      profile: toApiUser({
+        id: row.user_id,
+        name: row.user_name,
+        created: row.user_created,
+        updated: row.user_updated,
+        lastSeenAt: row.user_last_seen_at,
+        providerNames: row.user_provider_names,
+      }),
       loadedAt: Date.now(),
     }
   }

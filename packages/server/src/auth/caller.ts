@@ -1,4 +1,4 @@
-import type { InfraRole } from '@infra/api-types'
+import type { InfraRole, User } from '@infra/api-types'
 
 export type KeyScope = 'full' | 'password-reset'
 
@@ -10,6 +10,11 @@ export interface Caller {
   keyScope: KeyScope
   keyExpires: Date
   roles: ReadonlySet<InfraRole>
+  /**
+   * The caller's own user, read with the key: what `GET /api/users/self` answers without another query.
+   * Changes through this server are seen at once, through other replicas within the cache's maximum age.
+   */
+  profile: User
 }
 
 export const hasRole = (caller: Caller, ...roles: InfraRole[]) => roles.some((role) => caller.roles.has(role))

@@ -22,6 +22,8 @@ export class Reply<T> {
     readonly body: T,
     readonly status?: number,
     readonly headers: Record<string, string> = {},
+    /** The body already as JSON, when many responses share it (long-poll answers). */
+    readonly serialized?: string,
   ) {}
 }
 

@@ -100,6 +100,8 @@ function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, where
   return result.data
 }
 
+const NEVER_ABORTED = new AbortController().signal
+
 /** `/api/users/{id}` in the route table is `/api/users/:id` to Express. */
 const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1')
 
@@ -116,8 +118,12 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
       const query = parse(route.query, req.query, 'query')
       const body = parse(route.body, req.body, 'body')
       // Only long polls wait long enough to care that the client left.
-      const aborted = new AbortController()
-      if (route.longPoll) res.on('close', () => aborted.abort())
+      let signal = NEVER_ABORTED
+      if (route.longPoll) {
+        const aborted = new AbortController()
+        res.on('close', () => aborted.abort())
+        signal = aborted.signal
+      }
       // The schemas of this very route produced params, query and body, so they have the handler's types.
       const input = {
         ctx,
@@ -125,16 +131,27 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
         params,
         query,
         body,
-        signal: aborted.signal,
+        signal,
       } as HandlerInput<RouteDefinition>
       const result = await handler(input)
       // Whatever this process changed is visible to its very next request; other replicas hear of it
       // through the database's change notifications.
       if (route.method !== 'GET') ctx.callers.clear()
       const reply = result instanceof Reply ? result : new Reply(result)
-      res.status(reply.status ?? route.successStatus).set(reply.headers)
-      if (reply.body === undefined || route.response === null) res.end()
-      else res.json(reply.body)
+      const status = reply.status ?? route.successStatus
+      if (reply.body === undefined || route.response === null) {
+        res.writeHead(status, reply.headers).end()
+        return
+      }
+      // Written directly: Express's res.json does work (ETag, charset negotiation) this API never uses.
+      const json = reply.serialized ?? JSON.stringify(reply.body)
+      res
+        .writeHead(status, {
+          ...reply.headers,
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': Buffer.byteLength(json),
+        })
+        .end(json)
     })
   }
 }

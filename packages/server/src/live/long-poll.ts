@@ -32,10 +32,13 @@ export async function longPoll<T>(
   }
   // The index is known before the list is read, so a change racing with the answer is delivered again,
   // never lost. Changes are numbered in commit order, so every change after `index` will wake the client.
-  const answer = async (index: number) =>
-    new Reply(await ctx.updates.shared(`${request.answerKey}@${index}`, load), 200, {
-      [LAST_UPDATE_INDEX_HEADER]: String(index),
+  const answer = async (index: number) => {
+    const { value, json } = await ctx.updates.shared(`${request.answerKey}@${index}`, async () => {
+      const loaded = await load()
+      return { value: loaded, json: JSON.stringify(loaded) }
     })
+    return new Reply(value, 200, { [LAST_UPDATE_INDEX_HEADER]: String(index) }, json)
+  }
   const deadline = Date.now() + ctx.settings.longPollTimeoutMs
   try {
     for (;;) {

@@ -21,7 +21,11 @@ export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 
       if (id !== caller.userId && !canReadAll(caller) && !hasRole(caller, 'connector')) {
         throw forbidden('you can only read your own user')
       }
-      return getUser(ctx.sql, id)
+      if (id !== caller.userId) return getUser(ctx.sql, id)
+      // Reading yourself is the most frequent call of all: answered from the authenticated key's cache, with
+      // this very request as the latest sign of life.
+      const seen = ctx.usage.lastUse(caller.accessKeyId)
+      return seen ? { ...caller.profile, lastSeenAt: seen.toISOString() } : caller.profile
     },
 
     updateUser: async ({ ctx, caller, params, body }) => {
