@@ -62,7 +62,7 @@ export class Registrar {
   }
 
   /** Creates the destination or takes over the one of the same name registered for this cluster. */
-  async register(): Promise<Destination> {
+  async register(attempt = 0): Promise<Destination> {
     const body = this.body()
     const page = await this.client.destinations.list({ name: body.name })
     const existing = page.items.find((destination) => destination.name === body.name)
@@ -78,7 +78,8 @@ export class Registrar {
         : await this.client.destinations.create(body)
     } catch (error) {
       // Created concurrently (another replica): look it up again.
-      if ((error as { status?: number }).status === 409 && !existing) return this.register()
+      if ((error as { status?: number }).status === 409 && !existing && attempt < 3)
+        return this.register(attempt + 1)
       throw error
     }
     this.lastSent = JSON.stringify(body)
