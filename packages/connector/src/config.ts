@@ -45,6 +45,8 @@ export interface ConnectorConfig {
   resyncMs: number
   /** Heartbeat interval (re-registers the destination, which updates lastSeen). */
   heartbeatMs: number
+  /** How often the members of groups holding grants are read again. */
+  groupRefreshMs: number
   logLevel: string
 }
 
@@ -86,6 +88,8 @@ Flags (each also read from the environment variable shown):
   --skip-tls-verify         do not verify the Infra server's certificate (INFRA_SKIP_TLS_VERIFY)
   --resync DURATION         full reconcile interval, default 5m
   --heartbeat DURATION      heartbeat interval, default 30s
+  --group-refresh DURATION  how often members of granted groups are re-read (a user
+                            removed from a group loses its access then), default 15s
   --log-level LEVEL         debug, info, warn, error (INFRA_LOG_LEVEL), default info
   --help                    show this help
 `
@@ -145,6 +149,7 @@ export function parseConfig(
         'skip-tls-verify': { type: 'boolean' },
         resync: { type: 'string' },
         heartbeat: { type: 'string' },
+        'group-refresh': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -256,6 +261,7 @@ export function parseConfig(
       skipTLSVerify: flags['skip-tls-verify'] ?? (skipEnv === 'true' || skipEnv === '1'),
       resyncMs: parseDuration(flags.resync ?? '5m'),
       heartbeatMs: parseDuration(flags.heartbeat ?? '30s'),
+      groupRefreshMs: parseDuration(flags['group-refresh'] ?? '15s'),
       logLevel,
     },
   }

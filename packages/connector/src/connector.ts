@@ -302,6 +302,53 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       if (retryTimer) clearTimeout(retryTimer)
     })
 
+    // Current members of the groups holding grants here: the server offers no watch of memberships, so they
+    // are read again on every grant change and every --group-refresh.
+    let grantedGroups = new Map<string, string>()
+    let members = new Map<string, Set<string>>()
+    let refreshing: Promise<void> | undefined
+    let refreshAgain = false
+    const refreshMembers = async (): Promise<void> => {
+      if (refreshing) {
+        refreshAgain = true
+        return refreshing
+      }
+      refreshing = (async () => {
+        try {
+          const next = new Map<string, Set<string>>()
+          await Promise.all(
+            [...grantedGroups].map(async ([id, name]) => {
+              const names = new Set<string>()
+              for await (const user of client.users.iterate(
+                { group: id, limit: 1000 },
+                { signal: stopController.signal },
+              )) {
+                names.add(user.name)
+              }
+              next.set(name, names)
+            }),
+          )
+          members = next
+          if (access) {
+            access = access.with(members)
+            proxy.enforceAccess()
+          }
+        } catch (error) {
+          if (!stopController.signal.aborted) logger.warn({ err: error }, 'could not read group members')
+        } finally {
+          refreshing = undefined
+          if (refreshAgain) {
+            refreshAgain = false
+            void refreshMembers()
+          }
+        }
+      })()
+      return refreshing
+    }
+    const membersTimer = setInterval(() => void refreshMembers(), options.groupRefreshMs)
+    membersTimer.unref()
+    cleanups.push(() => clearInterval(membersTimer))
+
     let firstGrants!: () => void
     let grantsFailed!: (error: unknown) => void
     const firstGrantsLoaded = new Promise<void>((resolve, reject) => {
@@ -332,10 +379,18 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
               if (grant.group && resolved.groups.has(grant.group))
                 groups.add(resolved.groups.get(grant.group) ?? '')
             }
-            access = new AccessList(users, groups)
+            grantedGroups = new Map(
+              list.flatMap((grant) =>
+                grant.group && resolved.groups.has(grant.group)
+                  ? [[grant.group, resolved.groups.get(grant.group) ?? ''] as const]
+                  : [],
+              ),
+            )
+            access = new AccessList(users, groups, members)
             proxy.enforceAccess()
             firstGrants()
             void reconcile()
+            void refreshMembers()
           }
         } catch (error) {
           if (stopController.signal.aborted) return

@@ -248,6 +248,7 @@ export async function startEnv(): Promise<TestEnv> {
         skipTLSVerify: false,
         resyncMs: 60_000,
         heartbeatMs: 30_000,
+        groupRefreshMs: 15_000,
         logLevel: 'silent',
         logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }),
         ...overrides,

@@ -64,6 +64,7 @@ beforeAll(async () => {
     caStore: 'secret',
     namespace: 'infra-system',
     caSecret: 'infra-infra-connector-ca',
+    groupRefreshMs: 300,
     logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
   })
   viewer = await env.createUser('viewer@example.com')
@@ -321,6 +322,25 @@ describe('revocation', () => {
       `proxy revocation (ms, grant deleted to request refused): p50 ${Math.round(percentile(times, 50))}, max ${Math.round(Math.max(...times))}`,
     )
     expect(Math.max(...times)).toBeLessThan(1_000)
+  })
+
+  it('refuses a user removed from the group that held the grant, before their token expires', async () => {
+    const leaver = await env.createUser('leaver@example.com')
+    const stayer = await env.createUser('stayer@example.com')
+    const group = await env.createGroup('leavers', [leaver.id, stayer.id])
+    await env.grant({ group, privilege: 'view', resource: `${DESTINATION}.web` })
+    const [leaverToken, stayerToken] = [await env.token(leaver), await env.token(stayer)]
+    await eventually(async () => (await proxyGet('/api/v1/namespaces/web/pods', leaverToken)) === 200, 5_000)
+    const start = performance.now()
+    const removed = await env.request('PATCH', `/api/groups/${group}/users`, { usersToRemove: [leaver.id] })
+    expect(removed.status).toBeLessThan(300)
+    await eventually(
+      async () => (await proxyGet('/api/v1/namespaces/web/pods', leaverToken)) === 403,
+      5_000,
+      20,
+    )
+    expect(performance.now() - start).toBeLessThan(2_000)
+    expect(await proxyGet('/api/v1/namespaces/web/pods', stayerToken)).toBe(200)
   })
 
   it('closes an open kubectl watch when the user’s grant is removed', async () => {

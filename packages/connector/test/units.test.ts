@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
+import { AccessList } from '../src/auth/access.js'
 import { TokenVerifier } from '../src/auth/tokens.js'
 import { ConfigError, parseConfig, parseDuration, parseListen } from '../src/config.js'
 import { checkPath, checkRequestHeaders, requestVerb } from '../src/proxy/headers.js'
@@ -197,6 +198,23 @@ describe('request checks', () => {
       headers: ['Connection', 'Upgrade', 'Upgrade', 'websocket'],
       upgrade: 'websocket',
     })
+  })
+})
+
+describe('access list', () => {
+  it('counts a group grant only for current members, once they are known', () => {
+    const before = new AccessList(new Set(['alice']), new Set(['devs', 'ops']))
+    expect(before.allows('bob', ['devs'])).toBe(true)
+    const after = before.with(new Map([['devs', new Set(['carol'])]]))
+    expect(after.allows('bob', ['devs'])).toBe(false)
+    expect(after.allows('carol', ['devs'])).toBe(true)
+    // Members of ops are not known yet: the token is trusted.
+    expect(after.allows('bob', ['devs', 'ops'])).toBe(true)
+    expect(after.impersonatedGroups('bob', ['devs', 'ops', 'elsewhere', 'system:masters'])).toEqual([
+      'ops',
+      'elsewhere',
+    ])
+    expect(after.allows('system:admin', ['ops'])).toBe(false)
   })
 })
 

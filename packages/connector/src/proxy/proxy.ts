@@ -4,7 +4,7 @@ import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { type AccessList, impersonatedGroups, isReserved } from '../auth/access.js'
+import { type AccessList, isReserved } from '../auth/access.js'
 import { TokenError, type TokenIdentity, type TokenVerifier } from '../auth/tokens.js'
 import type { KubeConnection } from '../kube/connection.js'
 import {
@@ -189,7 +189,7 @@ export class KubeProxy {
       }
     }
     const headers = [...check.headers, 'Impersonate-User', headerValue(identity.name)]
-    for (const group of impersonatedGroups(identity.groups))
+    for (const group of access.impersonatedGroups(identity.name, identity.groups))
       headers.push('Impersonate-Group', headerValue(group))
     return { ok: true, identity, headers }
   }
