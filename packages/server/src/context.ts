@@ -1,6 +1,7 @@
 import type { LoginThrottle, LoginThrottleOptions } from './abuse/login-throttle.js'
 import type { RateLimiter } from './abuse/rate-limiter.js'
 import type { CallerCache } from './auth/caller-cache.js'
+import type { SecretBox } from './auth/secret-box.js'
 import type { KeyUsageTracker } from './auth/key-usage.js'
 import type { TokenSigner } from './auth/tokens.js'
 import type { Database, SqlPool } from './db/prisma.js'
@@ -47,6 +48,8 @@ export interface ServerContext {
   usage: KeyUsageTracker
   callers: CallerCache
   tokens: TokenSigner
+  /** Seals secrets kept in the database under the root key. */
+  secrets: SecretBox
   updates: UpdateNotifier
   rateLimiter: RateLimiter
   loginThrottle: LoginThrottle

@@ -122,6 +122,7 @@ async function start(
     usage,
     callers,
     tokens,
+    secrets: box,
     updates,
     rateLimiter,
     loginThrottle: new LoginThrottle(db, settings.loginThrottle),

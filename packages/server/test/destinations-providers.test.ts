@@ -227,6 +227,13 @@ describe('providers', () => {
     }
   })
 
+  it('keeps the client secret only encrypted under the root key', async () => {
+    const created = await newProvider()
+    const stored = await t.server.ctx.db.provider.findUniqueOrThrow({ where: { id: created.id } })
+    expect(stored.clientSecret).not.toContain(SECRET)
+    expect(t.server.ctx.secrets.decrypt(Buffer.from(stored.clientSecret, 'base64'))).toBe(SECRET)
+  })
+
   it('is readable without a key', async () => {
     const created = await newProvider({ kind: 'google', url: 'https://accounts.google.com/' })
     const listed = await publicGet('/api/providers', { name: created.name })

@@ -2,6 +2,7 @@ import type { CreateProviderRequest, ListProvidersQuery, Page, Provider } from '
 import type { z } from 'zod'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
+import type { SecretBox } from '../auth/secret-box.js'
 import type { Database, Prisma } from '../db/prisma.js'
 import { conflict, notFound } from '../http/errors.js'
 import { pageOf, skipTake } from './pagination.js'
@@ -32,6 +33,7 @@ const issuerUrl = (url: string) => (/^https?:\/\//i.test(url) ? url : `https://$
 
 export async function createProvider(
   db: Database,
+  box: SecretBox,
   input: z.output<typeof CreateProviderRequest>,
 ): Promise<Provider> {
   try {
@@ -42,7 +44,8 @@ export async function createProvider(
         kind: input.kind,
         url: issuerUrl(input.url),
         clientID: input.clientID,
-        clientSecret: input.clientSecret,
+        // Sealed under the root key; only the login flow ever needs it back.
+        clientSecret: Buffer.from(box.encrypt(input.clientSecret)).toString('base64'),
         // Filled from the issuer's discovery document once browser login is wired to providers.
         authURL: '',
         scopes: input.scopes ?? DEFAULT_SCOPES,
