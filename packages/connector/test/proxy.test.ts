@@ -21,6 +21,31 @@ let nobody: InfraUser
 let execUser: InfraUser
 const kubeconfigs: Record<string, string> = {}
 
+/** `kubectl get configmaps -n web --watch` as the kubeconfig's user, collecting what it prints. */
+function watchConfigMaps(kubeconfig: string, cacheDir: string) {
+  const child = spawn(
+    kubectlBin,
+    [
+      '--kubeconfig',
+      kubeconfig,
+      '--cache-dir',
+      join(env.workDir, cacheDir),
+      'get',
+      'configmaps',
+      '-n',
+      'web',
+      '--watch',
+      '-o',
+      'name',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => (output += chunk))
+  return { child, output: () => output }
+}
+
 async function as(user: string, ...args: string[]) {
   return env.kubectl(kubeconfigs[user]!, ...args)
 }
@@ -210,34 +235,15 @@ describe('kubectl through the proxy', () => {
   })
 
   it('streams kubectl get --watch', async () => {
-    const watch = spawn(
-      kubectlBin,
-      [
-        '--kubeconfig',
-        kubeconfigs['viewer@example.com']!,
-        '--cache-dir',
-        join(env.workDir, 'watch-cache'),
-        'get',
-        'configmaps',
-        '-n',
-        'web',
-        '--watch',
-        '-o',
-        'name',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    watch.stdout.setEncoding('utf8')
-    watch.stdout.on('data', (chunk: string) => (output += chunk))
+    const watch = watchConfigMaps(kubeconfigs['viewer@example.com']!, 'watch-cache')
     try {
-      await eventually(() => output.includes('configmap/made-by-editor'), 15_000)
+      await eventually(() => watch.output().includes('configmap/made-by-editor'), 15_000)
       await env.adminKubectl('create', 'configmap', 'watched-1', '-n', 'web')
-      await eventually(() => output.includes('configmap/watched-1'), 10_000)
+      await eventually(() => watch.output().includes('configmap/watched-1'), 10_000)
       await env.adminKubectl('create', 'configmap', 'watched-2', '-n', 'web')
-      await eventually(() => output.includes('configmap/watched-2'), 10_000)
+      await eventually(() => watch.output().includes('configmap/watched-2'), 10_000)
     } finally {
-      watch.kill()
+      watch.child.kill()
     }
   })
 
@@ -348,29 +354,10 @@ describe('revocation', () => {
     const grant = await env.grant({ user: user.id, privilege: 'view', resource: `${DESTINATION}.web` })
     await eventually(async () => (await connector.reconciled()).skipped.length === 0)
     const config = env.userKubeconfig('watcher', connector, await env.token(user))
-    const watch = spawn(
-      kubectlBin,
-      [
-        '--kubeconfig',
-        config,
-        '--cache-dir',
-        join(env.workDir, 'watch-cache-2'),
-        'get',
-        'configmaps',
-        '-n',
-        'web',
-        '--watch',
-        '-o',
-        'name',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    watch.stdout.setEncoding('utf8')
-    watch.stdout.on('data', (chunk: string) => (output += chunk))
-    const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)))
+    const watch = watchConfigMaps(config, 'watch-cache-2')
+    const exited = new Promise<number | null>((resolve) => watch.child.once('exit', (code) => resolve(code)))
     try {
-      await eventually(() => output.includes('configmap/'), 15_000)
+      await eventually(() => watch.output().includes('configmap/'), 15_000)
       const start = performance.now()
       await env.revoke(grant)
       const code = await Promise.race([
@@ -380,7 +367,7 @@ describe('revocation', () => {
       expect(code).not.toBe('timeout')
       expect(performance.now() - start).toBeLessThan(3_000)
     } finally {
-      watch.kill()
+      watch.child.kill()
     }
   })
 })
