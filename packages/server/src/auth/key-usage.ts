@@ -12,7 +12,7 @@ interface Use {
 
 /**
  * Remembers when keys were last used and writes it in batches, so that authenticating a request costs no
- * database write. The sliding extension deadline is computed from the pending use until it is flushed.
+ * database write. The sliding extension deadline is computed from the most recent use in memory, which may be newer than the database.
  */
 export class KeyUsageTracker {
   private pending = new Map<string, Use>()
