@@ -21,6 +21,8 @@ export interface KubeApiServer {
   tokens: Record<string, string>
   /** kubeconfig for the admin user */
   kubeconfigPath: string
+  /** Process id of the harness (kube-apiserver and etcd), e.g. to pin it to a CPU in benchmarks; none for INFRA_TEST_KUBECONFIG. */
+  pid?: number
   stop(): Promise<void>
 }
 
@@ -135,6 +137,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     ca: cluster.ca,
     tokens: cluster.tokens,
     kubeconfigPath: path.join(outDir, 'admin.kubeconfig'),
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
     stop: () => stopRunning(running),
   }
 }

@@ -101,6 +101,52 @@ describe('streaming', () => {
     fixture.upstream.handle(undefined)
   })
 
+  it('sends the head of a streamed response before its first event arrives', async () => {
+    let finish: (() => void) | undefined
+    fixture.upstream.handle((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+      response.flushHeaders()
+      finish = () => response.end('{"type":"ADDED"}\n')
+    })
+    const response = await send('GET', '/api/v1/namespaces/web/pods?watch=1', {
+      // The event is only written once kubectl has seen the head, as a quiet watch would.
+      onResponse: () => finish?.(),
+    })
+    expect(response.status).toBe(200)
+    expect(response.body.toString()).toBe('{"type":"ADDED"}\n')
+    fixture.upstream.handle(undefined)
+  })
+
+  it('sends a small answer in one TLS record, head and body together', async () => {
+    fixture.upstream.handle((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+      response.end('{"kind":"NamespaceList","items":[]}')
+    })
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: fixture.port,
+      ca: fixture.ca,
+      servername: 'localhost',
+    })
+    const reads: string[] = []
+    await new Promise<void>((resolve, reject) => {
+      socket.on('secureConnect', () =>
+        socket.write(
+          `GET /api/v1/namespaces HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+        ),
+      )
+      socket.on('data', (chunk: Buffer) => {
+        reads.push(chunk.toString())
+        if (reads.join('').endsWith('0\r\n\r\n')) resolve()
+      })
+      socket.on('error', reject)
+    })
+    socket.destroy()
+    expect(reads).toHaveLength(1)
+    expect(reads[0]).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*NamespaceList/)
+    fixture.upstream.handle(undefined)
+  })
+
   it('passes binary (protobuf) request and response bodies through byte for byte', async () => {
     const protobuf = Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), randomBytes(4096)])
     fixture.upstream.handle((request, response) => {
