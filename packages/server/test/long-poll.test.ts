@@ -2,6 +2,7 @@ import { LAST_UPDATE_INDEX_HEADER } from '@infra/api-types'
 import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
+import { sleep } from './helpers.js'
 
 let database: TestDatabase
 let a: TestServer
@@ -26,12 +27,12 @@ async function newUser(t: TestServer) {
   return (await t.request<{ id: string }>('POST', '/api/users', { body: { name: uniqueName('lp') } })).body.id
 }
 
-/** Resolves with the answer of a long poll; also reports whether it was still waiting after `ms`. */
+/** Resolves with the answer of a long poll; also reports whether it was still waiting after `ms`, or now. */
 function pollAndCheckWaiting(t: TestServer, query: Record<string, string | number>, ms = 300) {
   let settled = false
   const answer = t.request<any>('GET', '/api/grants', { query }).finally(() => (settled = true))
   const stillWaiting = new Promise<boolean>((resolve) => setTimeout(() => resolve(!settled), ms))
-  return { answer, stillWaiting }
+  return { answer, stillWaiting, waiting: () => !settled }
 }
 
 describe('long polling on grants', () => {
@@ -114,6 +115,47 @@ describe('long polling on grants', () => {
     const woken = await poll.answer
     expect(woken.status).toBe(200)
     expect(woken.body.items.map((grant: any) => grant.group)).toEqual([group])
+  })
+
+  it('wakes a destination’s waiters when members join or leave a group holding grants there, not other groups', async () => {
+    const destination = uniqueName('d')
+    const [leaver, joiner] = [await newUser(a), await newUser(a)]
+    const newGroup = async () =>
+      (await a.request<any>('POST', '/api/groups', { body: { name: uniqueName('g') } })).body.id as string
+    const [granted, elsewhere] = [await newGroup(), await newGroup()]
+    await a.request('POST', '/api/grants', {
+      body: { group: granted, privilege: 'view', resource: `${destination}.web` },
+    })
+    await a.request('POST', '/api/grants', {
+      body: { group: elsewhere, privilege: 'view', resource: uniqueName('other') },
+    })
+    await a.request('PATCH', `/api/groups/${granted}/users`, { body: { usersToAdd: [leaver] } })
+    const first = await a.request<any>('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })
+    const grants = first.body.items
+    expect(grants).toHaveLength(1)
+
+    // The grant list answered is the same each time: only who is in the group changed.
+    const expectWokenBy = async (since: number, change: () => Promise<unknown>) => {
+      const poll = pollAndCheckWaiting(a, { destination, lastUpdateIndex: since })
+      await a.request('PATCH', `/api/groups/${elsewhere}/users`, { body: { usersToAdd: [joiner] } })
+      await a.request('PATCH', `/api/groups/${elsewhere}/users`, { body: { usersToRemove: [joiner] } })
+      await sleep(200)
+      expect(poll.waiting()).toBe(true)
+      await change()
+      const woken = await poll.answer
+      expect(woken.status).toBe(200)
+      expect(woken.body.items).toEqual(grants)
+      expect(indexOf(woken)).toBeGreaterThan(since)
+      return indexOf(woken)
+    }
+    let index = indexOf(first)
+    index = await expectWokenBy(index, () =>
+      a.request('PATCH', `/api/groups/${granted}/users`, { body: { usersToRemove: [leaver] } }),
+    )
+    index = await expectWokenBy(index, () =>
+      a.request('PATCH', `/api/groups/${granted}/users`, { body: { usersToAdd: [joiner] } }),
+    )
+    await expectWokenBy(index, () => a.request('DELETE', `/api/users/${joiner}`))
   })
 
   it('wakes a waiter on one server for a change made through another', async () => {
