@@ -16,6 +16,12 @@ export interface WatchOptions {
   backoff?: { initialDelayMs?: number; maxDelayMs?: number }
   /** Called before each reconnect after a transient failure, e.g. to log it. */
   onRetry?: (error: Error, info: { attempt: number; delayMs: number }) => void
+  /**
+   * Called when a complete answer repeats the last list yielded, which is then not yielded again: a long poll
+   * woke for a change that leaves the list as it was (e.g. a member joining or leaving a group that holds
+   * grants on the watched destination), or a poll of a server without long polling found no change.
+   */
+  onUnchanged?: () => void
 }
 
 export type ListResult<T> =
@@ -123,6 +129,8 @@ export async function* watchList<T>(
     if (key !== lastYielded) {
       lastYielded = key
       yield items
+    } else {
+      options.onUnchanged?.()
     }
     // An immediate answer without an index means the server ignores lastUpdateIndex: poll, don't spin.
     if (answeredIndex === undefined) await sleep(fallbackInterval, signal)

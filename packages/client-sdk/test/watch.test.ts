@@ -88,6 +88,46 @@ describe('watch against the real server', () => {
     }
   })
 
+  it('calls onUnchanged when group membership wakes a destination watch without changing its grants', async () => {
+    const destination = uniqueName('members-cluster')
+    const group = await infra.admin.groups.create({ name: uniqueName('members') })
+    const grant = await infra.admin.grants.create({
+      group: group.id,
+      privilege: 'view',
+      resource: `${destination}.web`,
+    })
+    const user = await infra.admin.users.create({ name: uniqueName('member') })
+    let unchanged: () => void = () => undefined
+    const nextUnchanged = () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('onUnchanged not called within 5 s')), 5_000)
+        unchanged = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    const controller = new AbortController()
+    const watch = infra.admin.grants.watch(
+      { destination },
+      { signal: controller.signal, ...longPollOnly, onUnchanged: () => unchanged() },
+    )
+    try {
+      expect((await next(watch)).map((g) => g.id)).toEqual([grant.id])
+      // Pulling starts the long poll; both changes arrive while the list stays the same, so it yields nothing.
+      const pending = watch.next()
+      let woken = nextUnchanged()
+      await infra.admin.groups.updateUsers(group.id, { usersToAdd: [user.id] })
+      await woken
+      woken = nextUnchanged()
+      await infra.admin.groups.updateUsers(group.id, { usersToRemove: [user.id] })
+      await woken
+      controller.abort()
+      expect(await pending).toEqual({ done: true, value: undefined })
+    } finally {
+      controller.abort()
+    }
+  })
+
   it('keeps polling through 304s until the list changes', async () => {
     const quick = await startTestServer({ settings: { longPollTimeoutMs: 200 } })
     const controller = new AbortController()
@@ -316,6 +356,28 @@ describe('watch against the long-poll contract', () => {
     expect((await next(watch)).length).toBe(1)
     expect((await next(watch)).length).toBe(2)
     expect(requests.length).toBeGreaterThanOrEqual(3)
+  })
+
+  it('calls onUnchanged for each answer repeating the list, and moves the index on', async () => {
+    const same = [grant('1111111111')]
+    let unchanged = 0
+    const { watch, requests } = await watchStub(
+      [
+        changed(1, same),
+        changed(2, same),
+        notModified,
+        changed(3, same),
+        changed(4, [grant('2222222222')]),
+        hang,
+      ],
+      { onUnchanged: () => unchanged++ },
+    )
+    expect((await next(watch)).map((g) => g.id)).toEqual(['1111111111'])
+    expect(unchanged).toBe(0)
+    expect((await next(watch)).map((g) => g.id)).toEqual(['2222222222'])
+    // A 304 is no answer: only the two repeated lists count.
+    expect(unchanged).toBe(2)
+    expect(indexesSent(requests)).toEqual(['0', '1', '2', '2', '3'])
   })
 
   it('polls, yielding only changes, when the server answers without Last-Update-Index', async () => {
