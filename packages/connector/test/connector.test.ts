@@ -5,6 +5,7 @@ import { X509Certificate, createHash } from 'node:crypto'
 import type { RunningConnector } from '../src/connector.js'
 import { KubeError } from '../src/kube/connection.js'
 import { spawn } from 'node:child_process'
+import https from 'node:https'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeKubeconfig } from '../../../e2e/kube/harness.js'
@@ -464,6 +465,20 @@ describe('grants to RBAC', () => {
       const registered = (await env.request<any>('GET', '/api/destinations?name=command-cluster')).body
         .items[0]
       expect(registered.connection.url).toBe(`127.0.0.1:${port}`)
+      // Audit lines are written in batches, yet reach the log within about a second when traffic stops.
+      const status = await new Promise<number | undefined>((resolve) =>
+        https
+          .get(
+            { host: '127.0.0.1', port, path: '/api/v1/namespaces', rejectUnauthorized: false },
+            (response) => {
+              response.resume()
+              resolve(response.statusCode)
+            },
+          )
+          .on('error', () => resolve(undefined)),
+      )
+      expect(status).toBe(401)
+      await eventually(() => stdout.includes('"proxied request"'), 3_000)
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
     } finally {
