@@ -88,8 +88,8 @@ Flags (each also read from the environment variable shown):
   --skip-tls-verify         do not verify the Infra server's certificate (INFRA_SKIP_TLS_VERIFY)
   --resync DURATION         full reconcile interval, default 5m
   --heartbeat DURATION      heartbeat interval, default 30s
-  --group-refresh DURATION  how often members of granted groups are re-read (a user
-                            removed from a group loses its access then), default 15s
+  --group-refresh DURATION  how often members of granted groups are re-read besides on
+                            every membership change (in case one was missed), default 15s
   --log-level LEVEL         debug, info, warn, error (INFRA_LOG_LEVEL), default info
   --help                    show this help
 `

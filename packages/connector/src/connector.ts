@@ -302,8 +302,9 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       if (retryTimer) clearTimeout(retryTimer)
     })
 
-    // Current members of the groups holding grants here: the server offers no watch of memberships, so they
-    // are read again on every grant change and every --group-refresh.
+    // Current members of the groups holding grants here, read again on every grant change and whenever the
+    // grants watch wakes with the same list (a member joined or left such a group), and every --group-refresh
+    // in case a wake-up was missed.
     let grantedGroups = new Map<string, string>()
     let members = new Map<string, Set<string>>()
     let refreshing: Promise<void> | undefined
@@ -365,6 +366,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
               signal: stopController.signal,
               onRetry: (error, info) =>
                 logger.warn({ err: error, retryInMs: info.delayMs }, 'grant watch interrupted'),
+              onUnchanged: () => void refreshMembers(),
             },
           )) {
             failures = 0

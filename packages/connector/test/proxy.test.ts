@@ -89,7 +89,8 @@ beforeAll(async () => {
     caStore: 'secret',
     namespace: 'infra-system',
     caSecret: 'infra-infra-connector-ca',
-    groupRefreshMs: 300,
+    // The default: leaving a group must take effect long before this poll could explain it.
+    groupRefreshMs: 15_000,
     logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
   })
   viewer = await env.createUser('viewer@example.com')
@@ -330,24 +331,45 @@ describe('revocation', () => {
     expect(Math.max(...times)).toBeLessThan(1_000)
   })
 
-  it('refuses a user removed from the group that held the grant, before their token expires', async () => {
-    const leaver = await env.createUser('leaver@example.com')
-    const stayer = await env.createUser('stayer@example.com')
-    const group = await env.createGroup('leavers', [leaver.id, stayer.id])
-    await env.grant({ group, privilege: 'view', resource: `${DESTINATION}.web` })
-    const [leaverToken, stayerToken] = [await env.token(leaver), await env.token(stayer)]
-    await eventually(async () => (await proxyGet('/api/v1/namespaces/web/pods', leaverToken)) === 200, 5_000)
-    const start = performance.now()
-    const removed = await env.request('PATCH', `/api/groups/${group}/users`, { usersToRemove: [leaver.id] })
-    expect(removed.status).toBeLessThan(300)
-    await eventually(
-      async () => (await proxyGet('/api/v1/namespaces/web/pods', leaverToken)) === 403,
-      5_000,
-      20,
-    )
-    expect(performance.now() - start).toBeLessThan(2_000)
-    expect(await proxyGet('/api/v1/namespaces/web/pods', stayerToken)).toBe(200)
-  })
+  it.each([
+    [
+      'removed from the group',
+      (group: string, user: InfraUser) =>
+        env.request('PATCH', `/api/groups/${group}/users`, { usersToRemove: [user.id] }),
+    ],
+    ['deleted', (_group: string, user: InfraUser) => env.request('DELETE', `/api/users/${user.id}`)],
+  ])(
+    'refuses a user %s within a second, before their token expires, when a group held the grant',
+    async (how, remove) => {
+      const times: number[] = []
+      for (let i = 0; i < 3; i++) {
+        const tag = `${how.split(' ')[0]}-${i}`
+        const leaver = await env.createUser(`leaver-${tag}@example.com`)
+        const stayer = await env.createUser(`stayer-${tag}@example.com`)
+        const group = await env.createGroup(`leavers-${tag}`, [leaver.id, stayer.id])
+        await env.grant({ group, privilege: 'view', resource: `${DESTINATION}.web` })
+        const [leaverToken, stayerToken] = [await env.token(leaver), await env.token(stayer)]
+        await eventually(
+          async () => (await proxyGet('/api/v1/namespaces/web/pods', leaverToken)) === 200,
+          5_000,
+        )
+        const start = performance.now()
+        const removed = await remove(group, leaver)
+        expect(removed.status).toBeLessThan(300)
+        await eventually(
+          async () => (await proxyGet('/api/v1/namespaces/web/pods', leaverToken)) === 403,
+          5_000,
+          5,
+        )
+        times.push(performance.now() - start)
+        expect(await proxyGet('/api/v1/namespaces/web/pods', stayerToken)).toBe(200)
+      }
+      console.log(
+        `proxy revocation (ms, user ${how} to request refused): p50 ${Math.round(percentile(times, 50))}, max ${Math.round(Math.max(...times))}`,
+      )
+      expect(Math.max(...times)).toBeLessThan(1_000)
+    },
+  )
 
   it('closes an open kubectl watch when the user’s grant is removed', async () => {
     const user = await env.createUser('watcher@example.com')
