@@ -2,19 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import type { Duplex, Readable } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { type AccessList, isReserved } from '../auth/access.js'
 import { TokenError, type TokenIdentity, type TokenVerifier } from '../auth/tokens.js'
 import type { KubeConnection } from '../kube/connection.js'
-import {
-  checkPath,
-  checkRequestHeaders,
-  headerValue,
-  requestVerb,
-  responseHeaders,
-  upstreamResponseHeaders,
-} from './headers.js'
+import { checkPath, checkRequestHeaders, headerValue, requestVerb, responseHeaders } from './headers.js'
+import { Forwarding } from './forward.js'
 
 export interface ProxyOptions {
   kube: KubeConnection
@@ -53,22 +47,6 @@ const failures = {
   forbidden: (message: string): Failure => ({ status: 403, reason: 'Forbidden', message }),
   unavailable: (message: string): Failure => ({ status: 503, reason: 'ServiceUnavailable', message }),
   badGateway: (message: string): Failure => ({ status: 502, reason: 'InternalError', message }),
-}
-
-/**
- * Holds back the head and body of an answer until the bytes already received from the API server are
- * written, so that a small answer leaves in one TLS record and one write, not three (head, body, end of
- * chunks): each costs a syscall here and a read for the client. A streamed answer (watch, logs -f) whose
- * first event is not there yet still gets its head at once.
- */
-function sendTogether(response: ServerResponse, body: Readable): void {
-  let bodyStarted = false
-  body.once('data', () => (bodyStarted = true))
-  response.cork()
-  setImmediate(() => {
-    if (!bodyStarted && !response.writableEnded) response.flushHeaders()
-    response.uncork()
-  })
 }
 
 /**
@@ -274,53 +252,44 @@ export class KubeProxy {
     if (request.headers['transfer-encoding'] !== undefined) hasBody = true
     if (kube.authorization) forwarded.push('Authorization', kube.authorization)
 
-    const abort = new AbortController()
     let finished = false
-    const entry = this.track(identity, () => {
-      abort.abort()
-      response.destroy()
-    })
     const done = (status: number, extra?: Record<string, unknown>) => {
       if (finished) return
       finished = true
       this.tracked.delete(entry)
       this.audit(request, identity, status, started, extra)
     }
-    response.on('close', () => {
-      if (!response.writableFinished) {
-        abort.abort()
-        done(response.statusCode, { aborted: true })
-      }
-    })
-
-    let upstream: Awaited<ReturnType<typeof kube.pool.request>>
-    try {
-      upstream = await kube.pool.request({
-        method: (request.method ?? 'GET') as 'GET',
-        path: kube.path(request.url ?? '/'),
-        headers: forwarded,
-        body: hasBody ? request : null,
-        signal: abort.signal,
-      })
-    } catch (error) {
-      if (response.destroyed || abort.signal.aborted)
-        return done(response.statusCode || 499, { aborted: true })
-      const message = (error as Error).message
-      const failure = failures.badGateway(`cannot reach the Kubernetes API server: ${message}`)
+    const forwarding = new Forwarding(response, (error) => {
+      if (response.destroyed) return done(response.statusCode || 499, { aborted: true })
+      const failure = failures.badGateway(`cannot reach the Kubernetes API server: ${error.message}`)
       const body = statusBody(failure)
       response.writeHead(502, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
       })
       response.end(body)
-      return done(502, { error: message })
-    }
-    const status = upstream.statusCode
-    response.writeHead(status, upstreamResponseHeaders(upstream.headers))
-    upstream.body.on('error', () => response.destroy())
-    upstream.body.pipe(response)
-    response.on('finish', () => done(status))
-    sendTogether(response, upstream.body)
+      done(502, { error: error.message })
+    })
+    const entry = this.track(identity, () => {
+      forwarding.cancel(new Error('access revoked'))
+      response.destroy()
+    })
+    response.on('finish', () => done(response.statusCode))
+    response.on('close', () => {
+      if (!response.writableFinished) {
+        forwarding.cancel(new Error('the client went away'))
+        done(response.statusCode, { aborted: true })
+      }
+    })
+    kube.pool.dispatch(
+      {
+        method: (request.method ?? 'GET') as 'GET',
+        path: kube.path(request.url ?? '/'),
+        headers: forwarded,
+        body: hasBody ? request : null,
+      },
+      forwarding,
+    )
   }
 
   private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
