@@ -222,6 +222,11 @@ export interface RawResponse {
   body: string
 }
 
+/** A raw TLS connection to the proxy, trusting its CA. */
+export function connectTls(fixture: { port: number; ca: string }): tls.TLSSocket {
+  return tls.connect({ host: '127.0.0.1', port: fixture.port, ca: fixture.ca, servername: 'localhost' })
+}
+
 /**
  * Sends raw bytes over TLS to the proxy and reads one answer (complete by Content-Length, or when the
  * connection closes).
@@ -231,12 +236,7 @@ export function rawRequest(
   text: string | Buffer,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: fixture.port,
-      ca: fixture.ca,
-      servername: 'localhost',
-    })
+    const socket = connectTls(fixture)
     const chunks: Buffer[] = []
     let settled = false
     const parse = (): RawResponse | undefined => {

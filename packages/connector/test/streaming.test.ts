@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http'
 import tls from 'node:tls'
 import { WebSocket, WebSocketServer } from 'ws'
 import { AccessList } from '../src/auth/access.js'
-import { headerValues, signToken, startProxyFixture, type ProxyFixture } from './fake-upstream.js'
+import { connectTls, headerValues, signToken, startProxyFixture, type ProxyFixture } from './fake-upstream.js'
 
 let fixture: ProxyFixture
 let token: string
@@ -122,12 +122,7 @@ describe('streaming', () => {
       response.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
       response.end('{"kind":"NamespaceList","items":[]}')
     })
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: fixture.port,
-      ca: fixture.ca,
-      servername: 'localhost',
-    })
+    const socket = connectTls(fixture)
     const reads: string[] = []
     await new Promise<void>((resolve, reject) => {
       socket.on('secureConnect', () =>
