@@ -379,7 +379,7 @@ async function main() {
       'Where the CPU goes (shared run): the API server process (kube-apiserver with its etcd) spends ' +
         `${perRequest(shared.direct.cpu.apiServer, shared.direct)} per request from the load generator and ` +
         `${perRequest(shared.proxied.cpu.apiServer, shared.proxied)} per request from the connector: the difference is`,
-      "authenticating the connector's service-account token and authorizing the impersonation. The connector",
+      "the impersonation (it authorizes the connector to impersonate, then the user's request). The connector",
       `spends ${perRequest(shared.proxied.cpu.connector, shared.proxied)} (TLS in and out, the token check from its cache, forwarding, the audit line).`,
       '',
       `Load average at the end: ${loadavg()[0]?.toFixed(2)}.`,
