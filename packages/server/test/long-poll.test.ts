@@ -170,6 +170,29 @@ describe('long polling on grants', () => {
     expect(woken.body.count).toBe(1)
   })
 
+  it('ends a waiting poll with 401 as soon as its access key is revoked, through any server', async () => {
+    const user = await newUser(a)
+    const created = await a.request<{ id: string; accessKey: string }>('POST', '/api/access-keys', {
+      body: { userID: user, name: uniqueName('poller') },
+    })
+    const key = created.body.accessKey
+    const query = { user: 'self', lastUpdateIndex: 1 }
+    const first = await b.request<any>('GET', '/api/grants', { query, key })
+    let settled = false
+    const poll = b
+      .request<any>('GET', '/api/grants', { query: { ...query, lastUpdateIndex: indexOf(first) }, key })
+      .finally(() => (settled = true))
+    await sleep(300)
+    expect(settled).toBe(false)
+    const revoked = performance.now()
+    expect((await a.request('DELETE', `/api/access-keys/${created.body.id}`)).status).toBe(204)
+    const answer = await poll
+    expect(answer.status).toBe(401)
+    expect(answer.body.message).toMatch(/no longer valid/)
+    // Well before the 1.5 s the poll would otherwise have waited.
+    expect(performance.now() - revoked).toBeLessThan(1_000)
+  })
+
   it('frees the waiter as soon as the client goes away', async () => {
     const destination = uniqueName('d')
     const first = await a.request('GET', '/api/grants', { query: { destination, lastUpdateIndex: 1 } })

@@ -42,9 +42,16 @@ export async function authenticateKey({ callers, usage }: Authenticator, keyText
     userId: key.userId,
     userName: key.userName,
     accessKeyId: key.id,
+    keyId: parts.keyId,
     keyScope: key.scope,
     keyExpires: key.expires,
     roles: key.roles,
     profile: key.profile,
   }
+}
+
+/** Whether a key that authenticated a request earlier still would, e.g. for a long poll that is waiting. */
+export async function keyStillValid({ callers, usage }: Authenticator, keyId: string): Promise<boolean> {
+  const key = await callers.get(keyId)
+  return key !== undefined && keyIsValid(key, usage.lastUse(key.id), new Date())
 }

@@ -7,6 +7,8 @@ export interface Caller {
   userId: string
   userName: string
   accessKeyId: string
+  /** The key's public ID (before the dot), which revocation notifications (`key:<keyID>`) name. */
+  keyId: string
   keyScope: KeyScope
   keyExpires: Date
   roles: ReadonlySet<InfraRole>

@@ -1,10 +1,13 @@
 import { LAST_UPDATE_INDEX_HEADER } from '@infra/api-types'
 import type { ServerContext } from '../context.js'
-import { ApiError } from '../http/errors.js'
+import { keyStillValid } from '../auth/authenticate.js'
+import { ApiError, unauthorized } from '../http/errors.js'
 import { Reply } from '../http/handler.js'
 
 export interface LongPollRequest {
   accessKeyId: string
+  /** The public ID of the caller's key: its revocation ends the wait with a 401. */
+  keyId: string
   scopes: readonly string[]
   lastUpdateIndex: number
   signal: AbortSignal
@@ -40,10 +43,13 @@ export async function longPoll<T>(
     return new Reply(value, 200, { [LAST_UPDATE_INDEX_HEADER]: String(index) }, json)
   }
   const deadline = Date.now() + ctx.settings.longPollTimeoutMs
+  // A key revoked (or cut short) while its request waits gets no later change: its notification wakes the
+  // waiter to look again, and the wait ends with a 401.
+  const watched = [...request.scopes, `key:${request.keyId}`]
   try {
     for (;;) {
       // Registered before the index is read, so that a change landing in between still wakes this request.
-      const watch = ctx.updates.watch(request.scopes, request.lastUpdateIndex)
+      const watch = ctx.updates.watch(watched, request.lastUpdateIndex)
       const current = await ctx.updates.currentIndex(ctx.sql, request.scopes)
       if (current > request.lastUpdateIndex || request.lastUpdateIndex <= 1) {
         watch.cancel()
@@ -64,7 +70,8 @@ export async function longPoll<T>(
       if (outcome.kind === 'changed') return await answer(outcome.index)
       // Timed out, client gone, or server stopping: nothing changed as far as this client will know.
       if (outcome.kind === 'cancelled') return new Reply(undefined, 304)
-      // 'recheck': notifications may have been missed while reconnecting; look at the index again.
+      // 'recheck': the key changed, or notifications may have been missed while reconnecting: look again.
+      if (!(await keyStillValid(ctx, request.keyId))) throw unauthorized('the access key is no longer valid')
     }
   } finally {
     ctx.updates.release(request.accessKeyId)

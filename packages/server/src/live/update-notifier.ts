@@ -81,13 +81,16 @@ export class UpdateNotifier {
       return
     }
     this.listeners.onChange?.(notification.scopes)
+    // Unnumbered notifications (index 0: an access key changed) make their waiters look again.
+    const outcome: WaitOutcome =
+      notification.index === 0 ? { kind: 'recheck' } : { kind: 'changed', index: notification.index }
     const woken = new Set<Waiter>()
     for (const scope of notification.scopes) {
       for (const waiter of this.waitersByScope.get(scope) ?? []) {
-        if (notification.index > waiter.after) woken.add(waiter)
+        if (notification.index === 0 || notification.index > waiter.after) woken.add(waiter)
       }
     }
-    for (const waiter of woken) waiter.resolve({ kind: 'changed', index: notification.index })
+    for (const waiter of woken) waiter.resolve(outcome)
   }
 
   private wakeAll(): void {

@@ -20,6 +20,7 @@ export const destinationHandlers: HandlersFor<
       ctx,
       {
         accessKeyId: caller.accessKeyId,
+        keyId: caller.keyId,
         scopes: [DESTINATIONS_SCOPE],
         lastUpdateIndex,
         signal,

@@ -51,6 +51,7 @@ export const grantHandlers: HandlersFor<
       ctx,
       {
         accessKeyId: caller.accessKeyId,
+        keyId: caller.keyId,
         scopes,
         lastUpdateIndex: query.lastUpdateIndex,
         signal,
