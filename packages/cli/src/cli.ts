@@ -552,6 +552,13 @@ export function buildCli(args: string[], io: Io = processIo(), state: RunState =
             ),
         run(async () => (await import('./commands/completion.js')).completion),
       )
+      // Started in the background by `infra login`; not for people, so not in the help.
+      .command(
+        'agent',
+        false,
+        (y) => y,
+        run(async () => (await commands()).agent),
+      )
       // Answers the scripts' `infra --get-yargs-completions <words>`; the command itself is the one above.
       .completion('get-yargs-completion-script', false)
       .help('help', 'Display help')

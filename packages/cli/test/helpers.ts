@@ -1,3 +1,4 @@
+import { stopAgent } from '@infra/agent'
 import { API_VERSION } from '@infra/api-types'
 import { startServer, type RunningServer } from '@infra/server'
 import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
@@ -131,7 +132,12 @@ export function sandbox(extra: Record<string, string> = {}): Sandbox {
     INFRA_KEYRING: 'file',
     ...extra,
   }
-  return { dir, home, kubeconfig, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  const cleanup = () => {
+    // A login through the binary started a background agent for this home.
+    stopAgent(join(home, '.infra'))
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return { dir, home, kubeconfig, env, cleanup }
 }
 
 export interface Result {

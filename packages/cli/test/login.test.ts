@@ -515,8 +515,9 @@ describe('flags', () => {
       stderr: '',
     })
     const debug = await run(['login', t.url, '--key', t.adminKey, '--log-level', 'debug'], box.env)
+    // In-process there is no program to start as the agent (the binary starts it: see agent.test.ts).
     expect(debug.stderr).toContain(
-      'debug: the background agent is not available yet: run infra list to refresh kubeconfig after grants change\n',
+      'debug: no background agent here: run infra list to refresh kubeconfig after grants change\n',
     )
     const noAgent = await run(
       ['login', t.url, '--key', t.adminKey, '--log-level', 'debug', '--no-agent'],

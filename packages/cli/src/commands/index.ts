@@ -1,3 +1,4 @@
+export { agent } from './agent.js'
 export { login } from './login.js'
 export { logout, list, use, info, version, about } from './session.js'
 export { usersAdd, usersEdit, usersList, usersRemove } from './users.js'

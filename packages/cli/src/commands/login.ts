@@ -8,6 +8,7 @@ import { prompter, type Prompter } from '../lib/prompt.js'
 import { loadAccessKey, storeAccessKey } from '../lib/secrets.js'
 import { createClient, displayServer, normalizeServer } from '../lib/session.js'
 import { clearTokenCache, keyIdOf } from '../lib/token-cache.js'
+import { startBackgroundAgent } from './agent.js'
 import type { Handler } from './types.js'
 
 interface LoginArgs {
@@ -339,11 +340,7 @@ export const login: Handler<LoginArgs> = async (ctx, args) => {
     } catch (error) {
       ctx.log.warn(`could not update kubeconfig: ${toCliError(error).message} (run infra list to retry)`)
     }
-    if (!args.noAgent) {
-      ctx.log.debug(
-        'the background agent is not available yet: run infra list to refresh kubeconfig after grants change',
-      )
-    }
+    if (!args.noAgent) startBackgroundAgent(ctx, url)
     if (args.plain) ctx.io.stdout.write(`${login.accessKey}\n`)
     ctx.log.info(`Logged in as ${ctx.style.bold(login.name)} to ${displayServer(url)}`)
     if (contexts.length > 0) {

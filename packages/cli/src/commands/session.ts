@@ -15,6 +15,7 @@ import {
 } from '../lib/session.js'
 import { clearTokenCache } from '../lib/token-cache.js'
 import { CLI_VERSION } from '../lib/version.js'
+import { stopBackgroundAgent } from './agent.js'
 import type { Handler } from './types.js'
 
 async function logoutOf(ctx: Context, entry: ServerEntry): Promise<void> {
@@ -65,6 +66,8 @@ export const logout: Handler<{ SERVER?: string; all?: boolean; clear?: boolean }
     }
     targets = [entry]
   }
+  // The background agent follows the current server.
+  if (targets.some((entry) => entry.url === config.current)) stopBackgroundAgent(ctx)
   for (const entry of targets) {
     const wasLoggedIn = entry.keyID !== undefined
     await logoutOf(ctx, entry)

@@ -1,4 +1,4 @@
-import type { Destination, InfraClient } from '@infra/client-sdk'
+import type { Destination, Grant, InfraClient } from '@infra/client-sdk'
 import { parseResource } from '@infra/api-types'
 import type { Context } from './context.js'
 import { syncKubeconfig, type AccessEntry, type KubeconfigChange } from './kubeconfig.js'
@@ -19,6 +19,11 @@ export async function listAccess(client: InfraClient): Promise<Access[]> {
     client.grants.listAll({ user: 'self', showInherited: true }),
     client.destinations.listAll(),
   ])
+  return accessFrom(grants, destinations)
+}
+
+/** The caller's access from their grants (with inherited ones) and the registered destinations. */
+export function accessFrom(grants: readonly Grant[], destinations: readonly Destination[]): Access[] {
   const byName = new Map(destinations.map((destination) => [destination.name, destination]))
   const byResource = new Map<string, Access>()
   for (const grant of grants) {
@@ -55,9 +60,18 @@ export async function refreshKubeconfig(
   useContext?: string,
 ): Promise<{ access: Access[]; change: KubeconfigChange }> {
   const access = await listAccess(client)
-  const change = await syncKubeconfig(ctx, server, accessEntries(access), {
+  return { access, change: await writeAccess(ctx, server, access, useContext) }
+}
+
+/** Writes the kubeconfig entries of `access` for `server`, replacing the ones written before. */
+export function writeAccess(
+  ctx: Context,
+  server: string,
+  access: Access[],
+  useContext?: string,
+): Promise<KubeconfigChange> {
+  return syncKubeconfig(ctx, server, accessEntries(access), {
     command: ctx.env.INFRA_EXEC_COMMAND || 'infra',
     ...(useContext ? { useContext } : {}),
   })
-  return { access, change }
 }

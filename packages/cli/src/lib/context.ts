@@ -14,6 +14,8 @@ export interface Io {
   stderr: Output
   stdin: NodeJS.ReadableStream & { isTTY?: boolean }
   env: Record<string, string | undefined>
+  /** How to start `infra agent` in the background; none where the CLI does not run as its own program. */
+  agent?: { command: string; args: string[] }
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
@@ -32,7 +34,14 @@ export class CliError extends Error {
 }
 
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }
+  const script = process.argv[1]
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    ...(script ? { agent: { command: process.execPath, args: [...process.execArgv, script, 'agent'] } } : {}),
+  }
 }
 
 export function infraHome(env: Io['env']): string {

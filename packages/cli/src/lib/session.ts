@@ -91,7 +91,7 @@ export async function forgetStoredKey(ctx: Context, url: string): Promise<void> 
   clearTokenCache(ctx.home)
 }
 
-function isUnauthorized(error: unknown): boolean {
+export function isUnauthorized(error: unknown): boolean {
   return (
     (error as { name?: string; status?: number })?.name === 'InfraApiError' &&
     (error as { status?: number }).status === 401

@@ -1,0 +1,134 @@
+// The background agent as users get it: `infra login` (the bundled binary) starts it, it rewrites the kubeconfig
+// as soon as grants, group membership or destinations change, and it stops at logout, at the next login, and
+// when its access key stops working.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { runningAgent } from '@infra/agent'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { run, runBin, sandbox, startTestServer, type Sandbox, type TestServer } from './helpers.js'
+
+const USER = 'agent-user@example.com'
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+
+let t: TestServer
+let admin: Sandbox
+const boxes: Sandbox[] = []
+
+const newBox = () => {
+  const box = sandbox()
+  boxes.push(box)
+  return box
+}
+const asAdmin = async (...args: string[]) => {
+  const result = await run(args, admin.env)
+  if (result.code !== 0) throw new Error(`infra ${args.join(' ')}: ${result.stderr}`)
+  return result.stdout.trim()
+}
+const agentOf = (box: Sandbox) => runningAgent(join(box.home, '.infra'))
+const contexts = (box: Sandbox): string[] => {
+  if (!existsSync(box.kubeconfig)) return []
+  const config = parse(readFileSync(box.kubeconfig, 'utf8')) as { contexts?: { name: string }[] } | null
+  return (config?.contexts ?? []).map((context) => context.name).sort()
+}
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<number> {
+  const started = performance.now()
+  while (!check()) {
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return performance.now() - started
+}
+
+async function loginWithAgent(box: Sandbox, key: string): Promise<number> {
+  const login = await runBin(['login', t.url, '--key', key], box.env)
+  expect(login.code).toBe(0)
+  const pid = agentOf(box)
+  if (pid === undefined) throw new Error(`no agent after login: ${login.stderr}`)
+  return pid
+}
+
+beforeAll(async () => {
+  t = await startTestServer()
+  admin = newBox()
+  await run(['login', t.url, '--key', t.adminKey], admin.env)
+  for (const name of ['agent-dev', 'agent-prod']) {
+    await t.api('POST', '/api/destinations', {
+      name,
+      uniqueID: `${name}-cluster`,
+      connection: { url: `${name}.example.com:443`, ca: CA },
+      resources: ['default'],
+      roles: ['view', 'edit'],
+    })
+  }
+  await asAdmin('users', 'add', USER)
+  await asAdmin('groups', 'add', 'agent-devs')
+})
+
+afterAll(async () => {
+  for (const box of boxes) box.cleanup()
+  await t.close()
+})
+
+describe('the background agent', () => {
+  it('follows grants, group membership and destinations into the kubeconfig, and stops at logout', async () => {
+    const box = newBox()
+    const key = await asAdmin('keys', 'add', USER)
+    const pid = await loginWithAgent(box, key)
+    expect(contexts(box)).toEqual([])
+
+    await asAdmin('grants', 'add', USER, 'agent-dev', '--role', 'view')
+    const granted = await eventually(() => contexts(box).includes('infra:agent-dev'), 'the granted context')
+    await asAdmin('grants', 'add', 'agent-devs', 'agent-prod.default', '--group', '--role', 'edit')
+    await asAdmin('groups', 'adduser', USER, 'agent-devs')
+    await eventually(() => contexts(box).includes('infra:agent-prod.default'), 'the group’s context')
+    await asAdmin('grants', 'remove', USER, 'agent-dev', '--role', 'view')
+    const revoked = await eventually(() => !contexts(box).includes('infra:agent-dev'), 'the revoked context')
+    await asAdmin('groups', 'removeuser', USER, 'agent-devs')
+    await eventually(() => contexts(box).length === 0, 'the group’s context to go')
+    console.log(`agent: grant to context ${Math.round(granted)} ms, revoke to gone ${Math.round(revoked)} ms`)
+
+    expect((await runBin(['logout'], box.env)).code).toBe(0)
+    await eventually(() => !isAlive(pid), 'the agent to stop after logout')
+    expect(agentOf(box)).toBeUndefined()
+  })
+
+  it('is replaced by the next login, and stops by itself when its access key is revoked', async () => {
+    const box = newBox()
+    const user = 'agent-revoked@example.com'
+    await asAdmin('users', 'add', user)
+    const first = await loginWithAgent(box, await asAdmin('keys', 'add', user))
+    const second = await loginWithAgent(box, await asAdmin('keys', 'add', user))
+    expect(second).not.toBe(first)
+    await eventually(() => !isAlive(first), 'the first agent to stop')
+    expect(isAlive(second)).toBe(true)
+
+    // Logging in with a key gives a session key of its own: revoke every key of the user.
+    const { id } = (await t.api('GET', `/api/users?name=${encodeURIComponent(user)}`)).items[0]
+    for (const key of (await t.api('GET', `/api/access-keys?userID=${id}`)).items)
+      await t.api('DELETE', `/api/access-keys/${key.id}`)
+    const log = () => readFileSync(join(box.home, '.infra', 'logs', 'agent.log'), 'utf8')
+    await eventually(() => !isAlive(second), 'the agent to notice its key was revoked').catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; its log:\n${log()}`)
+      },
+    )
+    expect(log()).toMatch(/access key is no longer valid/)
+  })
+
+  it('is not started with --no-agent', async () => {
+    const box = newBox()
+    const key = await asAdmin('keys', 'add', USER)
+    expect((await runBin(['login', t.url, '--key', key, '--no-agent'], box.env)).code).toBe(0)
+    expect(agentOf(box)).toBeUndefined()
+  })
+})
