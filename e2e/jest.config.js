@@ -6,7 +6,8 @@ export default {
   testPathIgnorePatterns: ['/node_modules/'],
   // Builds the kube-apiserver harness once up front (no-op when cached or when
   // INFRA_TEST_KUBECONFIG points at an existing cluster), so no test hook has to
-  // wait for a first-time Go build.
-  globalSetup: '<rootDir>/kube/jest-global-setup.js',
+  // wait for a first-time Go build; starts the embedded Postgres the tests share.
+  globalSetup: '<rootDir>/jest-global-setup.js',
+  globalTeardown: '@infra/test-harness/jest-global-teardown',
   testTimeout: 180_000,
 }

@@ -1,0 +1,137 @@
+// What Infra promises, driven as its users would: an admin runs the server and a connector in front of a real
+// kube-apiserver; an engineer logs in once; kubectl works as soon as access is granted, is limited to what was
+// granted, and stops within a second of the grant being removed, without the engineer doing anything.
+import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { copyFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startKubeApiServer, type KubeApiServer } from './kube/harness.js'
+import {
+  CONNECTOR_BIN,
+  SERVER_BIN,
+  eventually,
+  freePort,
+  Person,
+  Program,
+  randomAccessKey,
+  run,
+} from './system.js'
+
+const ENGINEER = 'alice@example.com'
+
+let database: TestDatabase
+let kube: KubeApiServer
+let server: Program
+let connector: Program
+let serverUrl: string
+const admin = new Person('admin')
+const alice = new Person('alice')
+
+const contextsOf = async (person: Person) =>
+  (await person.kubectl('config', 'get-contexts', '-o', 'name')).stdout.split('\n').filter(Boolean).sort()
+
+beforeAll(async () => {
+  const adminKey = randomAccessKey()
+  ;[database, kube] = await Promise.all([createTestDatabase(), startKubeApiServer()])
+  await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', 'web'], process.env)
+
+  const serverPort = await freePort()
+  serverUrl = `http://127.0.0.1:${serverPort}`
+  server = Program.start(
+    'infra-server',
+    SERVER_BIN,
+    ['--port', String(serverPort), '--data-dir', join(admin.dir, 'server')],
+    { ...process.env, DATABASE_URL: database.url, INFRA_ADMIN_ACCESS_KEY: adminKey },
+  )
+  await server.waitUntilReady(`${serverUrl}/api/version`, { headers: { 'Infra-Version': '0.21.0' } })
+  await admin.must('login', serverUrl, '--key', adminKey, '--no-agent')
+
+  const proxyPort = await freePort()
+  const healthPort = await freePort()
+  connector = Program.start(
+    'infra-connector',
+    CONNECTOR_BIN,
+    [
+      '--server',
+      serverUrl,
+      '--name',
+      'dev',
+      '--endpoint',
+      `127.0.0.1:${proxyPort}`,
+      '--listen',
+      `127.0.0.1:${proxyPort}`,
+      '--health-listen',
+      `127.0.0.1:${healthPort}`,
+      '--kubeconfig',
+      kube.kubeconfigPath,
+      '--state-dir',
+      join(admin.dir, 'connector'),
+    ],
+    { ...process.env, INFRA_ACCESS_KEY: await admin.must('keys', 'add', 'connector') },
+  )
+  await connector.waitUntilReady(`http://127.0.0.1:${healthPort}/readyz`)
+})
+
+afterAll(async () => {
+  await alice.infra('logout')
+  await Promise.allSettled([connector?.stop(), server?.stop()])
+  await Promise.allSettled([kube?.stop(), database?.drop()])
+  admin.cleanup()
+  alice.cleanup()
+})
+
+describe('an engineer with kubectl', () => {
+  it('gets access when granted, only what was granted, and loses it within a second of revocation', async () => {
+    await admin.must('users', 'add', ENGINEER)
+    await alice.must('login', serverUrl, '--key', await admin.must('keys', 'add', ENGINEER))
+    expect(await contextsOf(alice)).toEqual([])
+
+    // Granted: the background agent adds the context; kubectl authenticates through `infra tokens add`.
+    const granted = performance.now()
+    await admin.must('grants', 'add', ENGINEER, 'dev.web', '--role', 'edit')
+    await eventually(
+      async () => (await contextsOf(alice)).includes('infra:dev.web'),
+      'the agent to add the context',
+    )
+    const created = await eventually(async () => {
+      const result = await alice.kubectl('--context', 'infra:dev.web', 'create', 'configmap', 'from-alice')
+      return result.code === 0 && result.stdout
+    }, 'kubectl to work through the connector')
+    const usable = performance.now() - granted
+    expect(created).toContain('configmap/from-alice created')
+    const listed = await alice.kubectl('--context', 'infra:dev.web', 'get', 'configmaps', '-o', 'name')
+    expect(listed.stdout).toContain('configmap/from-alice')
+
+    // Only what was granted: another namespace and cluster-wide objects are refused by the API server.
+    const elsewhere = await alice.kubectl('--context', 'infra:dev.web', 'get', 'pods', '-n', 'kube-system')
+    expect(elsewhere.code).not.toBe(0)
+    expect(elsewhere.stderr).toMatch(/forbidden/i)
+    expect(elsewhere.stderr).toContain(`User "${ENGINEER}"`)
+
+    // Revoked: refused within a second even with the kubeconfig and token kept from before.
+    const kept = join(alice.dir, 'kept-kubeconfig')
+    copyFileSync(alice.kubeconfig, kept)
+    const revoked = performance.now()
+    await admin.must('grants', 'remove', ENGINEER, 'dev.web', '--role', 'edit')
+    await eventually(async () => {
+      const result = await alice.kubectl(
+        '--kubeconfig',
+        kept,
+        '--context',
+        'infra:dev.web',
+        'get',
+        'configmaps',
+      )
+      return result.code !== 0 && /forbidden|Unauthorized/i.test(result.stderr)
+    }, 'the connector to refuse alice')
+    const refused = performance.now() - revoked
+    await eventually(
+      async () => !(await contextsOf(alice)).includes('infra:dev.web'),
+      'the agent to remove the context',
+    )
+    console.log(
+      `grant to working kubectl: ${Math.round(usable)} ms; revocation to refusal: ${Math.round(refused)} ms`,
+    )
+    expect(refused).toBeLessThan(1_000)
+  })
+})

@@ -1,0 +1,151 @@
+// The whole system as users run it: the built `infra-server`, `infra-connector` and `infra` programs as their
+// own processes, a real kube-apiserver, and the real kubectl, each user with a home of their own.
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+export const SERVER_BIN = join(root, 'packages/server/dist/bin/infra-server.js')
+export const CONNECTOR_BIN = join(root, 'packages/connector/dist/bin/infra-connector.js')
+export const INFRA_BIN = join(root, 'packages/cli/dist/infra.js')
+const KUBECTL = process.env.KUBECTL ?? 'kubectl'
+
+export interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    execFile(command, [...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') return reject(error)
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
+    })
+  })
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Waits until `check` returns something truthy; resolves to it. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value) return value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** A long-running program of ours; its output is kept for failure messages. */
+export class Program {
+  private output = ''
+  private readonly exited: Promise<number | null>
+
+  constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8')
+      stream?.on('data', (chunk: string) => (this.output = (this.output + chunk).slice(-20_000)))
+    }
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+  }
+
+  static start(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Program {
+    return new Program(
+      name,
+      spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    )
+  }
+
+  logs(): string {
+    return this.output
+  }
+
+  async waitUntilReady(url: string, init?: RequestInit): Promise<void> {
+    await eventually(async () => (await fetch(url, init)).ok, `${this.name} to be ready`, 60_000).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\n--- ${this.name} output ---\n${this.output}`)
+      },
+    )
+  }
+
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000)
+    const code = await this.exited
+    clearTimeout(timer)
+    return code
+  }
+}
+
+/** A person at their machine: their own HOME, KUBECONFIG and `infra` on the PATH (kubectl runs it for tokens). */
+export class Person {
+  readonly dir = mkdtempSync(join(tmpdir(), 'infra-e2e-home-'))
+  readonly home = join(this.dir, 'home')
+  readonly kubeconfig = join(this.home, '.kube', 'config')
+  readonly env: NodeJS.ProcessEnv
+
+  constructor(readonly name: string) {
+    const bin = join(this.dir, 'bin')
+    mkdirSync(this.home, { recursive: true })
+    mkdirSync(bin)
+    symlinkSync(INFRA_BIN, join(bin, 'infra'))
+    this.env = {
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+      HOME: this.home,
+      KUBECONFIG: this.kubeconfig,
+      NO_COLOR: '1',
+      // The machine's keyring is not theirs to fill: the 0600 file store.
+      INFRA_KEYRING: 'file',
+    }
+  }
+
+  infra(...args: string[]): Promise<Result> {
+    return run(process.execPath, [INFRA_BIN, ...args], this.env)
+  }
+
+  /** `infra ...`, failing unless it succeeds; resolves to its output. */
+  async must(...args: string[]): Promise<string> {
+    const result = await this.infra(...args)
+    if (result.code !== 0) throw new Error(`${this.name}: infra ${args.join(' ')}: ${result.stderr}`)
+    return result.stdout.trim()
+  }
+
+  kubectl(...args: string[]): Promise<Result> {
+    return run(KUBECTL, args, this.env)
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+export const randomAccessKey = () =>
+  `${randomBytes(8).toString('hex').slice(0, 10)}.${randomBytes(16).toString('hex').slice(0, 24)}`
