@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { agentFiles, onAgentReplaced, runningAgent, startAgent, stopAgent } from '../src/index.js'
+import { agentFiles, isAlive, onAgentReplaced, runningAgent, startAgent, stopAgent } from '../src/index.js'
 
 const homes: string[] = []
 const newHome = () => {
@@ -12,14 +12,6 @@ const newHome = () => {
 }
 // A stand-in for `infra agent`: prints, then waits until it is stopped.
 const sleeper = ['-e', 'console.log("agent up"); setInterval(() => {}, 1000)']
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 5_000
   while (!check()) {

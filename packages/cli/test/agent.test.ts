@@ -2,7 +2,7 @@
 // as soon as grants, group membership or destinations change, and it stops at logout, at the next login, and
 // when its access key stops working.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { runningAgent } from '@infra/agent'
+import { isAlive, runningAgent } from '@infra/agent'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
@@ -30,14 +30,6 @@ const contexts = (box: Sandbox): string[] => {
   if (!existsSync(box.kubeconfig)) return []
   const config = parse(readFileSync(box.kubeconfig, 'utf8')) as { contexts?: { name: string }[] } | null
   return (config?.contexts ?? []).map((context) => context.name).sort()
-}
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<number> {
