@@ -1,0 +1,124 @@
+// A real OpenID Provider (oidc-provider, certified) on loopback for login tests: one confidential client,
+// PKCE required, accounts with an email and groups, and its development login and consent pages, which a
+// headless browser (or `signInWithForms` below) fills in.
+import { createHash, randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Provider from 'oidc-provider'
+
+export interface TestAccount {
+  email: string
+  groups: string[]
+}
+
+export interface TestIdentityProvider {
+  issuer: string
+  clientID: string
+  clientSecret: string
+  /** Accounts by login name (what the login page asks for); change them between logins. */
+  accounts: Map<string, TestAccount>
+  close(): Promise<void>
+}
+
+export async function startOidcProvider(): Promise<TestIdentityProvider> {
+  const clientID = `infra-${randomBytes(4).toString('hex')}`
+  const clientSecret = randomBytes(24).toString('hex')
+  const accounts = new Map<string, TestAccount>()
+  // The port is known only after listening, and the issuer must name it: listen first, then attach.
+  const server: Server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: clientID,
+        client_secret: clientSecret,
+        // A command-line client listens on a loopback port of its choosing (RFC 8252).
+        application_type: 'native',
+        redirect_uris: ['http://127.0.0.1/callback'],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
+    scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+    pkce: { required: () => true },
+    features: { devInteractions: { enabled: true } },
+    findAccount: (_ctx, id) => {
+      const account = accounts.get(id)
+      if (!account) return undefined
+      return {
+        accountId: id,
+        claims: () => ({ sub: id, email: account.email, email_verified: true, groups: account.groups }),
+      }
+    },
+    // ID tokens carry the claims asked for, as most providers do, so no userinfo call is needed.
+    conformIdTokenClaims: false,
+  })
+  provider.proxy = false
+  server.on('request', provider.callback())
+  return {
+    issuer,
+    clientID,
+    clientSecret,
+    accounts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** A PKCE verifier and its S256 challenge. */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url')
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') }
+}
+
+/**
+ * Signs in at the provider's development pages without a browser (a cookie jar and the forms' fields), from
+ * the authorization URL to the redirect back to the client; resolves to that redirect URL.
+ */
+export async function signInWithForms(
+  authorizationUrl: string,
+  login: string,
+  redirectPrefix: string,
+): Promise<URL> {
+  const cookies = new Map<string, string>()
+  let url = authorizationUrl
+  let init: RequestInit = {}
+  for (let step = 0; step < 20; step++) {
+    const headers = new Headers(init.headers)
+    headers.set('cookie', [...cookies].map(([name, value]) => `${name}=${value}`).join('; '))
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' })
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';')
+      const split = pair.indexOf('=')
+      cookies.set(pair.slice(0, split), pair.slice(split + 1))
+    }
+    const location = response.headers.get('location')
+    if (location) {
+      const next = new URL(location, url)
+      if (next.href.startsWith(redirectPrefix)) return next
+      url = next.href
+      init = {}
+      continue
+    }
+    const page = await response.text()
+    const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1]
+    if (!action)
+      throw new Error(`no form and no redirect at ${url} (${response.status}): ${page.slice(0, 300)}`)
+    const fields = new URLSearchParams()
+    for (const [tag] of page.matchAll(/<input[^>]*>/g)) {
+      const name = /name="([^"]*)"/.exec(tag)?.[1]
+      if (name) fields.set(name, /value="([^"]*)"/.exec(tag)?.[1] ?? '')
+    }
+    if (fields.has('login')) fields.set('login', login)
+    if (fields.has('password')) fields.set('password', 'any')
+    url = new URL(action, url).href
+    init = { method: 'POST', body: fields, headers: { 'content-type': 'application/x-www-form-urlencoded' } }
+  }
+  throw new Error('too many steps signing in')
+}
