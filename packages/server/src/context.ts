@@ -3,6 +3,7 @@ import type { RateLimiter } from './abuse/rate-limiter.js'
 import type { CallerCache } from './auth/caller-cache.js'
 import type { SecretBox } from './auth/secret-box.js'
 import type { KeyUsageTracker } from './auth/key-usage.js'
+import type { OidcLogins } from './auth/oidc.js'
 import type { TokenSigner } from './auth/tokens.js'
 import type { Database, SqlPool } from './db/prisma.js'
 import type { Logger } from './http/logger.js'
@@ -48,6 +49,8 @@ export interface ServerContext {
   usage: KeyUsageTracker
   callers: CallerCache
   tokens: TokenSigner
+  /** Logins through OpenID Connect providers. */
+  oidc: OidcLogins
   /** Seals secrets kept in the database under the root key. */
   secrets: SecretBox
   updates: UpdateNotifier

@@ -7,6 +7,7 @@ import { LoginThrottle } from './abuse/login-throttle.js'
 import { RateLimiter } from './abuse/rate-limiter.js'
 import { CallerCache } from './auth/caller-cache.js'
 import { loadRootKey, SecretBox } from './auth/secret-box.js'
+import { OidcLogins } from './auth/oidc.js'
 import { TokenSigner } from './auth/tokens.js'
 import { bootstrap } from './bootstrap.js'
 import { loadConfigFile, type ConfigFile } from './config.js'
@@ -122,6 +123,7 @@ async function start(
     usage,
     callers,
     tokens,
+    oidc: new OidcLogins(box),
     secrets: box,
     updates,
     rateLimiter,

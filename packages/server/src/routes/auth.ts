@@ -4,6 +4,8 @@ import { passwordMatches } from '../auth/passwords.js'
 import { badRequest, unauthorized } from '../http/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import { issueAccessKey } from '../services/access-keys.js'
+import { syncProviderUser } from '../services/provider-users.js'
+import { ProviderLoginError } from '../auth/oidc.js'
 
 // A key that only lets its holder replace a one-time password: short-lived on purpose.
 const PASSWORD_RESET_TTL_MS = 15 * 60_000
@@ -50,9 +52,25 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
         ...(oneTime ? { passwordUpdateRequired: true } : {}),
       }
     }
-    throw badRequest('login with an identity provider is not available on this server yet', [
-      { oidc: ['is not supported yet: log in with an access key or a password'] },
-    ])
+    const oidc = body.oidc
+    if (oidc === undefined) throw badRequest('a login method is required')
+    const provider = await ctx.db.provider.findUnique({ where: { id: oidc.providerID } })
+    if (!provider)
+      throw badRequest('no such identity provider', [{ 'oidc.providerID': ['no such provider'] }])
+    let user: { id: string; name: string }
+    try {
+      user = await syncProviderUser(ctx.db, provider, await ctx.oidc.exchange(provider, oidc))
+    } catch (error) {
+      if (error instanceof ProviderLoginError) throw unauthorized(error.message)
+      throw error
+    }
+    if (provider.authURL === '') {
+      // Known now that the provider's discovery document has been read; shown to clients by the providers list.
+      const authURL = await ctx.oidc.authorizationEndpoint(provider)
+      await ctx.db.provider.updateMany({ where: { id: provider.id, authURL: '' }, data: { authURL } })
+    }
+    const key = await issueAccessKey(ctx.db, { userId: user.id, ...session, providerId: provider.id })
+    return { userID: user.id, name: user.name, accessKey: key.accessKey, expires: key.expires }
   },
 
   logout: async ({ ctx, caller }) => {

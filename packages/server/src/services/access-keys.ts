@@ -18,6 +18,8 @@ export interface KeyIssue {
   scope?: KeyScope
   /** A key never outlives the one it was exchanged for. */
   notAfter?: Date
+  /** The identity provider the user logged in through, for keys from a provider login. */
+  providerId?: string
   /** Reuse a known key (bootstrap from configuration) instead of generating one. */
   presetKey?: { keyId: string; secret: string }
 }
@@ -38,6 +40,7 @@ export async function issueAccessKey(db: Database, issue: KeyIssue): Promise<Cre
         name,
         userId: issue.userId,
         scope: issue.scope ?? 'full',
+        ...(issue.providerId ? { providerId: issue.providerId } : {}),
         expires,
         extensionDeadline,
         extensionMs: BigInt(issue.extensionMs),

@@ -46,7 +46,7 @@ export async function createProvider(
         clientID: input.clientID,
         // Sealed under the root key; only the login flow ever needs it back.
         clientSecret: Buffer.from(box.encrypt(input.clientSecret)).toString('base64'),
-        // Filled from the issuer's discovery document once browser login is wired to providers.
+        // Filled from the issuer's discovery document at the first login through the provider.
         authURL: '',
         scopes: input.scopes ?? DEFAULT_SCOPES,
       },

@@ -1,0 +1,111 @@
+// Logging in through an identity provider: a real OpenID Provider on loopback, the authorization-code flow with
+// PKCE, and the server exchanging the code with its sealed client secret.
+import {
+  pkcePair,
+  signInWithForms,
+  startOidcProvider,
+  type TestIdentityProvider,
+} from '@infra/test-harness/oidc'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startTestServer, uniqueName, type TestServer } from './harness.js'
+
+const REDIRECT = 'http://127.0.0.1:43210/callback'
+
+let t: TestServer
+let idp: TestIdentityProvider
+let providerID: string
+
+beforeAll(async () => {
+  ;[t, idp] = await Promise.all([startTestServer(), startOidcProvider()])
+  const created = await t.request<{ id: string; authURL: string }>('POST', '/api/providers', {
+    body: { name: 'test-idp', url: idp.issuer, clientID: idp.clientID, clientSecret: idp.clientSecret },
+  })
+  expect(created.status).toBe(201)
+  providerID = created.body.id
+})
+
+afterAll(async () => {
+  await t?.close()
+  await idp?.close()
+})
+
+/** The browser's part: sign in at the provider, come back with a code. */
+async function codeFor(login: string, scope = 'openid email groups') {
+  const pkce = pkcePair()
+  const authorize = new URL('/auth', idp.issuer)
+  authorize.search = new URLSearchParams({
+    client_id: idp.clientID,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope,
+    state: 'state-1',
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+  }).toString()
+  const back = await signInWithForms(authorize.href, login, REDIRECT)
+  return { code: back.searchParams.get('code') ?? '', codeVerifier: pkce.verifier }
+}
+
+const login = (oidc: Record<string, unknown>) =>
+  t.request<any>('POST', '/api/login', {
+    body: { oidc: { providerID, redirectURL: REDIRECT, ...oidc } },
+    key: null,
+  })
+
+describe('login through an OpenID Connect provider', () => {
+  it('creates the user with the groups the provider names, and gives a working key', async () => {
+    const email = `${uniqueName('oidc')}@example.com`
+    idp.accounts.set('ada', { email, groups: ['oidc-devs', 'oidc-ops'] })
+    const answer = await login(await codeFor('ada'))
+    expect(answer.status).toBe(201)
+    expect(answer.body.name).toBe(email)
+
+    const self = await t.request<any>('GET', '/api/users/self', { key: answer.body.accessKey })
+    expect(self.status).toBe(200)
+    expect(self.body.providerNames).toEqual(['test-idp'])
+    const groups = await t.request<any>('GET', '/api/groups', { query: { userID: answer.body.userID } })
+    expect(groups.body.items.map((group: any) => group.name).sort()).toEqual(['oidc-devs', 'oidc-ops'])
+
+    const provider = await t.request<any>('GET', `/api/providers/${providerID}`, { key: null })
+    expect(provider.body.authURL).toBe(`${idp.issuer}/auth`)
+  })
+
+  it('takes away the groups the provider no longer names at the next login, not those given by hand', async () => {
+    const email = `${uniqueName('oidc')}@example.com`
+    idp.accounts.set('bob', { email, groups: ['oidc-a', 'oidc-b'] })
+    const first = await login(await codeFor('bob'))
+    expect(first.status).toBe(201)
+    const manual = await t.request<any>('POST', '/api/groups', { body: { name: uniqueName('manual') } })
+    await t.request('PATCH', `/api/groups/${manual.body.id}/users`, {
+      body: { usersToAdd: [first.body.userID] },
+    })
+
+    idp.accounts.set('bob', { email, groups: ['oidc-b', 'oidc-c'] })
+    const second = await login(await codeFor('bob'))
+    expect(second.body.userID).toBe(first.body.userID)
+    const groups = await t.request<any>('GET', '/api/groups', { query: { userID: first.body.userID } })
+    expect(groups.body.items.map((group: any) => group.name).sort()).toEqual(
+      [manual.body.name, 'oidc-b', 'oidc-c'].sort(),
+    )
+  })
+
+  it('refuses a used, forged or unverified code with 401, and an unknown provider with 400', async () => {
+    idp.accounts.set('eve', { email: `${uniqueName('oidc')}@example.com`, groups: [] })
+    const { code, codeVerifier } = await codeFor('eve')
+    const wrongVerifier = await login({ code, codeVerifier: pkcePair().verifier })
+    expect(wrongVerifier.status).toBe(401)
+    expect(wrongVerifier.body.message).toMatch(/identity provider refused the login/)
+
+    const fresh = await codeFor('eve')
+    expect((await login(fresh)).status).toBe(201)
+    expect((await login(fresh)).status).toBe(401) // codes are single-use
+    expect((await login({ code: 'forged-code-value', codeVerifier })).status).toBe(401)
+
+    const unknown = await t.request<any>('POST', '/api/login', {
+      body: { oidc: { providerID: 'AbCdEfGhJk', redirectURL: REDIRECT, code } },
+      key: null,
+    })
+    expect(unknown.status).toBe(400)
+    expect(unknown.body.fieldErrors).toEqual([{ 'oidc.providerID': ['no such provider'] }])
+  })
+})
