@@ -77,7 +77,13 @@ export class OidcLogins {
       return { name, groups: [...new Set(groups.filter((group) => group.trim() !== ''))] }
     } catch (error) {
       if (error instanceof ProviderLoginError) throw error
-      throw new ProviderLoginError(`the identity provider refused the login: ${(error as Error).message}`)
+      // An OAuth error answer (invalid_grant, invalid_client, ...) says more than the library's message.
+      const oauth = error as { error?: unknown; error_description?: unknown }
+      const detail =
+        typeof oauth.error === 'string'
+          ? `${oauth.error}${typeof oauth.error_description === 'string' ? ` (${oauth.error_description})` : ''}`
+          : (error as Error).message
+      throw new ProviderLoginError(`the identity provider refused the login: ${detail}`)
     }
   }
 
