@@ -319,14 +319,12 @@ describe('login errors', () => {
     })
   })
 
-  it('--provider says browser login is not available yet', async () => {
+  it('--provider names a provider the server knows', async () => {
     const box = newBox()
     expect(await run(['login', t.url, '--provider', 'okta'], box.env)).toEqual({
       code: 1,
       stdout: '',
-      stderr:
-        'error: logging in through an identity provider (browser login) is not available yet\n' +
-        'hint: log in with an access key (--key) or a user name and password (--user, INFRA_PASSWORD)\n',
+      stderr: 'error: no identity provider named "okta"\nhint: see infra providers list\n',
     })
   })
 

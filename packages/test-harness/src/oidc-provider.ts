@@ -4,7 +4,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Provider from 'oidc-provider'
 
 export interface TestAccount {
   email: string
@@ -20,7 +19,25 @@ export interface TestIdentityProvider {
   close(): Promise<void>
 }
 
+/** oidc-provider's notices say that this is a development setup, which a test IdP is: they are dropped. */
+function quietNotices(): void {
+  for (const level of ['info', 'warn'] as const) {
+    const original = console[level].bind(console)
+    console[level] = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return
+      original(...args)
+    }
+  }
+}
+let quieted = false
+
 export async function startOidcProvider(): Promise<TestIdentityProvider> {
+  if (!quieted) {
+    quieted = true
+    quietNotices()
+  }
+  // Imported after quieting: it warns about Node 20 as it loads (it works on it).
+  const { default: Provider } = await import('oidc-provider')
   const clientID = `infra-${randomBytes(4).toString('hex')}`
   const clientSecret = randomBytes(24).toString('hex')
   const accounts = new Map<string, TestAccount>()

@@ -25,10 +25,6 @@ interface LoginArgs {
   silent?: boolean
 }
 
-const PROVIDER_LOGIN_UNAVAILABLE =
-  'logging in through an identity provider (browser login) is not available yet'
-const PROVIDER_HINT = 'log in with an access key (--key) or a user name and password (--user, INFRA_PASSWORD)'
-
 function apiStatus(error: unknown): number | undefined {
   return (error as { name?: string })?.name === 'InfraApiError'
     ? (error as { status: number }).status
@@ -204,7 +200,10 @@ async function loginWith(
   method: Method,
   ask: () => Promise<Prompter>,
 ): Promise<LoginResponse> {
-  if (method.kind === 'provider') throw new CliError(PROVIDER_LOGIN_UNAVAILABLE, PROVIDER_HINT)
+  if (method.kind === 'provider') {
+    const { browserLogin } = await import('../lib/browser-login.js')
+    return browserLogin(ctx, client, method.name)
+  }
   if (method.kind === 'key') {
     try {
       return await client.login({ accessKey: method.key.trim() })
@@ -293,7 +292,6 @@ export const login: Handler<LoginArgs> = async (ctx, args) => {
     else throw new CliError('no server given', 'run infra login SERVER (or set INFRA_SERVER)')
   }
   const url = await normalizeServer(server)
-  if (args.provider !== undefined) throw new CliError(PROVIDER_LOGIN_UNAVAILABLE, PROVIDER_HINT)
 
   const entry: ServerEntry = { ...(findServer(config, url) ?? { url }) }
   const client = await connect(ctx, args, url, entry, ask)
