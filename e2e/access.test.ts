@@ -2,12 +2,15 @@
 // kube-apiserver; an engineer logs in once; kubectl works as soon as access is granted, is limited to what was
 // granted, and stops within a second of the grant being removed, without the engineer doing anything.
 import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
+import { startOidcProvider, type TestIdentityProvider } from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { chromiumPath, launchChromium } from './browser.js'
 import { startKubeApiServer, type KubeApiServer } from './kube/harness.js'
 import {
   CONNECTOR_BIN,
+  INFRA_BIN,
   SERVER_BIN,
   eventually,
   freePort,
@@ -20,19 +23,25 @@ import {
 const ENGINEER = 'alice@example.com'
 
 let database: TestDatabase
+let idp: TestIdentityProvider
 let kube: KubeApiServer
 let server: Program
 let connector: Program
 let serverUrl: string
 const admin = new Person('admin')
 const alice = new Person('alice')
+const grace = new Person('grace')
 
 const contextsOf = async (person: Person) =>
   (await person.kubectl('config', 'get-contexts', '-o', 'name')).stdout.split('\n').filter(Boolean).sort()
 
 beforeAll(async () => {
   const adminKey = randomAccessKey()
-  ;[database, kube] = await Promise.all([createTestDatabase(), startKubeApiServer()])
+  ;[database, kube, idp] = await Promise.all([
+    createTestDatabase(),
+    startKubeApiServer(),
+    startOidcProvider(),
+  ])
   await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', 'web'], process.env)
 
   const serverPort = await freePort()
@@ -73,11 +82,10 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await alice.infra('logout')
+  await Promise.allSettled([alice.infra('logout'), grace.infra('logout')])
   await Promise.allSettled([connector?.stop(), server?.stop()])
-  await Promise.allSettled([kube?.stop(), database?.drop()])
-  admin.cleanup()
-  alice.cleanup()
+  await Promise.allSettled([kube?.stop(), database?.drop(), idp?.close()])
+  for (const person of [admin, alice, grace]) person.cleanup()
 })
 
 describe('an engineer with kubectl', () => {
@@ -134,4 +142,66 @@ describe('an engineer with kubectl', () => {
     )
     expect(refused).toBeLessThan(1_000)
   })
+
+  ;(chromiumPath ? it : it.skip)(
+    'logs in through the company’s identity provider in Chromium; a grant to their provider group works',
+    async () => {
+      await admin.must(
+        'providers',
+        'add',
+        'company-sso',
+        '--url',
+        idp.issuer,
+        '--client-id',
+        idp.clientID,
+        '--client-secret',
+        idp.clientSecret,
+      )
+      idp.accounts.set('grace', { email: 'grace@example.com', groups: ['platform-team'] })
+
+      // `infra login --provider` prints where to log in; Chromium goes there (BROWSER=true opens nothing).
+      const login = Program.start(
+        'infra login',
+        INFRA_BIN,
+        ['login', serverUrl, '--provider', 'company-sso'],
+        {
+          ...grace.env,
+          BROWSER: 'true',
+        },
+      )
+      const address = await eventually(
+        () => /\n(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(login.logs())?.[1],
+        'the login address',
+      )
+      const browser = await launchChromium()
+      try {
+        const page = await browser.newPage()
+        await page.goto(address)
+        await page.fill('input[name=login]', 'grace')
+        await page.fill('input[name=password]', 'any password')
+        await page.click('button[type=submit]')
+        // The provider asks to confirm what Infra may see, then sends the browser back to the CLI.
+        await page.click('button[type=submit]')
+        await page.waitForURL(/127\.0\.0\.1:\d+\/callback/)
+        expect(await page.textContent('h1')).toBe('Logged in to Infra')
+      } finally {
+        await browser.close()
+      }
+      expect(await login.exited).toBe(0)
+      expect(login.logs()).toContain('Logged in as grace@example.com')
+
+      // Access by the group the provider says she is in.
+      await run(
+        'kubectl',
+        ['--kubeconfig', kube.kubeconfigPath, 'create', 'configmap', 'for-platform', '-n', 'web'],
+        process.env,
+      )
+      await admin.must('grants', 'add', 'platform-team', 'dev.web', '--group', '--role', 'view')
+      const listed = await eventually(async () => {
+        const result = await grace.kubectl('--context', 'infra:dev.web', 'get', 'configmaps', '-o', 'name')
+        return result.code === 0 && result.stdout
+      }, 'kubectl to work for the provider group')
+      expect(listed).toContain('configmap/for-platform')
+    },
+  )
 })

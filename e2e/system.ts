@@ -64,7 +64,7 @@ export async function eventually<T>(
 /** A long-running program of ours; its output is kept for failure messages. */
 export class Program {
   private output = ''
-  private readonly exited: Promise<number | null>
+  readonly exited: Promise<number | null>
 
   constructor(
     readonly name: string,
