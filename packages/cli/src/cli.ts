@@ -94,6 +94,19 @@ export function buildCli(args: string[], io: Io = processIo(), state: RunState =
             })
             .options({
               key: { type: 'string', describe: 'Login with an access key [env: INFRA_ACCESS_KEY]' },
+              method: {
+                type: 'string',
+                choices: ['user', 'universal-auth'],
+                describe: 'user (default), or universal-auth for machines (--client-id, --client-secret)',
+              },
+              'client-id': {
+                type: 'string',
+                describe: 'universal-auth client ID [env: INFRA_UNIVERSAL_AUTH_CLIENT_ID]',
+              },
+              'client-secret': {
+                type: 'string',
+                describe: 'universal-auth client secret [env: INFRA_UNIVERSAL_AUTH_CLIENT_SECRET]',
+              },
               'no-agent': { type: 'boolean', describe: 'Skip starting the Infra agent in the background' },
               'non-interactive': { type: 'boolean', describe: 'Disable all prompts for input' },
               provider: { type: 'string', describe: 'Login with an identity provider' },
@@ -119,6 +132,10 @@ export function buildCli(args: string[], io: Io = processIo(), state: RunState =
                 ['$0 login infraexampleserver.com', 'Login to a specific server'],
                 ['$0 login --provider okta', 'Login with a specific identity provider'],
                 ['$0 login --key 1M4CWy9wF5.fAKeKEy5sMLH9ZZzAur0ZIjy', 'Login with an access key'],
+                [
+                  'export INFRA_ACCESS_KEY=$($0 login infraexampleserver.com --method universal-auth --client-id 1M4CWy9wF5 --client-secret fAKeKEy5sMLH9ZZzAur0ZIjy --silent)',
+                  'Login as a machine identity (client ID and secret: the halves of a key from infra keys add)',
+                ],
                 [
                   'export INFRA_ACCESS_KEY=$($0 login infraexampleserver.com --user johndoe@example.com --plain --silent)',
                   'Login with INFRA_PASSWORD set and keep the key for scripts',

@@ -14,6 +14,9 @@ import type { Handler } from './types.js'
 interface LoginArgs {
   SERVER?: string
   key?: string
+  method?: 'user' | 'universal-auth'
+  clientId?: string
+  clientSecret?: string
   noAgent?: boolean
   nonInteractive?: boolean
   provider?: string
@@ -130,7 +133,7 @@ async function connect(
 }
 
 type Method =
-  | { kind: 'key'; key: string }
+  | { kind: 'key'; key: string; machine?: boolean }
   | { kind: 'password'; user: string; password?: string }
   | { kind: 'provider'; name: string }
 
@@ -141,6 +144,7 @@ async function chooseMethod(
   ask: () => Promise<Prompter>,
 ): Promise<Method> {
   if (args.provider !== undefined) return { kind: 'provider', name: args.provider }
+  if (args.method === 'universal-auth') return machineCredentials(ctx, args)
   if (args.key) return { kind: 'key', key: args.key }
   if (args.user)
     return { kind: 'password', user: args.user, password: args.password ?? ctx.env.INFRA_PASSWORD }
@@ -185,6 +189,22 @@ async function chooseMethod(
     return { kind: 'password', user }
   }
   return { kind: 'provider', name: choice.slice('provider:'.length) }
+}
+
+/**
+ * Universal auth, for machines: a client ID and secret, which are the two halves of an access key made with
+ * `infra keys add IDENTITY` (`<client ID>.<client secret>`).
+ */
+function machineCredentials(ctx: Context, args: LoginArgs): Method {
+  const clientId = args.clientId ?? ctx.env.INFRA_UNIVERSAL_AUTH_CLIENT_ID
+  const clientSecret = args.clientSecret ?? ctx.env.INFRA_UNIVERSAL_AUTH_CLIENT_SECRET
+  if (!clientId || !clientSecret) {
+    throw new CliError(
+      'universal-auth needs a client ID and a client secret',
+      'pass --client-id and --client-secret (or set INFRA_UNIVERSAL_AUTH_CLIENT_ID and INFRA_UNIVERSAL_AUTH_CLIENT_SECRET)',
+    )
+  }
+  return { kind: 'key', key: `${clientId.trim()}.${clientSecret.trim()}`, machine: true }
 }
 
 const validateNewPassword = (value: string) =>
@@ -338,8 +358,10 @@ export const login: Handler<LoginArgs> = async (ctx, args) => {
     } catch (error) {
       ctx.log.warn(`could not update kubeconfig: ${toCliError(error).message} (run infra list to retry)`)
     }
-    if (!args.noAgent) startBackgroundAgent(ctx, url)
-    if (args.plain) ctx.io.stdout.write(`${login.accessKey}\n`)
+    const machine = method.kind === 'key' && method.machine === true
+    // A machine (CI, a service) gets its access key printed, and no background agent.
+    if (!args.noAgent && !machine) startBackgroundAgent(ctx, url)
+    if (args.plain || machine) ctx.io.stdout.write(`${login.accessKey}\n`)
     ctx.log.info(`Logged in as ${ctx.style.bold(login.name)} to ${displayServer(url)}`)
     if (contexts.length > 0) {
       ctx.log.info(`kubectl contexts: ${contexts.join(', ')} (switch with infra use DESTINATION)`)
