@@ -89,6 +89,15 @@ describe('login through an OpenID Connect provider', () => {
     )
   })
 
+  it('gives two simultaneous first logins of one person the same new user', async () => {
+    const email = `${uniqueName('oidc')}@example.com`
+    idp.accounts.set('twin', { email, groups: [uniqueName('oidc-new-group')] })
+    const codes = [await codeFor('twin'), await codeFor('twin')]
+    const answers = await Promise.all(codes.map((code) => login(code)))
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201])
+    expect(answers[0]?.body.userID).toBe(answers[1]?.body.userID)
+  })
+
   it('refuses a used, forged or unverified code with 401, and an unknown provider with 400', async () => {
     idp.accounts.set('eve', { email: `${uniqueName('oidc')}@example.com`, groups: [] })
     const { code, codeVerifier } = await codeFor('eve')

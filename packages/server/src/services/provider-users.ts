@@ -1,6 +1,7 @@
 import { GroupName, UserName } from '@infra/api-types'
 import type { ProviderIdentity } from '../auth/oidc.js'
 import { ProviderLoginError } from '../auth/oidc.js'
+import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database } from '../db/prisma.js'
 
@@ -22,10 +23,26 @@ export async function syncProviderUser(
     const parsed = GroupName.safeParse(group)
     return parsed.success ? [parsed.data] : []
   })
+  // Two first logins of one person (or two people in one new group) at once race to create the same row: the
+  // loser finds it the second time.
+  try {
+    return await syncOnce(db, provider, name.data, groups)
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error
+    return syncOnce(db, provider, name.data, groups)
+  }
+}
+
+function syncOnce(
+  db: Database,
+  provider: { id: string; name: string },
+  name: string,
+  groups: string[],
+): Promise<{ id: string; name: string }> {
   return db.$transaction(async (tx) => {
     const user = await tx.user.upsert({
-      where: { name: name.data },
-      create: { id: newId(), name: name.data, providerNames: [provider.name] },
+      where: { name },
+      create: { id: newId(), name, providerNames: [provider.name] },
       update: {},
     })
     if (user.system) throw new ProviderLoginError(`"${user.name}" is an internal identity`)
