@@ -1,6 +1,26 @@
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
+
+/** Past this size the log is kept as `agent.log.1` (replacing an older one) and a new one is started. */
+const LOG_ROTATE_BYTES = 1024 * 1024
+
+function rotateLog(logFile: string): void {
+  try {
+    if (statSync(logFile).size > LOG_ROTATE_BYTES) renameSync(logFile, `${logFile}.1`)
+  } catch {
+    // no log yet
+  }
+}
 
 /** Where the running agent of an Infra home (`~/.infra`) writes its process id, and its log. */
 export function agentFiles(home: string): { pidFile: string; logFile: string } {
@@ -48,8 +68,8 @@ export function stopAgent(home: string): boolean {
 }
 
 /**
- * Starts `command args` as the home's agent: detached from the terminal, output appended to the agent log,
- * after stopping the previous agent. Returns its process id.
+ * Starts `command args` as the home's agent: detached from the terminal, output appended to the agent log
+ * (rotated at each start once past 1 MiB), after stopping the previous agent. Returns its process id.
  */
 export function startAgent(
   home: string,
@@ -60,6 +80,7 @@ export function startAgent(
   stopAgent(home)
   const { pidFile, logFile } = agentFiles(home)
   mkdirSync(join(home, 'logs'), { recursive: true, mode: 0o700 })
+  rotateLog(logFile)
   const log = openSync(logFile, 'a', 0o600)
   try {
     const child = spawn(command, [...args], { detached: true, stdio: ['ignore', log, log], env })

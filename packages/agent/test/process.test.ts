@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { agentFiles, isAlive, onAgentReplaced, runningAgent, startAgent, stopAgent } from '../src/index.js'
@@ -44,6 +44,16 @@ describe('the agent process', () => {
     await until(() => !isAlive(second))
     expect(runningAgent(home)).toBeUndefined()
     expect(stopAgent(home)).toBe(false)
+  })
+
+  it('starts a new log once the last one grew past 1 MiB, keeping the previous one', async () => {
+    const home = newHome()
+    const { logFile } = agentFiles(home)
+    mkdirSync(join(home, 'logs'))
+    writeFileSync(logFile, 'x'.repeat(1024 * 1024 + 1))
+    startAgent(home, process.execPath, sleeper, process.env)
+    expect(statSync(`${logFile}.1`).size).toBe(1024 * 1024 + 1)
+    await until(() => readFileSync(logFile, 'utf8') === 'agent up\n')
   })
 
   it('ignores a pid file naming a process that is gone', () => {
