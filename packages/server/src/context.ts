@@ -26,6 +26,8 @@ export interface Settings {
   /** Ordinary requests (not long polls) still unanswered after this get a 503. */
   requestTimeoutMs: number
   loginThrottle: LoginThrottleOptions
+  /** How often sessions from a provider login (with a refresh token) are checked with the provider. */
+  providerSessionCheckMs: number
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -39,6 +41,7 @@ export const DEFAULT_SETTINGS: Settings = {
   rateLimitPerMinute: 3_000,
   requestTimeoutMs: 30_000,
   loginThrottle: { freeAttempts: 5, baseLockoutMs: 30_000, maxLockoutMs: 15 * 60_000 },
+  providerSessionCheckMs: 5 * 60_000,
 }
 
 /** What every handler can reach: the database and the process-wide services. */

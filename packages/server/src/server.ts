@@ -8,6 +8,7 @@ import { RateLimiter } from './abuse/rate-limiter.js'
 import { CallerCache } from './auth/caller-cache.js'
 import { loadRootKey, SecretBox } from './auth/secret-box.js'
 import { OidcLogins } from './auth/oidc.js'
+import { ProviderSessionRefresher } from './auth/provider-sessions.js'
 import { TokenSigner } from './auth/tokens.js'
 import { bootstrap } from './bootstrap.js'
 import { loadConfigFile, type ConfigFile } from './config.js'
@@ -116,6 +117,7 @@ async function start(
   })
   undo.push(() => updates.stop())
   await updates.start()
+  const oidc = new OidcLogins(box)
   const ctx: ServerContext = {
     db,
     sql,
@@ -123,7 +125,7 @@ async function start(
     usage,
     callers,
     tokens,
-    oidc: new OidcLogins(box),
+    oidc,
     secrets: box,
     updates,
     rateLimiter,
@@ -140,6 +142,15 @@ async function start(
   }
   usage.start()
   undo.push(() => usage.stop())
+  const providerSessions = new ProviderSessionRefresher(
+    db,
+    sql,
+    oidc,
+    logger,
+    settings.providerSessionCheckMs,
+  )
+  providerSessions.start()
+  undo.push(() => providerSessions.stop())
 
   let ready = false
   const app = createApp(ctx, handlers, () => ready)

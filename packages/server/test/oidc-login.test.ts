@@ -8,6 +8,7 @@ import {
 } from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
+import { eventually } from './helpers.js'
 
 const REDIRECT = 'http://127.0.0.1:43210/callback'
 
@@ -16,7 +17,11 @@ let idp: TestIdentityProvider
 let providerID: string
 
 beforeAll(async () => {
-  ;[t, idp] = await Promise.all([startTestServer(), startOidcProvider()])
+  // Sessions are checked with the provider every 200 ms instead of every 5 minutes.
+  ;[t, idp] = await Promise.all([
+    startTestServer({ settings: { providerSessionCheckMs: 200 } }),
+    startOidcProvider(),
+  ])
   const created = await t.request<{ id: string; authURL: string }>('POST', '/api/providers', {
     body: { name: 'test-idp', url: idp.issuer, clientID: idp.clientID, clientSecret: idp.clientSecret },
   })
@@ -96,6 +101,27 @@ describe('login through an OpenID Connect provider', () => {
     const answers = await Promise.all(codes.map((code) => login(code)))
     expect(answers.map((answer) => answer.status)).toEqual([201, 201])
     expect(answers[0]?.body.userID).toBe(answers[1]?.body.userID)
+  })
+
+  it('follows the provider between logins: groups change, and a user it no longer knows loses the session', async () => {
+    const email = `${uniqueName('oidc')}@example.com`
+    const [before, after] = [uniqueName('oidc-before'), uniqueName('oidc-after')]
+    idp.accounts.set('kim', { email, groups: [before] })
+    const answer = await login(await codeFor('kim'))
+    expect(answer.status).toBe(201)
+    const groupsOf = async () =>
+      (await t.request<any>('GET', '/api/groups', { query: { userID: answer.body.userID } })).body.items.map(
+        (group: any) => group.name,
+      )
+    expect(await groupsOf()).toEqual([before])
+
+    idp.accounts.set('kim', { email, groups: [after] })
+    await eventually(async () => expect(await groupsOf()).toEqual([after]))
+
+    idp.accounts.delete('kim')
+    await eventually(async () =>
+      expect((await t.request('GET', '/api/users/self', { key: answer.body.accessKey })).status).toBe(401),
+    )
   })
 
   it('refuses a used, forged or unverified code with 401, and an unknown provider with 400', async () => {

@@ -1,6 +1,6 @@
-// A real OpenID Provider (oidc-provider, certified) on loopback for login tests: one confidential client,
-// PKCE required, accounts with an email and groups, and its development login and consent pages, which a
-// headless browser (or `signInWithForms` below) fills in.
+// A real OpenID Provider (oidc-provider, certified) on loopback for login tests: one confidential client, PKCE
+// required, refresh tokens, accounts with an email and groups (remove one and its refresh tokens stop working), and
+// its development login and consent pages, which a headless browser (or `signInWithForms` below) fills in.
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -53,7 +53,7 @@ export async function startOidcProvider(): Promise<TestIdentityProvider> {
         // A command-line client listens on a loopback port of its choosing (RFC 8252).
         application_type: 'native',
         redirect_uris: ['http://127.0.0.1/callback'],
-        grant_types: ['authorization_code'],
+        grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
@@ -61,6 +61,8 @@ export async function startOidcProvider(): Promise<TestIdentityProvider> {
     claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
     pkce: { required: () => true },
+    // Refresh tokens for every login, as a provider does when asked for offline_access.
+    issueRefreshToken: () => true,
     features: { devInteractions: { enabled: true } },
     findAccount: (_ctx, id) => {
       const account = accounts.get(id)

@@ -6,7 +6,12 @@ import type { SecretBox } from './secret-box.js'
 export interface ProviderIdentity {
   name: string
   groups: string[]
+  /** For asking the provider again later (when it gives one: `offline_access`), sealed with the root key. */
+  sealedRefreshToken?: string
 }
+
+/** The provider no longer accepts the session (user removed or disabled, consent withdrawn). */
+export class ProviderSessionEnded extends Error {}
 
 /** The identity provider refused the login, or could not be asked; the message is safe to show the user. */
 export class ProviderLoginError extends Error {}
@@ -67,23 +72,52 @@ export class OidcLogins {
         ...(login.codeVerifier ? { pkceCodeVerifier: login.codeVerifier } : {}),
         idTokenExpected: true,
       })
-      let claims = Claims.parse(tokens.claims())
-      if (!claims.email && !claims.preferred_username) {
-        claims = Claims.parse(await client.fetchUserInfo(config, tokens.access_token, claims.sub))
-      }
-      const name = claims.email ?? claims.preferred_username
-      if (!name) throw new ProviderLoginError('the identity provider did not say who logged in (no email)')
-      const groups = claims.groups === undefined ? [] : [claims.groups].flat()
-      return { name, groups: [...new Set(groups.filter((group) => group.trim() !== ''))] }
+      return await this.identityFrom(config, tokens)
     } catch (error) {
       if (error instanceof ProviderLoginError) throw error
-      // An OAuth error answer (invalid_grant, invalid_client, ...) says more than the library's message.
-      const oauth = error as { error?: unknown; error_description?: unknown }
-      const detail =
-        typeof oauth.error === 'string'
-          ? `${oauth.error}${typeof oauth.error_description === 'string' ? ` (${oauth.error_description})` : ''}`
-          : (error as Error).message
-      throw new ProviderLoginError(`the identity provider refused the login: ${detail}`)
+      throw new ProviderLoginError(`the identity provider refused the login: ${describe(error)}`)
+    }
+  }
+
+  /**
+   * Asks the provider again with a session's refresh token: who the user is now and their groups. Throws
+   * ProviderSessionEnded when the provider refuses the token, anything else when it cannot be asked.
+   */
+  async refresh(provider: StoredProvider, sealedRefreshToken: string): Promise<ProviderIdentity> {
+    const client = await openid()
+    const config = await this.configuration(provider)
+    const refreshToken = this.secrets.decrypt(Buffer.from(sealedRefreshToken, 'base64'))
+    let tokens: OpenId.TokenEndpointResponse & OpenId.TokenEndpointResponseHelpers
+    try {
+      tokens = await client.refreshTokenGrant(config, refreshToken)
+    } catch (error) {
+      if ((error as { error?: unknown }).error === 'invalid_grant')
+        throw new ProviderSessionEnded(describe(error))
+      throw error
+    }
+    return { sealedRefreshToken, ...(await this.identityFrom(config, tokens)) }
+  }
+
+  private async identityFrom(
+    config: OpenId.Configuration,
+    tokens: OpenId.TokenEndpointResponse & OpenId.TokenEndpointResponseHelpers,
+  ): Promise<ProviderIdentity> {
+    const client = await openid()
+    const idClaims = tokens.claims()
+    let claims = idClaims ? Claims.parse(idClaims) : undefined
+    if (!claims?.email && !claims?.preferred_username) {
+      const subject = claims?.sub ?? client.skipSubjectCheck
+      claims = Claims.parse(await client.fetchUserInfo(config, tokens.access_token, subject))
+    }
+    const name = claims.email ?? claims.preferred_username
+    if (!name) throw new ProviderLoginError('the identity provider did not say who logged in (no email)')
+    const groups = claims.groups === undefined ? [] : [claims.groups].flat()
+    return {
+      name,
+      groups: [...new Set(groups.filter((group) => group.trim() !== ''))],
+      ...(tokens.refresh_token
+        ? { sealedRefreshToken: Buffer.from(this.secrets.encrypt(tokens.refresh_token)).toString('base64') }
+        : {}),
     }
   }
 
@@ -118,6 +152,13 @@ export class OidcLogins {
       )
     }
   }
+}
+
+/** An OAuth error answer (invalid_grant, invalid_client, ...) says more than the library's message. */
+function describe(error: unknown): string {
+  const oauth = error as { error?: unknown; error_description?: unknown }
+  if (typeof oauth.error !== 'string') return (error as Error).message
+  return `${oauth.error}${typeof oauth.error_description === 'string' ? ` (${oauth.error_description})` : ''}`
 }
 
 function isLoopback(url: URL): boolean {

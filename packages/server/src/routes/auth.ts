@@ -5,7 +5,7 @@ import { badRequest, unauthorized } from '../http/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import { issueAccessKey } from '../services/access-keys.js'
 import { syncProviderUser } from '../services/provider-users.js'
-import { ProviderLoginError } from '../auth/oidc.js'
+import { ProviderLoginError, type ProviderIdentity } from '../auth/oidc.js'
 
 // A key that only lets its holder replace a one-time password: short-lived on purpose.
 const PASSWORD_RESET_TTL_MS = 15 * 60_000
@@ -58,8 +58,10 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
     if (!provider)
       throw badRequest('no such identity provider', [{ 'oidc.providerID': ['no such provider'] }])
     let user: { id: string; name: string }
+    let identity: ProviderIdentity
     try {
-      user = await syncProviderUser(ctx.db, provider, await ctx.oidc.exchange(provider, oidc))
+      identity = await ctx.oidc.exchange(provider, oidc)
+      user = await syncProviderUser(ctx.db, provider, identity)
     } catch (error) {
       if (error instanceof ProviderLoginError) throw unauthorized(error.message)
       throw error
@@ -70,6 +72,16 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
       await ctx.db.provider.updateMany({ where: { id: provider.id, authURL: '' }, data: { authURL } })
     }
     const key = await issueAccessKey(ctx.db, { userId: user.id, ...session, providerId: provider.id })
+    if (identity.sealedRefreshToken) {
+      await ctx.db.providerSession.create({
+        data: {
+          accessKeyId: key.id,
+          providerId: provider.id,
+          userId: user.id,
+          refreshToken: identity.sealedRefreshToken,
+        },
+      })
+    }
     return { userID: user.id, name: user.name, accessKey: key.accessKey, expires: key.expires }
   },
 

@@ -1,0 +1,100 @@
+import type { Logger } from 'pino'
+import type { Database, SqlPool } from '../db/prisma.js'
+import { syncProviderGroups } from '../services/provider-users.js'
+import { ProviderSessionEnded, type OidcLogins } from './oidc.js'
+
+const BATCH = 50
+
+interface DueSession {
+  access_key_id: string
+  user_id: string
+  refresh_token: string
+  provider_id: string
+  provider_url: string
+  provider_client_id: string
+  provider_client_secret: string
+  provider_updated: Date
+}
+
+/**
+ * Keeps provider logins honest between logins: every `intervalMs` each session that came with a refresh token is
+ * checked with its provider. Groups follow what the provider says now, and a session the provider refuses
+ * (user removed or disabled) is ended by deleting its access key, which every replica, the agent and the
+ * connector see at once. Replicas share the work: each claims due sessions with SKIP LOCKED.
+ */
+export class ProviderSessionRefresher {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+
+  constructor(
+    private readonly db: Database,
+    private readonly sql: SqlPool,
+    private readonly oidc: OidcLogins,
+    private readonly logger: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(
+      () => {
+        this.running ??= this.checkDue().finally(() => (this.running = undefined))
+      },
+      Math.max(50, this.intervalMs / 4),
+    )
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    await this.running
+  }
+
+  /** Checks the sessions not checked for `intervalMs`; resolves when they are done. */
+  async checkDue(): Promise<void> {
+    const { rows } = await this.sql.query<DueSession>(
+      `UPDATE provider_sessions s SET checked_at = now()
+         FROM providers p
+        WHERE p.id = s.provider_id
+          AND s.access_key_id IN (
+            SELECT access_key_id FROM provider_sessions
+             WHERE checked_at <= now() - make_interval(secs => $1::float8 / 1000)
+             ORDER BY checked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+        RETURNING s.access_key_id, s.user_id, s.refresh_token, p.id AS provider_id, p.url AS provider_url,
+                  p.client_id AS provider_client_id, p.client_secret AS provider_client_secret,
+                  p.updated AS provider_updated`,
+      [this.intervalMs],
+    )
+    await Promise.all(rows.map((row) => this.check(row)))
+  }
+
+  private async check(session: DueSession): Promise<void> {
+    const provider = {
+      id: session.provider_id,
+      url: session.provider_url,
+      clientID: session.provider_client_id,
+      clientSecret: session.provider_client_secret,
+      updated: session.provider_updated,
+    }
+    try {
+      const identity = await this.oidc.refresh(provider, session.refresh_token)
+      await syncProviderGroups(this.db, provider.id, session.user_id, identity.groups)
+      if (identity.sealedRefreshToken && identity.sealedRefreshToken !== session.refresh_token) {
+        await this.db.providerSession.updateMany({
+          where: { accessKeyId: session.access_key_id },
+          data: { refreshToken: identity.sealedRefreshToken },
+        })
+      }
+    } catch (error) {
+      if (error instanceof ProviderSessionEnded) {
+        await this.db.accessKey.deleteMany({ where: { id: session.access_key_id } })
+        this.logger.info(
+          { userId: session.user_id, providerId: provider.id, reason: error.message },
+          'ended a session its identity provider no longer accepts',
+        )
+        return
+      }
+      // The provider could not be asked (down, network): the session stands until the next round.
+      this.logger.warn({ err: error, providerId: provider.id }, 'could not check a session with its provider')
+    }
+  }
+}
