@@ -51,6 +51,12 @@ const argv = await yargs(hideBin(process.argv))
       default: '5m',
       describe: 'How long a long poll waits for a change before answering 304 (e.g. 30s, 5m)',
     },
+    'provider-check-interval': {
+      type: 'string',
+      default: '5m',
+      describe:
+        'How often a session from an identity provider login (with a refresh token) is checked with the provider',
+    },
     'log-level': {
       choices: ['debug', 'info', 'warn', 'error'] as const,
       default: 'info' as const,
@@ -76,6 +82,7 @@ try {
       rateLimitPerMinute: argv.rateLimit,
       maxLongPollsPerKey: argv.maxLongPollsPerKey,
       longPollTimeoutMs: parseDuration(argv.longPollTimeout),
+      providerSessionCheckMs: parseDuration(argv.providerCheckInterval),
     },
   })
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
