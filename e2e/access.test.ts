@@ -49,7 +49,15 @@ beforeAll(async () => {
   server = Program.start(
     'infra-server',
     SERVER_BIN,
-    ['--port', String(serverPort), '--data-dir', join(admin.dir, 'server')],
+    // Sessions from the identity provider are checked with it twice a second here (5 minutes by default).
+    [
+      '--port',
+      String(serverPort),
+      '--data-dir',
+      join(admin.dir, 'server'),
+      '--provider-check-interval',
+      '500ms',
+    ],
     { ...process.env, DATABASE_URL: database.url, INFRA_ADMIN_ACCESS_KEY: adminKey },
   )
   await server.waitUntilReady(`${serverUrl}/api/version`, { headers: { 'Infra-Version': '0.21.0' } })
@@ -144,7 +152,7 @@ describe('an engineer with kubectl', () => {
   })
 
   ;(chromiumPath ? it : it.skip)(
-    'logs in through the company’s identity provider in Chromium; a grant to their provider group works',
+    'logs in through the company’s identity provider in Chromium, gets access by a provider group, loses it when the provider drops her',
     async () => {
       await admin.must(
         'providers',
@@ -202,6 +210,27 @@ describe('an engineer with kubectl', () => {
         return result.code === 0 && result.stdout
       }, 'kubectl to work for the provider group')
       expect(listed).toContain('configmap/for-platform')
+
+      // She leaves the company: her account goes from the provider, and within seconds kubectl is refused, even
+      // with the kubeconfig and the token she already had.
+      const kept = join(grace.dir, 'kept-kubeconfig')
+      copyFileSync(grace.kubeconfig, kept)
+      const removed = performance.now()
+      idp.accounts.delete('grace')
+      await eventually(async () => {
+        const result = await grace.kubectl(
+          '--kubeconfig',
+          kept,
+          '--context',
+          'infra:dev.web',
+          'get',
+          'configmaps',
+        )
+        return result.code !== 0 && /forbidden|Unauthorized/i.test(result.stderr)
+      }, 'kubectl to be refused after the account was removed at the provider')
+      console.log(
+        `account removed at the provider to kubectl refused: ${Math.round(performance.now() - removed)} ms`,
+      )
     },
   )
 })

@@ -122,6 +122,8 @@ describe('login through an OpenID Connect provider', () => {
     await eventually(async () =>
       expect((await t.request('GET', '/api/users/self', { key: answer.body.accessKey })).status).toBe(401),
     )
+    // Tokens already handed out stop opening doors too: the groups the provider vouched for are gone.
+    expect(await groupsOf()).toEqual([])
   })
 
   it('refuses a used, forged or unverified code with 401, and an unknown provider with 400', async () => {

@@ -19,8 +19,8 @@ interface DueSession {
 /**
  * Keeps provider logins honest between logins: every `intervalMs` each session that came with a refresh token is
  * checked with its provider. Groups follow what the provider says now, and a session the provider refuses
- * (user removed or disabled) is ended by deleting its access key, which every replica, the agent and the
- * connector see at once. Replicas share the work: each claims due sessions with SKIP LOCKED.
+ * (user removed or disabled) is ended by deleting its access key and the memberships the provider gave, which
+ * every replica, the agent and the connectors see at once. Replicas share the work: each claims due sessions with SKIP LOCKED.
  */
 export class ProviderSessionRefresher {
   private timer: NodeJS.Timeout | undefined
@@ -86,7 +86,12 @@ export class ProviderSessionRefresher {
       }
     } catch (error) {
       if (error instanceof ProviderSessionEnded) {
-        await this.db.accessKey.deleteMany({ where: { id: session.access_key_id } })
+        // The groups the provider vouched for go too: kubectl tokens already handed out name the user, and the
+        // connectors refuse them within a second once the memberships behind the grants are gone.
+        await this.db.$transaction([
+          this.db.accessKey.deleteMany({ where: { id: session.access_key_id } }),
+          this.db.groupMember.deleteMany({ where: { userId: session.user_id, providerId: provider.id } }),
+        ])
         this.logger.info(
           { userId: session.user_id, providerId: provider.id, reason: error.message },
           'ended a session its identity provider no longer accepts',
