@@ -40,7 +40,10 @@ const openid = () => import('openid-client')
  * ID token, or from userinfo when the token lacks them.
  */
 export class OidcLogins {
-  private readonly configurations = new Map<string, Promise<OpenId.Configuration>>()
+  private readonly configurations = new Map<
+    string,
+    { updated: number; config: Promise<OpenId.Configuration> }
+  >()
 
   constructor(private readonly secrets: SecretBox) {}
 
@@ -86,7 +89,7 @@ export class OidcLogins {
   async refresh(provider: StoredProvider, sealedRefreshToken: string): Promise<ProviderIdentity> {
     const client = await openid()
     const config = await this.configuration(provider)
-    const refreshToken = this.secrets.decrypt(Buffer.from(sealedRefreshToken, 'base64'))
+    const refreshToken = this.secrets.openText(sealedRefreshToken)
     let tokens: OpenId.TokenEndpointResponse & OpenId.TokenEndpointResponseHelpers
     try {
       tokens = await client.refreshTokenGrant(config, refreshToken)
@@ -115,27 +118,26 @@ export class OidcLogins {
     return {
       name,
       groups: [...new Set(groups.filter((group) => group.trim() !== ''))],
-      ...(tokens.refresh_token
-        ? { sealedRefreshToken: Buffer.from(this.secrets.encrypt(tokens.refresh_token)).toString('base64') }
-        : {}),
+      ...(tokens.refresh_token ? { sealedRefreshToken: this.secrets.sealText(tokens.refresh_token) } : {}),
     }
   }
 
+  /** One discovery per provider, done again when the provider is edited (and after a failure). */
   private configuration(provider: StoredProvider): Promise<OpenId.Configuration> {
-    const key = `${provider.id}@${provider.updated.getTime()}`
-    let config = this.configurations.get(key)
-    if (!config) {
-      config = this.discover(provider)
-      this.configurations.set(key, config)
-      // A failed discovery (provider down) is tried again at the next login.
-      config.catch(() => this.configurations.delete(key))
-    }
-    return config
+    const updated = provider.updated.getTime()
+    const cached = this.configurations.get(provider.id)
+    if (cached?.updated === updated) return cached.config
+    const entry = { updated, config: this.discover(provider) }
+    this.configurations.set(provider.id, entry)
+    entry.config.catch(() => {
+      if (this.configurations.get(provider.id) === entry) this.configurations.delete(provider.id)
+    })
+    return entry.config
   }
 
   private async discover(provider: StoredProvider): Promise<OpenId.Configuration> {
     const client = await openid()
-    const secret = this.secrets.decrypt(Buffer.from(provider.clientSecret, 'base64'))
+    const secret = this.secrets.openText(provider.clientSecret)
     const issuer = new URL(provider.url)
     try {
       return await client.discovery(

@@ -26,6 +26,15 @@ export class SecretBox {
     return new Uint8Array(Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), ciphertext]))
   }
 
+  /** The same as text (base64), for a secret kept in a text column. */
+  sealText(plaintext: string): string {
+    return Buffer.from(this.encrypt(plaintext)).toString('base64')
+  }
+
+  openText(sealed: string): string {
+    return this.decrypt(Buffer.from(sealed, 'base64'))
+  }
+
   decrypt(sealed: Uint8Array): string {
     const blob = Buffer.from(sealed)
     if (blob[0] !== VERSION) throw new Error('unknown encrypted secret format')

@@ -45,7 +45,7 @@ export async function createProvider(
         url: issuerUrl(input.url),
         clientID: input.clientID,
         // Sealed under the root key; only the login flow ever needs it back.
-        clientSecret: Buffer.from(box.encrypt(input.clientSecret)).toString('base64'),
+        clientSecret: box.sealText(input.clientSecret),
         // Filled from the issuer's discovery document at the first login through the provider.
         authURL: '',
         scopes: input.scopes ?? DEFAULT_SCOPES,
