@@ -24,32 +24,34 @@ export async function keepCurrent<T extends Record<string, unknown>>(
   const sources = options.sources(stop)
   const names = Object.keys(sources) as (keyof T)[]
   const latest: Partial<T> = {}
-  let syncing: Promise<void> | undefined
   let dirty = false
+  // Set and cleared synchronously, so a change is either seen by the loop running or starts a new one.
+  let syncing = false
+  let synced = Promise.resolve()
   let failure: { error: unknown } | undefined
 
   const complete = (): T | undefined => (names.every((name) => name in latest) ? (latest as T) : undefined)
   const runSyncs = async () => {
-    while (dirty && !stop.aborted) {
-      dirty = false
-      const state = complete()
-      if (!state) break
-      try {
-        await options.sync({ ...state })
-      } catch (error) {
-        failure ??= { error }
-        stopOthers.abort()
+    syncing = true
+    try {
+      while (dirty && !stop.aborted) {
+        dirty = false
+        const state = complete()
+        if (!state) break
+        try {
+          await options.sync({ ...state })
+        } catch (error) {
+          failure ??= { error }
+          stopOthers.abort()
+        }
       }
+    } finally {
+      syncing = false
     }
   }
   const requestSync = () => {
     dirty = true
-    if (syncing) return
-    syncing = runSyncs().finally(() => {
-      syncing = undefined
-      // A change that came in as the last sync finished.
-      if (dirty && !stop.aborted && complete()) requestSync()
-    })
+    if (!syncing) synced = runSyncs()
   }
 
   const follow = async (name: keyof T) => {
@@ -66,6 +68,7 @@ export async function keepCurrent<T extends Record<string, unknown>>(
   }
 
   await Promise.all(names.map(follow))
-  while (syncing) await syncing
+  // No source is left to start another.
+  await synced
   if (failure) throw failure.error
 }
