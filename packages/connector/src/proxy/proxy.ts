@@ -46,7 +46,32 @@ const failures = {
   unauthorized: (message: string): Failure => ({ status: 401, reason: 'Unauthorized', message }),
   forbidden: (message: string): Failure => ({ status: 403, reason: 'Forbidden', message }),
   unavailable: (message: string): Failure => ({ status: 503, reason: 'ServiceUnavailable', message }),
-  badGateway: (message: string): Failure => ({ status: 502, reason: 'InternalError', message }),
+  unreachable: (error: Error): Failure => ({
+    status: 502,
+    reason: 'InternalError',
+    message: `cannot reach the Kubernetes API server: ${error.message}`,
+  }),
+}
+
+/** Answers with the failure as a `Status`; `close` ends the connection after it. */
+function sendFailure(response: ServerResponse, failure: Failure, close = false): void {
+  const body = statusBody(failure)
+  response.writeHead(failure.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(close ? { connection: 'close' } : {}),
+  })
+  response.end(body)
+}
+
+/** The same on a connection that asked to upgrade, which has no response object: written as is, then closed. */
+function endWithFailure(socket: Duplex, failure: Failure): void {
+  const body = statusBody(failure)
+  socket.end(
+    `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` +
+      body,
+  )
 }
 
 /**
@@ -223,13 +248,7 @@ export class KubeProxy {
     const started = performance.now()
     this.remotes.set(request, request.socket.remoteAddress)
     const fail = (failure: Failure, identity?: TokenIdentity) => {
-      const body = statusBody(failure)
-      response.writeHead(failure.status, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        ...(this.closing ? { connection: 'close' } : {}),
-      })
-      response.end(body)
+      sendFailure(response, failure, this.closing)
       request.resume()
       this.audit(request, identity, failure.status, started, { denied: failure.message })
     }
@@ -261,13 +280,7 @@ export class KubeProxy {
     }
     const forwarding = new Forwarding(response, (error) => {
       if (response.destroyed) return done(response.statusCode || 499, { aborted: true })
-      const failure = failures.badGateway(`cannot reach the Kubernetes API server: ${error.message}`)
-      const body = statusBody(failure)
-      response.writeHead(502, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      })
-      response.end(body)
+      sendFailure(response, failures.unreachable(error))
       done(502, { error: error.message })
     })
     const entry = this.track(identity, () => {
@@ -298,12 +311,7 @@ export class KubeProxy {
     socket.on('error', () => socket.destroy())
     const admitted = await this.admit(request, true)
     if (!admitted.ok) {
-      const body = statusBody(admitted.failure)
-      socket.end(
-        `HTTP/1.1 ${admitted.failure.status} ${STATUS_CODES[admitted.failure.status]}\r\n` +
-          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` +
-          body,
-      )
+      endWithFailure(socket, admitted.failure)
       this.audit(request, undefined, admitted.failure.status, started, {
         upgrade: true,
         denied: admitted.failure.message,
@@ -371,12 +379,7 @@ export class KubeProxy {
     upstream.on('error', (error) => {
       if (status === 0) {
         status = 502
-        const body = statusBody(
-          failures.badGateway(`cannot reach the Kubernetes API server: ${error.message}`),
-        )
-        socket.end(
-          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        )
+        endWithFailure(socket, failures.unreachable(error))
       } else {
         socket.destroy()
       }
