@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import https from 'node:https'
 import type { IncomingMessage } from 'node:http'
-import tls from 'node:tls'
 import { WebSocket, WebSocketServer } from 'ws'
 import { AccessList } from '../src/auth/access.js'
 import { connectTls, headerValues, signToken, startProxyFixture, type ProxyFixture } from './fake-upstream.js'
@@ -199,12 +198,7 @@ describe('streaming', () => {
 
 describe('upgrades', () => {
   it('switches protocols (SPDY/3.1, as kubectl exec and port-forward use) and carries data both ways', async () => {
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: fixture.port,
-      ca: fixture.ca,
-      servername: 'localhost',
-    })
+    const socket = connectTls(fixture)
     await new Promise((resolve) => socket.once('secureConnect', resolve))
     socket.write(
       [
@@ -278,12 +272,7 @@ describe('upgrades', () => {
       )
     })
     const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const socket = tls.connect({
-        host: '127.0.0.1',
-        port: fixture.port,
-        ca: fixture.ca,
-        servername: 'localhost',
-      })
+      const socket = connectTls(fixture)
       let text = ''
       socket.on('secureConnect', () =>
         socket.write(
@@ -306,12 +295,7 @@ describe('upgrades', () => {
 describe('revocation', () => {
   it('closes open upgraded streams and watches of a user whose grants are removed', async () => {
     // An open exec-like stream…
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: fixture.port,
-      ca: fixture.ca,
-      servername: 'localhost',
-    })
+    const socket = connectTls(fixture)
     await new Promise((resolve) => socket.once('secureConnect', resolve))
     socket.write(
       `POST /api/v1/namespaces/web/pods/p/exec HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n`,
