@@ -321,25 +321,22 @@ describe('login errors', () => {
 
   it('--method universal-auth logs a machine in with a client ID and secret, printing its access key', async () => {
     const [clientId = '', clientSecret = ''] = t.adminKey.split('.')
-    const box = newBox()
-    const byFlags = await run(
-      [
-        'login',
-        t.url,
-        '--method',
-        'universal-auth',
-        '--client-id',
-        clientId,
-        '--client-secret',
-        clientSecret,
-        '--silent',
-      ],
-      box.env,
+    const KEY = /^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/
+    const universalAuth = (env: Record<string, string>, ...flags: string[]) =>
+      run(['login', t.url, '--method', 'universal-auth', ...flags], env)
+
+    const byFlags = await universalAuth(
+      newBox().env,
+      '--client-id',
+      clientId,
+      '--client-secret',
+      clientSecret,
+      '--silent',
     )
     expect(byFlags.code).toBe(0)
     expect(byFlags.stderr).toBe('')
     const key = byFlags.stdout.trim()
-    expect(key).toMatch(/^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/)
+    expect(key).toMatch(KEY)
     expect(key).not.toBe(t.adminKey)
     const elsewhere = newBox({ INFRA_SERVER: t.url, INFRA_ACCESS_KEY: key })
     expect((await run(['users', 'list'], elsewhere.env)).code).toBe(0)
@@ -348,31 +345,23 @@ describe('login errors', () => {
       INFRA_UNIVERSAL_AUTH_CLIENT_ID: clientId,
       INFRA_UNIVERSAL_AUTH_CLIENT_SECRET: clientSecret,
     })
-    const fromEnv = await run(['login', t.url, '--method', 'universal-auth', '--silent'], byEnv.env)
+    const fromEnv = await universalAuth(byEnv.env, '--silent')
     expect(fromEnv.code).toBe(0)
-    expect(fromEnv.stdout.trim()).toMatch(/^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/)
+    expect(fromEnv.stdout.trim()).toMatch(KEY)
 
-    expect(
-      await run(['login', t.url, '--method', 'universal-auth', '--client-id', clientId], newBox().env),
-    ).toEqual({
+    expect(await universalAuth(newBox().env, '--client-id', clientId)).toEqual({
       code: 1,
       stdout: '',
       stderr:
         'error: universal-auth needs a client ID and a client secret\n' +
         'hint: pass --client-id and --client-secret (or set INFRA_UNIVERSAL_AUTH_CLIENT_ID and INFRA_UNIVERSAL_AUTH_CLIENT_SECRET)\n',
     })
-    const wrong = await run(
-      [
-        'login',
-        t.url,
-        '--method',
-        'universal-auth',
-        '--client-id',
-        clientId,
-        '--client-secret',
-        'x'.repeat(24),
-      ],
+    const wrong = await universalAuth(
       newBox().env,
+      '--client-id',
+      clientId,
+      '--client-secret',
+      'x'.repeat(24),
     )
     expect(wrong.code).toBe(1)
     expect(wrong.stderr).toMatch(/access key is not valid/)
