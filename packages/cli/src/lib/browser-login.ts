@@ -6,6 +6,9 @@ import type { AddressInfo } from 'node:net'
 import { CliError, type Context } from './context.js'
 
 const CALLBACK_PATH = '/callback'
+
+/** Issuers are compared and extended without their trailing slashes. */
+const issuerUrl = (url: string) => url.replace(/\/+$/, '')
 const WAIT_MS = 5 * 60_000
 
 /**
@@ -49,7 +52,7 @@ export async function browserLogin(
 }
 
 async function discoverAuthorizationEndpoint(provider: Provider): Promise<string> {
-  const wellKnown = `${provider.url.replace(/\/+$/, '')}/.well-known/openid-configuration`
+  const wellKnown = `${issuerUrl(provider.url)}/.well-known/openid-configuration`
   try {
     const response = await fetch(wellKnown, { signal: AbortSignal.timeout(10_000) })
     const document = (await response.json()) as { authorization_endpoint?: unknown }
@@ -95,7 +98,7 @@ function waitForCode(server: Server, state: string, provider: Provider): Promise
       let failure: string | undefined
       if (error)
         failure = `${provider.name} refused the login: ${url.searchParams.get('error_description') ?? error}`
-      else if (issuer && issuer.replace(/\/+$/, '') !== provider.url.replace(/\/+$/, ''))
+      else if (issuer && issuerUrl(issuer) !== issuerUrl(provider.url))
         failure = `the answer came from ${issuer}, not ${provider.url}`
       else if (!code) failure = 'the browser came back without a code'
       response.writeHead(failure ? 400 : 200, { 'content-type': 'text/html; charset=utf-8' })
