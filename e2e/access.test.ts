@@ -1,26 +1,20 @@
 // What Infra promises, driven as its users would: an admin runs the server and a connector in front of a real
 // kube-apiserver; an engineer logs in once; kubectl works as soon as access is granted, is limited to what was
 // granted, and stops as soon as the grant is removed, without the engineer doing anything.
-import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
+import { createTestDatabase, eventually, freePort, run, type TestDatabase } from '@infra/test-harness'
 import { startOidcProvider, type TestIdentityProvider } from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromiumPath, launchChromium } from './browser.js'
 import { startKubeApiServer, type KubeApiServer } from './kube/harness.js'
-import {
-  CONNECTOR_BIN,
-  INFRA_BIN,
-  SERVER_BIN,
-  eventually,
-  freePort,
-  Person,
-  Program,
-  randomAccessKey,
-  run,
-} from './system.js'
+import { CONNECTOR_BIN, INFRA_BIN, Person, Program, randomAccessKey, SERVER_BIN } from './system.js'
 
 const ENGINEER = 'alice@example.com'
+
+/** Waits (up to 15 s) for something the system does in the background, saying what when it does not. */
+const waitFor = <T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string) =>
+  eventually(check, 15_000, 25, what)
 
 let database: TestDatabase
 let idp: TestIdentityProvider
@@ -44,7 +38,7 @@ async function refusedAfter(person: Person, change: () => unknown, what: string)
   copyFileSync(person.kubeconfig, kept)
   const started = performance.now()
   await change()
-  await eventually(async () => {
+  await waitFor(async () => {
     const result = await person.kubectl(
       '--kubeconfig',
       kept,
@@ -65,7 +59,7 @@ beforeAll(async () => {
     startKubeApiServer(),
     startOidcProvider(),
   ])
-  await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', 'web'], process.env)
+  await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', 'web'])
 
   const serverPort = await freePort()
   serverUrl = `http://127.0.0.1:${serverPort}`
@@ -128,11 +122,11 @@ describe('an engineer with kubectl', () => {
     // Granted: the background agent adds the context; kubectl authenticates through `infra tokens add`.
     const granted = performance.now()
     await admin.must('grants', 'add', ENGINEER, 'dev.web', '--role', 'edit')
-    await eventually(
+    await waitFor(
       async () => (await contextsOf(alice)).includes('infra:dev.web'),
       'the agent to add the context',
     )
-    const created = await eventually(async () => {
+    const created = await waitFor(async () => {
       const result = await alice.kubectl('--context', 'infra:dev.web', 'create', 'configmap', 'from-alice')
       return result.code === 0 && result.stdout
     }, 'kubectl to work through the connector')
@@ -153,7 +147,7 @@ describe('an engineer with kubectl', () => {
       () => admin.must('grants', 'remove', ENGINEER, 'dev.web', '--role', 'edit'),
       'the connector to refuse alice',
     )
-    await eventually(
+    await waitFor(
       async () => !(await contextsOf(alice)).includes('infra:dev.web'),
       'the agent to remove the context',
     )
@@ -191,7 +185,7 @@ describe('an engineer with kubectl', () => {
           BROWSER: 'true',
         },
       )
-      const address = await eventually(
+      const address = await waitFor(
         () => /\n(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(login.logs())?.[1],
         'the login address',
       )
@@ -213,13 +207,17 @@ describe('an engineer with kubectl', () => {
       expect(login.logs()).toContain('Logged in as grace@example.com')
 
       // Access by the group the provider says she is in.
-      await run(
-        'kubectl',
-        ['--kubeconfig', kube.kubeconfigPath, 'create', 'configmap', 'for-platform', '-n', 'web'],
-        process.env,
-      )
+      await run('kubectl', [
+        '--kubeconfig',
+        kube.kubeconfigPath,
+        'create',
+        'configmap',
+        'for-platform',
+        '-n',
+        'web',
+      ])
       await admin.must('grants', 'add', 'platform-team', 'dev.web', '--group', '--role', 'view')
-      const listed = await eventually(async () => {
+      const listed = await waitFor(async () => {
         const result = await grace.kubectl('--context', 'infra:dev.web', 'get', 'configmaps', '-o', 'name')
         return result.code === 0 && result.stdout
       }, 'kubectl to work for the provider group')

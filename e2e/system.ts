@@ -1,9 +1,9 @@
 // The whole system as users run it: the built `infra-server`, `infra-connector` and `infra` programs as their
 // own processes, a real kube-apiserver, and the real kubectl, each user with a home of their own.
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { eventually, run, type Result } from '@infra/test-harness'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,53 +13,6 @@ export const SERVER_BIN = join(root, 'packages/server/dist/bin/infra-server.js')
 export const CONNECTOR_BIN = join(root, 'packages/connector/dist/bin/infra-connector.js')
 export const INFRA_BIN = join(root, 'packages/cli/dist/infra.js')
 const KUBECTL = process.env.KUBECTL ?? 'kubectl'
-
-export interface Result {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    execFile(command, [...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error)
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
-    })
-  })
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** Waits until `check` returns something truthy; resolves to it. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value) return value
-    } catch (error) {
-      last = error
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 /** A long-running program of ours; its output is kept for failure messages. */
 export class Program {
@@ -89,7 +42,7 @@ export class Program {
   }
 
   async waitUntilReady(url: string, init?: RequestInit): Promise<void> {
-    await eventually(async () => (await fetch(url, init)).ok, `${this.name} to be ready`, 60_000).catch(
+    await eventually(async () => (await fetch(url, init)).ok, 60_000, 25, `${this.name} ready`).catch(
       (error: Error) => {
         throw new Error(`${error.message}\n--- ${this.name} output ---\n${this.output}`)
       },
@@ -128,7 +81,7 @@ export class Person {
   }
 
   infra(...args: string[]): Promise<Result> {
-    return run(process.execPath, [INFRA_BIN, ...args], this.env)
+    return run(process.execPath, [INFRA_BIN, ...args], { env: this.env })
   }
 
   /** `infra ...`, failing unless it succeeds; resolves to its output. */
@@ -139,7 +92,7 @@ export class Person {
   }
 
   kubectl(...args: string[]): Promise<Result> {
-    return run(KUBECTL, args, this.env)
+    return run(KUBECTL, args, { env: this.env })
   }
 
   cleanup(): void {

@@ -2,8 +2,7 @@
 // helpers to drive both. One environment per test file.
 import { API_VERSION } from '@infra/api-types'
 import { startServer, type RunningServer } from '@infra/server'
-import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
-import { execFile } from 'node:child_process'
+import { createTestDatabase, freePort, run, type Result, type TestDatabase } from '@infra/test-harness'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
@@ -15,37 +14,11 @@ import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '../../.
 import { KubeConnection } from '../src/kube/connection.js'
 import { startConnector, type ConnectorOptions, type RunningConnector } from '../src/connector.js'
 
+export { eventually, freePort, run, type Result } from '@infra/test-harness'
+
 export const kubectlBin = process.env.KUBECTL ?? 'kubectl'
 export const chartDir = fileURLToPath(new URL('../helm/infra-connector', import.meta.url))
 const helmScript = fileURLToPath(new URL('../scripts/helm.sh', import.meta.url))
-
-export interface Result {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-export function run(
-  file: string,
-  args: readonly string[],
-  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      [...args],
-      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: options.env ?? process.env },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          reject(new Error(`${file} ${args.join(' ')}: ${error.message}\n${stderr}`))
-          return
-        }
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
-      },
-    )
-    if (options.input !== undefined) child.stdin?.end(options.input)
-  })
-}
 
 let helmPath: Promise<string> | undefined
 export function helmBinary(): Promise<string> {
@@ -58,18 +31,6 @@ export function helmBinary(): Promise<string> {
 
 export async function helm(...args: string[]): Promise<Result> {
   return run(await helmBinary(), args, { env: { ...process.env, HELM_CACHE_HOME: tmpdir() } })
-}
-
-/** A free TCP port on 127.0.0.1 (so the endpoint can be named before the connector listens). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 const base62 = (length: number) => {
@@ -272,38 +233,6 @@ export async function startEnv(): Promise<TestEnv> {
     },
   }
   return env
-}
-
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
-  intervalMs = 10,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  for (;;) {
-    try {
-      // A check that never settles must not hang the test past its deadline.
-      const value = await Promise.race([
-        check(),
-        new Promise<undefined>((resolve) => {
-          const timer = setTimeout(
-            resolve,
-            Math.max(0, deadline - Date.now()) + 1_000,
-          ) as unknown as NodeJS.Timeout
-          timer.unref()
-        }),
-      ])
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      lastError = error
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs))
-  }
 }
 
 export function percentile(values: readonly number[], p: number): number {
