@@ -3,6 +3,7 @@
 // when its access key stops working.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { isAlive, runningAgent } from '@infra/agent'
+import { eventually } from '@infra/test-harness'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
@@ -32,12 +33,10 @@ const contexts = (box: Sandbox): string[] => {
   return (config?.contexts ?? []).map((context) => context.name).sort()
 }
 
-async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<number> {
+/** Waits for the agent to do something in the background; resolves to how long it took. */
+async function timeUntil(check: () => boolean, what: string): Promise<number> {
   const started = performance.now()
-  while (!check()) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await eventually(check, 10_000, 20, what)
   return performance.now() - started
 }
 
@@ -79,18 +78,18 @@ describe('the background agent', () => {
     expect(contexts(box)).toEqual([])
 
     await asAdmin('grants', 'add', USER, 'agent-dev', '--role', 'view')
-    const granted = await eventually(() => contexts(box).includes('infra:agent-dev'), 'the granted context')
+    const granted = await timeUntil(() => contexts(box).includes('infra:agent-dev'), 'the granted context')
     await asAdmin('grants', 'add', 'agent-devs', 'agent-prod.default', '--group', '--role', 'edit')
     await asAdmin('groups', 'adduser', USER, 'agent-devs')
-    await eventually(() => contexts(box).includes('infra:agent-prod.default'), 'the group’s context')
+    await timeUntil(() => contexts(box).includes('infra:agent-prod.default'), 'the group’s context')
     await asAdmin('grants', 'remove', USER, 'agent-dev', '--role', 'view')
-    const revoked = await eventually(() => !contexts(box).includes('infra:agent-dev'), 'the revoked context')
+    const revoked = await timeUntil(() => !contexts(box).includes('infra:agent-dev'), 'the revoked context')
     await asAdmin('groups', 'removeuser', USER, 'agent-devs')
-    await eventually(() => contexts(box).length === 0, 'the group’s context to go')
+    await timeUntil(() => contexts(box).length === 0, 'the group’s context to go')
     console.log(`agent: grant to context ${Math.round(granted)} ms, revoke to gone ${Math.round(revoked)} ms`)
 
     expect((await runBin(['logout'], box.env)).code).toBe(0)
-    await eventually(() => !isAlive(pid), 'the agent to stop after logout')
+    await timeUntil(() => !isAlive(pid), 'the agent to stop after logout')
     expect(agentOf(box)).toBeUndefined()
   })
 
@@ -101,7 +100,7 @@ describe('the background agent', () => {
     const first = await loginWithAgent(box, await asAdmin('keys', 'add', user))
     const second = await loginWithAgent(box, await asAdmin('keys', 'add', user))
     expect(second).not.toBe(first)
-    await eventually(() => !isAlive(first), 'the first agent to stop')
+    await timeUntil(() => !isAlive(first), 'the first agent to stop')
     expect(isAlive(second)).toBe(true)
 
     // Logging in with a key gives a session key of its own: revoke every key of the user.
@@ -109,7 +108,7 @@ describe('the background agent', () => {
     for (const key of (await t.api('GET', `/api/access-keys?userID=${id}`)).items)
       await t.api('DELETE', `/api/access-keys/${key.id}`)
     const log = () => readFileSync(join(box.home, '.infra', 'logs', 'agent.log'), 'utf8')
-    await eventually(() => !isAlive(second), 'the agent to notice its key was revoked').catch(
+    await timeUntil(() => !isAlive(second), 'the agent to notice its key was revoked').catch(
       (error: Error) => {
         throw new Error(`${error.message}; its log:\n${log()}`)
       },
