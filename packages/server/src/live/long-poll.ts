@@ -1,7 +1,8 @@
 import { LAST_UPDATE_INDEX_HEADER } from '@infra/api-types'
 import type { ServerContext } from '../context.js'
 import { keyStillValid } from '../auth/authenticate.js'
-import { ApiError, unauthorized } from '../http/errors.js'
+import { UnauthenticatedError } from '../domain/errors.js'
+import { ApiError } from '../http/errors.js'
 import { Reply } from '../http/handler.js'
 
 export interface LongPollRequest {
@@ -71,7 +72,8 @@ export async function longPoll<T>(
       // Timed out, client gone, or server stopping: nothing changed as far as this client will know.
       if (outcome.kind === 'cancelled') return new Reply(undefined, 304)
       // 'recheck': the key changed, or notifications may have been missed while reconnecting: look again.
-      if (!(await keyStillValid(ctx, request.keyId))) throw unauthorized('the access key is no longer valid')
+      if (!(await keyStillValid(ctx, request.keyId)))
+        throw new UnauthenticatedError('the access key is no longer valid')
     }
   } finally {
     ctx.updates.release(request.accessKeyId)
