@@ -56,6 +56,10 @@ export class ConflictError extends DomainError {
   }
 }
 
+/** Another one of these already has this name: names are unique per kind. */
+export const nameTaken = (kind: string, name: string) =>
+  new ConflictError(`a ${kind} named "${name}" already exists`)
+
 /** Refused for now, e.g. a user name locked after failed logins; worth trying again after a while. */
 export class TooManyAttemptsError extends DomainError {
   readonly kind = 'too-many-attempts'

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma } from '../db/prisma.js'
-import { ConflictError, NotFoundError } from '../domain/errors.js'
+import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiDestination } from './serialize.js'
 
@@ -63,8 +63,7 @@ export async function createDestination(
     })
     return toApiDestination(destination, connectedWindowMs)
   } catch (error) {
-    if (isUniqueViolation(error))
-      throw new ConflictError(`a destination named "${input.name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('destination', input.name)
     throw error
   }
 }
@@ -82,8 +81,7 @@ export async function updateDestination(
     })
     if (count === 0) throw new NotFoundError('destination')
   } catch (error) {
-    if (isUniqueViolation(error))
-      throw new ConflictError(`a destination named "${input.name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('destination', input.name)
     throw error
   }
   return getDestination(db, id, connectedWindowMs)

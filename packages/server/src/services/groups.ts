@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma } from '../db/prisma.js'
-import { ConflictError, NotFoundError } from '../domain/errors.js'
+import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiGroup } from './serialize.js'
@@ -54,7 +54,7 @@ export async function createGroup(db: Database, name: string): Promise<Group> {
   try {
     return toApiGroup(await db.group.create({ data: { id: newId(), name }, include: withMemberCount }))
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`a group named "${name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('group', name)
     throw error
   }
 }

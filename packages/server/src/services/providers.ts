@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { SecretBox } from '../auth/secret-box.js'
 import type { Database, Prisma } from '../db/prisma.js'
-import { ConflictError, NotFoundError } from '../domain/errors.js'
+import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiProvider } from './serialize.js'
 
@@ -53,7 +53,7 @@ export async function createProvider(
     })
     return toApiProvider(provider)
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`a provider named "${input.name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('provider', input.name)
     throw error
   }
 }

@@ -5,7 +5,7 @@ import { generateOneTimePassword, hashPassword, passwordMatches } from '../auth/
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma, SqlPool } from '../db/prisma.js'
-import { ConflictError, InvalidError, NotFoundError } from '../domain/errors.js'
+import { InvalidError, NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiUser } from './serialize.js'
@@ -61,7 +61,7 @@ export async function createUser(
     })
     return { id: user.id, name: user.name, oneTimePassword }
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`a user named "${name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('user', name)
     throw error
   }
 }
