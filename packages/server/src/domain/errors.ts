@@ -60,7 +60,7 @@ export class ConflictError extends DomainError {
 export const nameTaken = (kind: string, name: string) =>
   new ConflictError(`a ${kind} named "${name}" already exists`)
 
-/** Refused for now, e.g. a user name locked after failed logins; worth trying again after a while. */
+/** Refused for now (a rate limit, a user name locked after failed logins): worth trying again after a while. */
 export class TooManyAttemptsError extends DomainError {
   readonly kind = 'too-many-attempts'
   constructor(

@@ -11,8 +11,8 @@ import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
 import { passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
-import { ForbiddenError, InvalidError } from '../domain/errors.js'
-import { ApiError, validationError } from './errors.js'
+import { ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
+import { validationError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
 
 const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
@@ -41,9 +41,10 @@ async function identify(
   const caller = await authenticate(ctx, authorization)
   const rate = ctx.rateLimiter.check(`key:${caller.accessKeyId}`)
   if (!rate.allowed) {
-    throw new ApiError(429, 'too many requests with this access key; slow down', undefined, {
-      'Retry-After': String(rate.retryAfterSeconds),
-    })
+    throw new TooManyAttemptsError(
+      'too many requests with this access key; slow down',
+      rate.retryAfterSeconds,
+    )
   }
   if (caller.keyScope === 'password-reset' && !route.allowedDuringPasswordReset) {
     throw passwordResetPending()
