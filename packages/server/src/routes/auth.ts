@@ -1,8 +1,8 @@
 import type { JsonWebKeySet } from '@infra/api-types'
 import { InvalidError } from '../domain/errors.js'
 import type { HandlersFor } from '../http/handler.js'
-import { groupNamesOf } from '../services/groups.js'
 import { logInWithAccessKey, logInWithPassword, logInWithProvider, logOut } from '../services/logins.js'
+import { createToken } from '../services/tokens.js'
 
 export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'getJwks'> = {
   login: async ({ ctx, body }) => {
@@ -14,13 +14,7 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
 
   logout: ({ ctx, caller }) => logOut(ctx.db, caller.accessKeyId),
 
-  createToken: async ({ ctx, caller }) => {
-    const { token, expires } = await ctx.tokens.sign({
-      userName: caller.userName,
-      groups: await groupNamesOf(ctx.db, caller.userId),
-    })
-    return { token, expires: expires.toISOString() }
-  },
+  createToken: ({ ctx, caller }) => createToken(ctx.db, ctx.tokens, caller),
 
   getJwks: ({ ctx }) => Promise.resolve(ctx.tokens.jwks() as JsonWebKeySet),
 }
