@@ -71,7 +71,7 @@ export async function deleteUser(db: Database, id: string): Promise<void> {
   await deleteKeepingAnAdmin(db, 'user', (tx) => tx.user.deleteMany({ where: { id } }))
 }
 
-export interface PasswordChange {
+interface PasswordChange {
   password: string
   /** Whether the user must prove the password they have; admins and password-reset keys need not. */
   requireOldPassword: boolean
