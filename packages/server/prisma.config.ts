@@ -6,9 +6,10 @@ import { PrismaPg } from '@prisma/adapter-pg'
 export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
-  async adapter() {
-    return new PrismaPg({ connectionString: process.env.DATABASE_URL ?? 'postgresql://localhost/unused' })
-  },
+  adapter: () =>
+    Promise.resolve(
+      new PrismaPg({ connectionString: process.env.DATABASE_URL ?? 'postgresql://localhost/unused' }),
+    ),
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
 })

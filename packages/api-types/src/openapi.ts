@@ -14,14 +14,7 @@ const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema } })
 
 const errorResponse = (description: string) => ({ description, content: jsonContent(ErrorBody) })
 
-/** Routes whose body names other resources (a grant's user or group, a key's user): 404 when one does not exist. */
-const REFERENCES_IN_BODY: ReadonlySet<string> = new Set(['createGrant', 'patchGrants', 'createAccessKey'])
-/** Creations that answer 200 with the existing resource, rather than 201, when it already exists. */
-const OK_WHEN_EXISTING: ReadonlySet<string> = new Set(['createGrant'])
-/** Deletions that can take away the last admin grant on infra, which the server refuses with 409. */
-const GUARDS_LAST_ADMIN: ReadonlySet<string> = new Set(['deleteUser', 'deleteGroup', 'deleteGrant'])
-
-function errorResponsesFor(name: string, definition: RouteDefinition) {
+function errorResponsesFor(definition: RouteDefinition) {
   const responses: Record<string, ReturnType<typeof errorResponse>> = {
     '400': errorResponse('Invalid request parameters'),
     '429': errorResponse('Too many requests'),
@@ -33,14 +26,14 @@ function errorResponsesFor(name: string, definition: RouteDefinition) {
     responses['401'] = errorResponse('No valid access key was provided')
     responses['403'] = errorResponse('The caller lacks the permission this route needs')
   }
-  if (name === 'login')
+  if (definition.credentialsInBody)
     responses['401'] = errorResponse('The access key or the name and password are not valid')
-  if (definition.params || REFERENCES_IN_BODY.has(name)) responses['404'] = errorResponse('Not found')
+  if (definition.params || definition.referencesInBody) responses['404'] = errorResponse('Not found')
   if (definition.method === 'POST' || definition.method === 'PUT' || definition.method === 'PATCH') {
     responses['409'] = errorResponse('Conflicts with an existing resource')
     responses['413'] = errorResponse('Request body too large')
   }
-  if (GUARDS_LAST_ADMIN.has(name))
+  if (definition.guardsLastAdmin)
     responses['409'] = errorResponse('Would remove the last admin grant on infra')
   return responses
 }
@@ -67,7 +60,7 @@ function operationFor(name: string, definition: RouteDefinition): ZodOpenApiOper
     },
     responses: {
       [String(definition.successStatus)]: success,
-      ...(OK_WHEN_EXISTING.has(name) && definition.response
+      ...(definition.okWhenExisting && definition.response
         ? {
             '200': {
               description: 'It already existed: the existing one',
@@ -78,7 +71,7 @@ function operationFor(name: string, definition: RouteDefinition): ZodOpenApiOper
       ...(definition.longPoll
         ? { '304': { description: 'Nothing changed before the long poll timed out' } }
         : {}),
-      ...errorResponsesFor(name, definition),
+      ...errorResponsesFor(definition),
     },
   }
   if (definition.body) {

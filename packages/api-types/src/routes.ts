@@ -62,6 +62,14 @@ export interface RouteDefinition {
   longPoll?: boolean
   /** Whether a key limited to changing its password (after a one-time password login) may call it. */
   allowedDuringPasswordReset?: boolean
+  /** Whether the body carries credentials (a login), which the server answers with 401 when they are not valid. */
+  credentialsInBody?: boolean
+  /** Whether the body names other resources (a grant's user or group, a key's user): 404 when one does not exist. */
+  referencesInBody?: boolean
+  /** Whether a creation answers 200 with the existing resource, rather than 201, when it already exists. */
+  okWhenExisting?: boolean
+  /** Whether a deletion can take away the last admin grant on infra, which the server refuses with 409. */
+  guardsLastAdmin?: boolean
 }
 
 const IdParams = z.object({ id: Id })
@@ -130,6 +138,7 @@ export const routes = {
     params: UserParams,
     response: null,
     successStatus: 204,
+    guardsLastAdmin: true,
   }),
 
   // Groups
@@ -172,6 +181,7 @@ export const routes = {
     params: IdParams,
     response: null,
     successStatus: 204,
+    guardsLastAdmin: true,
   }),
   updateGroupUsers: route({
     method: 'PATCH',
@@ -206,6 +216,8 @@ export const routes = {
     body: GrantRequest,
     response: CreateGrantResponse,
     successStatus: 201,
+    referencesInBody: true,
+    okWhenExisting: true,
   }),
   patchGrants: route({
     method: 'PATCH',
@@ -216,6 +228,7 @@ export const routes = {
     body: PatchGrantsRequest,
     response: null,
     successStatus: 204,
+    referencesInBody: true,
   }),
   getGrant: route({
     method: 'GET',
@@ -236,6 +249,7 @@ export const routes = {
     params: IdParams,
     response: null,
     successStatus: 204,
+    guardsLastAdmin: true,
   }),
 
   // Providers
@@ -354,6 +368,7 @@ export const routes = {
     body: CreateAccessKeyRequest,
     response: CreateAccessKeyResponse,
     successStatus: 201,
+    referencesInBody: true,
   }),
   deleteAccessKey: route({
     method: 'DELETE',
@@ -376,6 +391,7 @@ export const routes = {
     body: LoginRequest,
     response: LoginResponse,
     successStatus: 201,
+    credentialsInBody: true,
   }),
   logout: route({
     method: 'POST',

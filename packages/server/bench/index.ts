@@ -193,13 +193,14 @@ async function manyWaiters(databaseUrl: string): Promise<string> {
 }
 
 const sections: string[] = []
-const { database, close } = await benchDatabase()
+const bench = await benchDatabase()
+const { database } = bench
 try {
   sections.push(await selfVersusBareExpress(database.url))
   sections.push(await manyWaiters(database.url))
   sections.push(await grantsOfUser(database.url))
 } finally {
-  await close()
+  await bench.close()
 }
 const report = [
   '# Server benchmarks',

@@ -79,7 +79,7 @@ export interface BootstrapResult {
 /** Makes the configured admin and users exist, with their keys, passwords and roles. Safe to run on every start. */
 export async function bootstrap(
   db: Database,
-  options: { adminAccessKey?: string; config: ConfigFile },
+  options: { adminAccessKey?: string | undefined; config: ConfigFile },
 ): Promise<BootstrapResult> {
   const needsFirstAdmin = await db.$transaction(
     async (tx) => {

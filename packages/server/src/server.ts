@@ -25,10 +25,10 @@ export interface ServerOptions {
   port: number
   host?: string
   /** Postgres to use; without one, an embedded Postgres runs in `dataDir`. */
-  databaseUrl?: string
+  databaseUrl?: string | undefined
   dataDir: string
-  adminAccessKey?: string
-  configFile?: string
+  adminAccessKey?: string | undefined
+  configFile?: string | undefined
   logLevel?: LogLevel
   logger?: Logger
   settings?: Partial<Settings>
@@ -38,8 +38,8 @@ export interface ServerOptions {
   tokenLifetimeMs?: number
   tokenKeyRotationMs?: number
   /** Encrypts secrets at rest; else read from (or generated into) rootKeyFile, by default in dataDir. */
-  rootKey?: string
-  rootKeyFile?: string
+  rootKey?: string | undefined
+  rootKeyFile?: string | undefined
 }
 
 export interface RunningServer {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -52,18 +52,19 @@ async function writeConfig(name: string, yaml: string) {
 
 /** What `startServer` writes to stderr while `run` runs. */
 async function capturingStderr<T>(run: () => Promise<T>): Promise<{ result: T; stderr: string }> {
-  const original = process.stderr.write
   let stderr = ''
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()
-    const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined
-    done?.()
-    return true
-  }) as typeof process.stderr.write
+  const write = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()
+      const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined
+      done?.()
+      return true
+    })
   try {
     return { result: await run(), stderr }
   } finally {
-    process.stderr.write = original
+    write.mockRestore()
   }
 }
 

@@ -22,7 +22,11 @@ async function raw(
   path: string,
   init: { headers?: Record<string, string>; body?: BodyInit },
 ) {
-  const response = await fetch(new URL(path, t.url), { method, headers: init.headers, body: init.body })
+  const response = await fetch(new URL(path, t.url), {
+    method,
+    headers: init.headers ?? {},
+    body: init.body ?? null,
+  })
   const text = await response.text()
   return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers }
 }

@@ -14,7 +14,7 @@ export interface ApiResponse<T = unknown> {
 }
 
 export interface RequestOptions {
-  key?: string | null
+  key?: string | null | undefined
   body?: unknown
   rawBody?: string
   query?: Record<string, string | string[] | number | boolean>
@@ -78,7 +78,7 @@ export async function startTestServer(
     const response = await fetch(url, {
       method,
       headers,
-      body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+      body: options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body)),
     })
     const text = await response.text()
     return {

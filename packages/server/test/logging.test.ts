@@ -126,8 +126,9 @@ describe('logs', () => {
     ).toBe(201)
     secrets.push('Client-Secret-Value')
 
-    await eventually(async () => {
+    await eventually(() => {
       expect(lines.filter((line) => line.includes('"request"')).length).toBeGreaterThanOrEqual(20)
+      return Promise.resolve()
     })
     const log = lines.join('\n')
     for (const secret of secrets) {

@@ -5,9 +5,14 @@ import { startTestServer, uniqueName, type RequestOptions, type TestServer } fro
 type CallerKind = 'anonymous' | 'none' | 'view' | 'connector' | 'admin'
 const CALLERS: CallerKind[] = ['anonymous', 'none', 'view', 'connector', 'admin']
 
+interface Prepared {
+  path: string
+  options?: RequestOptions
+}
+
 interface Case {
   /** Makes a fresh valid request (fresh resources for destructive routes) for one caller. */
-  prepare(caller: CallerKind): Promise<{ path: string; options?: RequestOptions }>
+  prepare(caller: CallerKind): Prepared | Promise<Prepared>
   expect: Record<CallerKind, number>
 }
 
@@ -62,16 +67,16 @@ const destinationBody = () => ({ name: uniqueName('dest'), uniqueID: 'cluster-ca
 
 const cases: Record<RouteName, Case> = {
   listUsers: {
-    prepare: async () => ({ path: '/api/users' }),
+    prepare: () => ({ path: '/api/users' }),
     expect: { ...ADMIN_ONLY(200), view: 200, connector: 200 },
   },
   createUser: {
-    prepare: async () => ({ path: '/api/users', options: { body: { name: uniqueName('new') } } }),
+    prepare: () => ({ path: '/api/users', options: { body: { name: uniqueName('new') } } }),
     expect: ADMIN_ONLY(201),
   },
-  getUser: { prepare: async () => ({ path: '/api/users/self' }), expect: AUTHENTICATED(200) },
+  getUser: { prepare: () => ({ path: '/api/users/self' }), expect: AUTHENTICATED(200) },
   updateUser: {
-    prepare: async (caller) => ({
+    prepare: (caller) => ({
       path: `/api/users/${caller === 'anonymous' ? 'self' : ids[caller]}`,
       options: { body: { password: 'a-new-password' } },
     }),
@@ -80,9 +85,9 @@ const cases: Record<RouteName, Case> = {
   },
   deleteUser: { prepare: async () => ({ path: `/api/users/${await newUser()}` }), expect: ADMIN_ONLY(204) },
 
-  listGroups: { prepare: async () => ({ path: '/api/groups' }), expect: AUTHENTICATED(200) },
+  listGroups: { prepare: () => ({ path: '/api/groups' }), expect: AUTHENTICATED(200) },
   createGroup: {
-    prepare: async () => ({ path: '/api/groups', options: { body: { name: uniqueName('g') } } }),
+    prepare: () => ({ path: '/api/groups', options: { body: { name: uniqueName('g') } } }),
     expect: ADMIN_ONLY(201),
   },
   getGroup: {
@@ -101,7 +106,7 @@ const cases: Record<RouteName, Case> = {
     expect: ADMIN_ONLY(204),
   },
 
-  listGrants: { prepare: async () => ({ path: '/api/grants' }), expect: AUTHENTICATED(200) },
+  listGrants: { prepare: () => ({ path: '/api/grants' }), expect: AUTHENTICATED(200) },
   createGrant: {
     prepare: async () => ({
       path: '/api/grants',
@@ -137,9 +142,9 @@ const cases: Record<RouteName, Case> = {
     expect: ADMIN_ONLY(204),
   },
 
-  listProviders: { prepare: async () => ({ path: '/api/providers' }), expect: ANYONE(200) },
+  listProviders: { prepare: () => ({ path: '/api/providers' }), expect: ANYONE(200) },
   createProvider: {
-    prepare: async () => ({
+    prepare: () => ({
       path: '/api/providers',
       options: {
         body: {
@@ -161,9 +166,9 @@ const cases: Record<RouteName, Case> = {
     expect: ADMIN_ONLY(204),
   },
 
-  listDestinations: { prepare: async () => ({ path: '/api/destinations' }), expect: AUTHENTICATED(200) },
+  listDestinations: { prepare: () => ({ path: '/api/destinations' }), expect: AUTHENTICATED(200) },
   createDestination: {
-    prepare: async () => ({ path: '/api/destinations', options: { body: destinationBody() } }),
+    prepare: () => ({ path: '/api/destinations', options: { body: destinationBody() } }),
     expect: { ...ADMIN_ONLY(201), connector: 201 },
   },
   getDestination: {
@@ -182,9 +187,9 @@ const cases: Record<RouteName, Case> = {
     expect: ADMIN_ONLY(204),
   },
 
-  listAccessKeys: { prepare: async () => ({ path: '/api/access-keys' }), expect: AUTHENTICATED(200) },
+  listAccessKeys: { prepare: () => ({ path: '/api/access-keys' }), expect: AUTHENTICATED(200) },
   createAccessKey: {
-    prepare: async () => ({
+    prepare: () => ({
       path: '/api/access-keys',
       options: { body: { userID: 'self', name: uniqueName('k') } },
     }),
@@ -204,7 +209,7 @@ const cases: Record<RouteName, Case> = {
   },
 
   login: {
-    prepare: async () => ({ path: '/api/login', options: { body: { accessKey: keys.admin } } }),
+    prepare: () => ({ path: '/api/login', options: { body: { accessKey: keys.admin } } }),
     expect: ANYONE(201),
   },
   logout: {
@@ -219,9 +224,9 @@ const cases: Record<RouteName, Case> = {
     },
     expect: AUTHENTICATED(204),
   },
-  createToken: { prepare: async () => ({ path: '/api/tokens' }), expect: AUTHENTICATED(201) },
-  getJwks: { prepare: async () => ({ path: '/.well-known/jwks.json' }), expect: ANYONE(200) },
-  getVersion: { prepare: async () => ({ path: '/api/version' }), expect: ANYONE(200) },
+  createToken: { prepare: () => ({ path: '/api/tokens' }), expect: AUTHENTICATED(201) },
+  getJwks: { prepare: () => ({ path: '/.well-known/jwks.json' }), expect: ANYONE(200) },
+  getVersion: { prepare: () => ({ path: '/api/version' }), expect: ANYONE(200) },
 }
 
 beforeAll(async () => {

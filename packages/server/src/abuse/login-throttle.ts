@@ -1,5 +1,5 @@
 import type { Database } from '../db/prisma.js'
-import { ApiError } from '../http/errors.js'
+import { TooManyAttemptsError } from '../domain/errors.js'
 
 export interface LoginThrottleOptions {
   /** Failed attempts allowed before the name is locked out. */
@@ -43,15 +43,11 @@ export class LoginThrottle {
     await this.db.loginFailure.deleteMany({ where: { name } })
   }
 
-  private lockedError(until: Date, now: Date): ApiError {
+  private lockedError(until: Date, now: Date): TooManyAttemptsError {
     const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000))
-    return new ApiError(
-      429,
+    return new TooManyAttemptsError(
       `too many failed logins for this user; try again in ${seconds} seconds`,
-      undefined,
-      {
-        'Retry-After': String(seconds),
-      },
+      seconds,
     )
   }
 }

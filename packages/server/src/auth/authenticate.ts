@@ -1,4 +1,4 @@
-import { unauthorized } from '../http/errors.js'
+import { UnauthenticatedError } from '../domain/errors.js'
 import { secretMatches, splitKey } from './access-key-secret.js'
 import type { CallerCache } from './caller-cache.js'
 import type { Caller } from './caller.js'
@@ -25,18 +25,21 @@ export interface Authenticator {
 }
 
 export async function authenticate(auth: Authenticator, authorization: string | undefined): Promise<Caller> {
-  if (!authorization) throw unauthorized('an access key is required: send "Authorization: Bearer <key>"')
+  if (!authorization)
+    throw new UnauthenticatedError('an access key is required: send "Authorization: Bearer <key>"')
   return authenticateKey(auth, BEARER.exec(authorization)?.[1] ?? '')
 }
 
 /** Checks an access key `<keyID>.<secret>` and returns whose it is; every use slides its extension deadline. */
 export async function authenticateKey({ callers, usage }: Authenticator, keyText: string): Promise<Caller> {
   const parts = splitKey(keyText)
-  if (!parts) throw unauthorized('the access key is malformed')
+  if (!parts) throw new UnauthenticatedError('the access key is malformed')
   const key = await callers.get(parts.keyId)
   const now = new Date()
-  if (!key || !secretMatches(parts.secret, key.secretHash)) throw unauthorized('the access key is not valid')
-  if (!keyIsValid(key, usage.lastUse(key.id), now)) throw unauthorized('the access key has expired')
+  if (!key || !secretMatches(parts.secret, key.secretHash))
+    throw new UnauthenticatedError('the access key is not valid')
+  if (!keyIsValid(key, usage.lastUse(key.id), now))
+    throw new UnauthenticatedError('the access key has expired')
   usage.record(key.id, key.userId, now)
   return {
     userId: key.userId,

@@ -20,6 +20,3 @@ export interface Caller {
 }
 
 export const hasRole = (caller: Caller, ...roles: InfraRole[]) => roles.some((role) => caller.roles.has(role))
-
-/** admin and view may read everything; other callers only see what concerns them. */
-export const canReadAll = (caller: Caller) => hasRole(caller, 'admin', 'view')

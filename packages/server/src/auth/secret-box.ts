@@ -50,7 +50,10 @@ export class SecretBox {
 }
 
 /** The root key from the environment, else from its file, generating that file (mode 0600) on first start. */
-export async function loadRootKey(options: { rootKey?: string; rootKeyFile: string }): Promise<string> {
+export async function loadRootKey(options: {
+  rootKey?: string | undefined
+  rootKeyFile: string
+}): Promise<string> {
   if (options.rootKey) return options.rootKey
   try {
     return (await readFile(options.rootKeyFile, 'utf8')).trim()
@@ -60,7 +63,7 @@ export async function loadRootKey(options: { rootKey?: string; rootKeyFile: stri
   const generated = randomBytes(32).toString('base64')
   await mkdir(dirname(options.rootKeyFile), { recursive: true, mode: 0o700 })
   await writeFile(options.rootKeyFile, `${generated}\n`, { mode: 0o600, flag: 'wx' }).catch(
-    async (error: unknown) => {
+    (error: unknown) => {
       // Another replica sharing the directory won the race: use its key.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     },

@@ -1,7 +1,8 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import type { ServerContext } from '../context.js'
 import type { Handlers } from './handler.js'
-import { ApiError } from './errors.js'
+import { isDomainError } from '../domain/errors.js'
+import { ApiError, apiErrorFrom } from './errors.js'
 import { registerRoutes } from './register-routes.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -48,6 +49,8 @@ function errorBody(ctx: ServerContext): ErrorRequestHandler {
     let apiError: ApiError
     if (error instanceof ApiError) {
       apiError = error
+    } else if (isDomainError(error)) {
+      apiError = apiErrorFrom(error)
     } else if (isBodyParserError(error)) {
       apiError =
         error.type === 'entity.too.large'

@@ -1,5 +1,6 @@
 import type { ErrorBody, FieldError } from '@infra/api-types'
 import type { z } from 'zod'
+import { InvalidError, type KnownDomainError } from '../domain/errors.js'
 
 /** An error meant for the caller: its status and message reach the response as the documented error body. */
 export class ApiError extends Error {
@@ -17,33 +18,45 @@ export class ApiError extends Error {
     return {
       code: this.status,
       message: this.message,
-      ...(this.fieldErrors ? { fieldErrors: this.fieldErrors } : {}),
+      fieldErrors: this.fieldErrors,
     }
   }
 }
 
-export const badRequest = (message: string, fieldErrors?: FieldError[]) =>
-  new ApiError(400, message, fieldErrors)
-export const unauthorized = (message = 'a valid access key is required') => new ApiError(401, message)
-export const forbidden = (message = 'you do not have permission to do this') => new ApiError(403, message)
-export const notFound = (what: string) => new ApiError(404, `${what} not found`)
-export const conflict = (message: string) => new ApiError(409, message)
+/** The one place a domain error becomes a status and the documented error body. */
+export function apiErrorFrom(error: KnownDomainError): ApiError {
+  switch (error.kind) {
+    case 'invalid':
+      return new ApiError(400, error.message, error.fieldErrors)
+    case 'unauthenticated':
+      return new ApiError(401, error.message)
+    case 'forbidden':
+      return new ApiError(403, error.message)
+    case 'not-found':
+      return new ApiError(404, error.message)
+    case 'conflict':
+      return new ApiError(409, error.message)
+    case 'too-many-attempts':
+      return new ApiError(429, error.message, undefined, { 'Retry-After': String(error.retryAfterSeconds) })
+  }
+}
 
 /** One entry per bad field, named by its path (`grantsToAdd.0.resource`), as the API reference shows. */
-export function fieldErrorsFrom(error: z.ZodError, prefix?: string): FieldError[] {
+function fieldErrorsFrom(error: z.ZodError): FieldError[] {
   const byField = new Map<string, string[]>()
   for (const issue of error.issues) {
-    const field = [prefix, ...issue.path.map(String)]
-      .filter((part) => part !== undefined && part !== '')
-      .join('.')
-    const name = field === '' ? (prefix ?? 'body') : field
+    const name =
+      issue.path
+        .map(String)
+        .filter((part) => part !== '')
+        .join('.') || 'body'
     byField.set(name, [...(byField.get(name) ?? []), issue.message])
   }
   return [...byField].map(([name, messages]) => ({ [name]: messages }))
 }
 
-export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): ApiError {
+export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): InvalidError {
   const fieldErrors = fieldErrorsFrom(error)
   const fields = fieldErrors.map((entry) => Object.keys(entry)[0]).join(', ')
-  return badRequest(`invalid ${where === 'path' ? 'path parameter' : where}: ${fields}`, fieldErrors)
+  return new InvalidError(`invalid ${where === 'path' ? 'path parameter' : where}: ${fields}`, fieldErrors)
 }

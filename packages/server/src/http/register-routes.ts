@@ -9,8 +9,10 @@ import type { Express, Request, Response } from 'express'
 import type { z } from 'zod'
 import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
+import { passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
-import { badRequest, forbidden, validationError, ApiError } from './errors.js'
+import { ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
+import { validationError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
 
 const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
@@ -18,12 +20,12 @@ const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
 function requireVersionHeader(req: Request): void {
   const version = req.get(INFRA_VERSION_HEADER)
   if (version === undefined) {
-    throw badRequest(
+    throw new InvalidError(
       `the ${INFRA_VERSION_HEADER} header is required, e.g. "${INFRA_VERSION_HEADER}: ${API_VERSION}"`,
     )
   }
   if (!VERSION_FORMAT.test(version.trim())) {
-    throw badRequest(`the ${INFRA_VERSION_HEADER} header must be a version such as ${API_VERSION}`)
+    throw new InvalidError(`the ${INFRA_VERSION_HEADER} header must be a version such as ${API_VERSION}`)
   }
 }
 
@@ -39,15 +41,16 @@ async function identify(
   const caller = await authenticate(ctx, authorization)
   const rate = ctx.rateLimiter.check(`key:${caller.accessKeyId}`)
   if (!rate.allowed) {
-    throw new ApiError(429, 'too many requests with this access key; slow down', undefined, {
-      'Retry-After': String(rate.retryAfterSeconds),
-    })
+    throw new TooManyAttemptsError(
+      'too many requests with this access key; slow down',
+      rate.retryAfterSeconds,
+    )
   }
   if (caller.keyScope === 'password-reset' && !route.allowedDuringPasswordReset) {
-    throw forbidden('a new password is required before anything else: update it with PUT /api/users/self')
+    throw passwordResetPending()
   }
   if (route.access !== 'authenticated' && !route.access.some((role) => caller.roles.has(role))) {
-    throw forbidden(`this requires the Infra role ${route.access.join(' or ')}`)
+    throw new ForbiddenError(`this requires the Infra role ${route.access.join(' or ')}`)
   }
   return caller
 }
@@ -90,7 +93,7 @@ function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, where
   if (!schema) return undefined
   const unstorable = unstorableFields(value)
   if (unstorable.length > 0) {
-    throw badRequest(
+    throw new InvalidError(
       `invalid ${where === 'path' ? 'path parameter' : where}: ${unstorable.join(', ')}`,
       unstorable.map((field) => ({ [field]: ['must not contain NUL characters or invalid Unicode'] })),
     )

@@ -1,7 +1,7 @@
 import { LAST_UPDATE_INDEX_HEADER } from '@infra/api-types'
 import type { ServerContext } from '../context.js'
 import { keyStillValid } from '../auth/authenticate.js'
-import { ApiError, unauthorized } from '../http/errors.js'
+import { TooManyAttemptsError, UnauthenticatedError } from '../domain/errors.js'
 import { Reply } from '../http/handler.js'
 
 export interface LongPollRequest {
@@ -26,11 +26,9 @@ export async function longPoll<T>(
   load: () => Promise<T>,
 ): Promise<Reply<T | undefined>> {
   if (!ctx.updates.acquire(request.accessKeyId, ctx.settings.maxLongPollsPerKey)) {
-    throw new ApiError(
-      429,
+    throw new TooManyAttemptsError(
       `at most ${ctx.settings.maxLongPollsPerKey} long polls may wait at once per access key`,
-      undefined,
-      { 'Retry-After': '1' },
+      1,
     )
   }
   // The index is known before the list is read, so a change racing with the answer is delivered again,
@@ -71,7 +69,8 @@ export async function longPoll<T>(
       // Timed out, client gone, or server stopping: nothing changed as far as this client will know.
       if (outcome.kind === 'cancelled') return new Reply(undefined, 304)
       // 'recheck': the key changed, or notifications may have been missed while reconnecting: look again.
-      if (!(await keyStillValid(ctx, request.keyId))) throw unauthorized('the access key is no longer valid')
+      if (!(await keyStillValid(ctx, request.keyId)))
+        throw new UnauthenticatedError('the access key is no longer valid')
     }
   } finally {
     ctx.updates.release(request.accessKeyId)

@@ -1,11 +1,12 @@
 import type { SqlPool } from '../db/prisma.js'
+import type { GrantFilters } from '../services/grants.js'
 
 export const DESTINATIONS_SCOPE = 'destinations'
 
 /** The change scopes (see the update_indexes table) whose changes can alter the answer to a grants query. */
 export async function grantScopes(
   sql: SqlPool,
-  filters: { user?: string; group?: string; destination?: string; showInherited?: boolean },
+  filters: Pick<GrantFilters, 'user' | 'group' | 'destination' | 'showInherited'>,
 ): Promise<string[]> {
   const scopes: string[] = []
   if (filters.destination !== undefined) scopes.push(`destination:${filters.destination}`)

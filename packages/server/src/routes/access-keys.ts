@@ -1,6 +1,6 @@
 import { parseDuration } from '@infra/api-types'
-import { canReadAll, hasRole } from '../auth/caller.js'
-import { badRequest, forbidden } from '../http/errors.js'
+import { asksOnlyForSelf, canManageUser, canReadAll } from '../auth/policies.js'
+import { ForbiddenError, InvalidError } from '../domain/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   deleteAccessKey,
@@ -22,24 +22,25 @@ function durationField(
   if (text === undefined) return fallback
   const ms = parseDuration(text)
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_KEY_DURATION_MS) {
-    throw badRequest(`invalid body: ${field}`, [{ [field]: ['must be more than 0s and at most 876000h'] }])
+    throw new InvalidError(`invalid body: ${field}`, [
+      { [field]: ['must be more than 0s and at most 876000h'] },
+    ])
   }
   return ms
 }
 
 export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey' | 'deleteAccessKey'> = {
-  listAccessKeys: ({ ctx, caller, query }) => {
+  listAccessKeys: async ({ ctx, caller, query }) => {
     const userID = query.userID === undefined ? undefined : resolveUserRef(caller, query.userID)
     if (canReadAll(caller)) return listAccessKeys(ctx.db, { ...query, userID })
-    if (userID !== undefined && userID !== caller.userId)
-      throw forbidden('you can only list your own access keys')
+    if (!asksOnlyForSelf(caller, userID)) throw new ForbiddenError('you can only list your own access keys')
     return listAccessKeys(ctx.db, { ...query, userID: caller.userId })
   },
 
-  createAccessKey: ({ ctx, caller, body }) => {
+  createAccessKey: async ({ ctx, caller, body }) => {
     const userId = resolveUserRef(caller, body.userID)
-    if (userId !== caller.userId && !hasRole(caller, 'admin')) {
-      throw forbidden('only an admin can create access keys for another user')
+    if (!canManageUser(caller, userId)) {
+      throw new ForbiddenError('only an admin can create access keys for another user')
     }
     return issueAccessKey(ctx.db, {
       userId,
@@ -55,8 +56,8 @@ export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey'
 
   deleteAccessKey: async ({ ctx, caller, params }) => {
     const owner = await findAccessKeyOwner(ctx.db, params.id)
-    if (owner !== caller.userId && !hasRole(caller, 'admin')) {
-      throw forbidden('only an admin can revoke the access keys of another user')
+    if (!canManageUser(caller, owner)) {
+      throw new ForbiddenError('only an admin can revoke the access keys of another user')
     }
     await deleteAccessKey(ctx.db, params.id)
   },

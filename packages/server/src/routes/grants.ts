@@ -1,10 +1,10 @@
 import type { GrantRequest, ListGrantsQuery } from '@infra/api-types'
 import type { z } from 'zod'
-import { canReadAll, hasRole, type Caller } from '../auth/caller.js'
-import { forbidden } from '../http/errors.js'
-import { Reply, type HandlersFor } from '../http/handler.js'
-import { isMember } from '../services/groups.js'
+import type { Caller } from '../auth/caller.js'
+import { asksOnlyForSelf, canReadAccessData, canReadGrant } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
+import { ForbiddenError } from '../domain/errors.js'
+import { Reply, type HandlersFor } from '../http/handler.js'
 import { longPoll } from '../live/long-poll.js'
 import { grantScopes } from '../live/scopes.js'
 import {
@@ -16,7 +16,7 @@ import {
   resolveSubject,
   type GrantFilters,
 } from '../services/grants.js'
-import { toApiGrant } from '../services/serialize.js'
+import { isMember } from '../services/groups.js'
 import { resolveUserRef } from '../services/users.js'
 
 const withSelfResolved = (caller: Caller, request: GrantRequest): GrantRequest =>
@@ -29,11 +29,11 @@ async function visibleGrantFilters(
   query: z.output<typeof ListGrantsQuery>,
 ): Promise<GrantFilters> {
   const user = query.user === undefined ? undefined : resolveUserRef(caller, query.user)
-  if (canReadAll(caller) || hasRole(caller, 'connector')) return { ...query, user }
-  if (user !== undefined && user !== caller.userId) throw forbidden('you can only list your own grants')
+  if (canReadAccessData(caller)) return { ...query, user }
+  if (!asksOnlyForSelf(caller, user)) throw new ForbiddenError('you can only list your own grants')
   if (query.group !== undefined) {
     if (!(await isMember(ctx.db, query.group, caller.userId))) {
-      throw forbidden('you can only list the grants of groups you belong to')
+      throw new ForbiddenError('you can only list the grants of groups you belong to')
     }
     return { ...query, user }
   }
@@ -80,13 +80,10 @@ export const grantHandlers: HandlersFor<
 
   getGrant: async ({ ctx, caller, params }) => {
     const grant = await getGrant(ctx.db, params.id)
-    const mayRead =
-      canReadAll(caller) ||
-      hasRole(caller, 'connector') ||
-      grant.userId === caller.userId ||
-      (grant.groupId !== null && (await isMember(ctx.db, grant.groupId, caller.userId)))
-    if (!mayRead) throw forbidden('you can only read your own grants')
-    return toApiGrant(grant)
+    if (!(await canReadGrant(caller, grant, (groupId) => isMember(ctx.db, groupId, caller.userId)))) {
+      throw new ForbiddenError('you can only read your own grants')
+    }
+    return grant
   },
 
   deleteGrant: async ({ ctx, params }) => {

@@ -1,5 +1,5 @@
-import { canReadAll, hasRole } from '../auth/caller.js'
-import { forbidden } from '../http/errors.js'
+import { asksOnlyForSelf, canReadAccessData } from '../auth/policies.js'
+import { ForbiddenError } from '../domain/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   createGroup,
@@ -13,10 +13,10 @@ import {
 export const groupHandlers: HandlersFor<
   'listGroups' | 'createGroup' | 'getGroup' | 'deleteGroup' | 'updateGroupUsers'
 > = {
-  listGroups: ({ ctx, caller, query }) => {
-    if (canReadAll(caller) || hasRole(caller, 'connector')) return listGroups(ctx.db, query)
-    if (query.userID !== undefined && query.userID !== caller.userId) {
-      throw forbidden('you can only list your own groups')
+  listGroups: async ({ ctx, caller, query }) => {
+    if (canReadAccessData(caller)) return listGroups(ctx.db, query)
+    if (!asksOnlyForSelf(caller, query.userID)) {
+      throw new ForbiddenError('you can only list your own groups')
     }
     return listGroups(ctx.db, { ...query, userID: caller.userId })
   },
@@ -25,12 +25,8 @@ export const groupHandlers: HandlersFor<
 
   getGroup: async ({ ctx, caller, params }) => {
     const group = await getGroup(ctx.db, params.id)
-    if (
-      !canReadAll(caller) &&
-      !hasRole(caller, 'connector') &&
-      !(await isMember(ctx.db, params.id, caller.userId))
-    ) {
-      throw forbidden('you can only read groups you belong to')
+    if (!canReadAccessData(caller) && !(await isMember(ctx.db, params.id, caller.userId))) {
+      throw new ForbiddenError('you can only read groups you belong to')
     }
     return group
   },

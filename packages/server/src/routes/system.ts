@@ -2,5 +2,5 @@ import type { HandlersFor } from '../http/handler.js'
 import { SERVER_VERSION } from '../version.js'
 
 export const systemHandlers: HandlersFor<'getVersion'> = {
-  getVersion: async () => ({ version: SERVER_VERSION }),
+  getVersion: () => Promise.resolve({ version: SERVER_VERSION }),
 }

@@ -6,13 +6,13 @@ import type { KeyScope } from '../auth/caller.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma } from '../db/prisma.js'
-import { conflict, notFound } from '../http/errors.js'
+import { ConflictError, NotFoundError } from '../domain/errors.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiAccessKey } from './serialize.js'
 
 export interface KeyIssue {
   userId: string
-  name?: string
+  name?: string | undefined
   ttlMs: number
   extensionMs: number
   scope?: KeyScope
@@ -49,15 +49,16 @@ export async function issueAccessKey(db: Database, issue: KeyIssue): Promise<Cre
     })
     return { ...toApiAccessKey(key), accessKey: `${generated.keyId}.${generated.secret}` }
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`an access key named "${name}" already exists for this user`)
-    if (isForeignKeyViolation(error)) throw notFound('user')
+    if (isUniqueViolation(error))
+      throw new ConflictError(`an access key named "${name}" already exists for this user`)
+    if (isForeignKeyViolation(error)) throw new NotFoundError('user')
     throw error
   }
 }
 
 export async function listAccessKeys(
   db: Database,
-  query: Omit<z.output<typeof ListAccessKeysQuery>, 'userID'> & { userID?: string },
+  query: Omit<z.output<typeof ListAccessKeysQuery>, 'userID'> & { userID?: string | undefined },
 ): Promise<Page<AccessKey>> {
   const now = new Date()
   const where: Prisma.AccessKeyWhereInput = {
@@ -79,11 +80,11 @@ export async function listAccessKeys(
 
 export async function findAccessKeyOwner(db: Database, id: string): Promise<string> {
   const key = await db.accessKey.findUnique({ where: { id }, select: { userId: true } })
-  if (!key) throw notFound('access key')
+  if (!key) throw new NotFoundError('access key')
   return key.userId
 }
 
 export async function deleteAccessKey(db: Database, id: string): Promise<void> {
   const { count } = await db.accessKey.deleteMany({ where: { id } })
-  if (count === 0) throw notFound('access key')
+  if (count === 0) throw new NotFoundError('access key')
 }

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma } from '../db/prisma.js'
-import { conflict, notFound } from '../http/errors.js'
+import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiDestination } from './serialize.js'
 
@@ -47,7 +47,7 @@ export async function getDestination(
   connectedWindowMs: number,
 ): Promise<Destination> {
   const destination = await db.destination.findUnique({ where: { id } })
-  if (!destination) throw notFound('destination')
+  if (!destination) throw new NotFoundError('destination')
   return toApiDestination(destination, connectedWindowMs)
 }
 
@@ -63,7 +63,7 @@ export async function createDestination(
     })
     return toApiDestination(destination, connectedWindowMs)
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`a destination named "${input.name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('destination', input.name)
     throw error
   }
 }
@@ -79,9 +79,9 @@ export async function updateDestination(
       where: { id },
       data: { ...columns(input), lastSeen: new Date() },
     })
-    if (count === 0) throw notFound('destination')
+    if (count === 0) throw new NotFoundError('destination')
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`a destination named "${input.name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('destination', input.name)
     throw error
   }
   return getDestination(db, id, connectedWindowMs)
@@ -89,5 +89,5 @@ export async function updateDestination(
 
 export async function deleteDestination(db: Database, id: string): Promise<void> {
   const { count } = await db.destination.deleteMany({ where: { id } })
-  if (count === 0) throw notFound('destination')
+  if (count === 0) throw new NotFoundError('destination')
 }

@@ -11,12 +11,13 @@ import type { z } from 'zod'
 import { isForeignKeyViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma, SqlPool } from '../db/prisma.js'
-import { notFound } from '../http/errors.js'
+import { NotFoundError } from '../domain/errors.js'
 import { deleteKeepingAnAdmin, ensureAnAdminRemains, lockAdminGrants } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiGrant } from './serialize.js'
 
-export type GrantFilters = Omit<z.output<typeof ListGrantsQuery>, 'user'> & { user?: string }
+/** A grants query with `self` resolved: `user` is a user ID. */
+export type GrantFilters = Omit<z.output<typeof ListGrantsQuery>, 'user'> & { user?: string | undefined }
 
 interface GrantRow {
   id: string
@@ -93,10 +94,10 @@ export async function listGrants(sql: SqlPool, filters: GrantFilters): Promise<P
   return pageOf(rows.map(fromRow), total, filters)
 }
 
-export async function getGrant(db: Database, id: string) {
+export async function getGrant(db: Database, id: string): Promise<Grant> {
   const grant = await db.grant.findUnique({ where: { id } })
-  if (!grant) throw notFound('grant')
-  return grant
+  if (!grant) throw new NotFoundError('grant')
+  return toApiGrant(grant)
 }
 
 type Client = Database | Prisma.TransactionClient
@@ -107,27 +108,24 @@ export interface GrantSubject {
 }
 
 /** Turns the subject of a grant request (ID or name; `self` already resolved) into an existing user or group. */
-export async function resolveSubject(
-  db: Client,
-  request: GrantRequest & { user?: string },
-): Promise<GrantSubject> {
+export async function resolveSubject(db: Client, request: GrantRequest): Promise<GrantSubject> {
   if (request.user !== undefined) {
     if (!(await db.user.findUnique({ where: { id: request.user }, select: { id: true } })))
-      throw notFound('user')
+      throw new NotFoundError('user')
     return { userId: request.user }
   }
   if (request.group !== undefined) {
     if (!(await db.group.findUnique({ where: { id: request.group }, select: { id: true } })))
-      throw notFound('group')
+      throw new NotFoundError('group')
     return { groupId: request.group }
   }
   if (request.userName !== undefined) {
     const user = await db.user.findUnique({ where: { name: request.userName }, select: { id: true } })
-    if (!user) throw notFound(`user "${request.userName}"`)
+    if (!user) throw new NotFoundError(`user "${request.userName}"`)
     return { userId: user.id }
   }
   const group = await db.group.findUnique({ where: { name: request.groupName ?? '' }, select: { id: true } })
-  if (!group) throw notFound(`group "${request.groupName}"`)
+  if (!group) throw new NotFoundError(`group "${request.groupName}"`)
   return { groupId: group.id }
 }
 
@@ -166,10 +164,10 @@ export async function createGrant(
       skipDuplicates: true,
     })
     const grant = await db.grant.findFirst({ where: sameGrant(subject, request) })
-    if (!grant) throw notFound(subject.userId ? 'user' : 'group')
+    if (!grant) throw new NotFoundError(subject.userId ? 'user' : 'group')
     return { ...toApiGrant(grant), wasCreated: count === 1 }
   } catch (error) {
-    if (isForeignKeyViolation(error)) throw notFound(subject.userId ? 'user' : 'group')
+    if (isForeignKeyViolation(error)) throw new NotFoundError(subject.userId ? 'user' : 'group')
     throw error
   }
 }

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma } from '../db/prisma.js'
-import { conflict, notFound } from '../http/errors.js'
+import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiGroup } from './serialize.js'
@@ -32,7 +32,7 @@ export async function listGroups(
 
 export async function getGroup(db: Database, id: string): Promise<Group> {
   const group = await db.group.findUnique({ where: { id }, include: withMemberCount })
-  if (!group) throw notFound('group')
+  if (!group) throw new NotFoundError('group')
   return toApiGroup(group)
 }
 
@@ -40,11 +40,21 @@ export async function isMember(db: Database, groupId: string, userId: string): P
   return (await db.groupMember.count({ where: { groupId, userId } })) > 0
 }
 
+/** The names of the groups a user belongs to, in order: what tokens for kubectl carry. */
+export async function groupNamesOf(db: Database, userId: string): Promise<string[]> {
+  const groups = await db.group.findMany({
+    where: { members: { some: { userId } } },
+    select: { name: true },
+    orderBy: { name: 'asc' },
+  })
+  return groups.map((group) => group.name)
+}
+
 export async function createGroup(db: Database, name: string): Promise<Group> {
   try {
     return toApiGroup(await db.group.create({ data: { id: newId(), name }, include: withMemberCount }))
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`a group named "${name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('group', name)
     throw error
   }
 }
@@ -60,17 +70,17 @@ export async function updateMembers(
 ): Promise<void> {
   await db.$transaction(async (tx) => {
     if (!(await tx.group.findUnique({ where: { id: groupId }, select: { id: true } })))
-      throw notFound('group')
+      throw new NotFoundError('group')
     const wanted = [...new Set(changes.add)]
     const found = await tx.user.count({ where: { id: { in: wanted } } })
-    if (found !== wanted.length) throw notFound('one of usersToAdd')
+    if (found !== wanted.length) throw new NotFoundError('one of usersToAdd')
     try {
       await tx.groupMember.createMany({
         data: wanted.map((userId) => ({ groupId, userId })),
         skipDuplicates: true,
       })
     } catch (error) {
-      if (isForeignKeyViolation(error)) throw notFound('one of usersToAdd')
+      if (isForeignKeyViolation(error)) throw new NotFoundError('one of usersToAdd')
       throw error
     }
     await tx.groupMember.deleteMany({ where: { groupId, userId: { in: changes.remove } } })

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { SecretBox } from '../auth/secret-box.js'
 import type { Database, Prisma } from '../db/prisma.js'
-import { conflict, notFound } from '../http/errors.js'
+import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiProvider } from './serialize.js'
 
@@ -24,7 +24,7 @@ export async function listProviders(
 
 export async function getProvider(db: Database, id: string): Promise<Provider> {
   const provider = await db.provider.findUnique({ where: { id } })
-  if (!provider) throw notFound('provider')
+  if (!provider) throw new NotFoundError('provider')
   return toApiProvider(provider)
 }
 
@@ -53,12 +53,12 @@ export async function createProvider(
     })
     return toApiProvider(provider)
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`a provider named "${input.name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('provider', input.name)
     throw error
   }
 }
 
 export async function deleteProvider(db: Database, id: string): Promise<void> {
   const { count } = await db.provider.deleteMany({ where: { id } })
-  if (count === 0) throw notFound('provider')
+  if (count === 0) throw new NotFoundError('provider')
 }

@@ -1,4 +1,13 @@
-import type { AccessKey, Destination, Grant, Group, Provider, User } from '@infra/api-types'
+import type {
+  AccessKey,
+  CreateAccessKeyResponse,
+  Destination,
+  Grant,
+  Group,
+  LoginResponse,
+  Provider,
+  User,
+} from '@infra/api-types'
 import type * as db from '../generated/prisma/client.js'
 
 const iso = (date: Date) => date.toISOString()
@@ -28,8 +37,8 @@ export const toApiGrant = (grant: Omit<db.Grant, 'destination'>): Grant => ({
   created: iso(grant.created),
   created_by: grant.createdBy,
   updated: iso(grant.updated),
-  ...(grant.userId ? { user: grant.userId } : {}),
-  ...(grant.groupId ? { group: grant.groupId } : {}),
+  user: grant.userId ?? undefined,
+  group: grant.groupId ?? undefined,
   privilege: grant.privilege,
   resource: grant.resource,
 })
@@ -71,4 +80,17 @@ export const toApiAccessKey = (key: db.AccessKey & { user: { name: string } }): 
   issuedForName: key.user.name,
   lastUsed: isoOrNothing(key.lastUsed),
   providerID: key.providerId,
+})
+
+/** The new session key of a login, for the user it was issued to. */
+export const toLoginResponse = (
+  user: { id: string; name: string },
+  key: Pick<CreateAccessKeyResponse, 'accessKey' | 'expires'>,
+  passwordUpdateRequired?: true,
+): LoginResponse => ({
+  userID: user.id,
+  name: user.name,
+  accessKey: key.accessKey,
+  expires: key.expires,
+  passwordUpdateRequired,
 })

@@ -1,11 +1,11 @@
 import type { CreateUserResponse, ListUsersQuery, Page, User, UserRef } from '@infra/api-types'
 import type { z } from 'zod'
 import type { Caller } from '../auth/caller.js'
-import { generateOneTimePassword, hashPassword } from '../auth/passwords.js'
+import { generateOneTimePassword, hashPassword, passwordMatches } from '../auth/passwords.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma, SqlPool } from '../db/prisma.js'
-import { conflict, notFound } from '../http/errors.js'
+import { InvalidError, NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiUser } from './serialize.js'
@@ -37,7 +37,7 @@ export async function getUser(sql: SqlPool, id: string): Promise<User> {
     provider_names: string[]
   }>('SELECT id, name, created, updated, last_seen_at, provider_names FROM users WHERE id = $1', [id])
   const row = rows[0]
-  if (!row) throw notFound('user')
+  if (!row) throw new NotFoundError('user')
   return toApiUser({ ...row, lastSeenAt: row.last_seen_at, providerNames: row.provider_names })
 }
 
@@ -59,9 +59,9 @@ export async function createUser(
           : {}),
       },
     })
-    return { id: user.id, name: user.name, ...(oneTimePassword ? { oneTimePassword } : {}) }
+    return { id: user.id, name: user.name, oneTimePassword }
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`a user named "${name}" already exists`)
+    if (isUniqueViolation(error)) throw nameTaken('user', name)
     throw error
   }
 }
@@ -69,4 +69,42 @@ export async function createUser(
 export async function deleteUser(db: Database, id: string): Promise<void> {
   // Grants, group memberships and access keys go with the user (ON DELETE CASCADE), in this one transaction.
   await deleteKeepingAnAdmin(db, 'user', (tx) => tx.user.deleteMany({ where: { id } }))
+}
+
+interface PasswordChange {
+  password: string
+  /** Whether the user must prove the password they have; admins and password-reset keys need not. */
+  requireOldPassword: boolean
+  oldPassword?: string | undefined
+  /** A password an admin sets for someone else is one-time: its owner must choose their own at next login. */
+  oneTime: boolean
+  /** The password-reset key this change completes: from now on it may do everything its user may. */
+  completesResetKey?: string | undefined
+}
+
+export async function changePassword(db: Database, id: string, change: PasswordChange): Promise<User> {
+  const user = await db.user.findUnique({ where: { id } })
+  if (!user) throw new NotFoundError('user')
+  if (change.requireOldPassword) {
+    if (change.oldPassword === undefined) {
+      throw new InvalidError('oldPassword is required', [
+        { oldPassword: ['is required to change your password'] },
+      ])
+    }
+    if (!(await passwordMatches(change.oldPassword, user.passwordHash))) {
+      throw new InvalidError('oldPassword is incorrect', [{ oldPassword: ['is incorrect'] }])
+    }
+  }
+  const passwordHash = await hashPassword(change.password)
+  const updated = await db.$transaction(async (tx) => {
+    const changed = await tx.user.update({
+      where: { id },
+      data: { passwordHash, passwordIsOneTime: change.oneTime },
+    })
+    if (change.completesResetKey !== undefined) {
+      await tx.accessKey.update({ where: { id: change.completesResetKey }, data: { scope: 'full' } })
+    }
+    return changed
+  })
+  return toApiUser(updated)
 }
