@@ -35,7 +35,7 @@ export interface KubeObject {
 }
 
 export interface KubeList<T> {
-  metadata: { resourceVersion?: string; continue?: string }
+  metadata: { resourceVersion?: string | undefined; continue?: string }
   items: T[]
 }
 
