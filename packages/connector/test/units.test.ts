@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { AccessList } from '../src/auth/access.js'
 import { TokenVerifier } from '../src/auth/tokens.js'
-import { ConfigError, parseConfig, parseDuration, parseListen } from '../src/config.js'
+import { parseDuration } from '@infra/api-types'
+import { ConfigError, parseConfig, parseListen } from '../src/config.js'
 import { checkPath, checkRequestHeaders, requestVerb } from '../src/proxy/headers.js'
 import { bindingName, planBindings } from '../src/rbac/reconciler.js'
 import { destinationLabelValue } from '../src/rbac/labels.js'
@@ -92,6 +93,8 @@ describe('configuration', () => {
     [[...required, '--ca-cert', 'x'], /go together/],
     [[...required, '--role', 'system:masters'], /never eligible/],
     [[...required, '--resync', 'soon'], /invalid duration/],
+    [[...required, '--heartbeat', '500'], /invalid duration/],
+    [[...required, '--group-refresh', '0s'], /must be positive/],
     [[...required, '--unknown'], /Unknown option/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseConfig(argv as string[], {})).toThrow(ConfigError)
@@ -102,6 +105,10 @@ describe('configuration', () => {
     expect(parseDuration('500ms')).toBe(500)
     expect(parseDuration('1.5s')).toBe(1500)
     expect(parseDuration('1h')).toBe(3_600_000)
+    const parsed = parseConfig([...required, '--resync', '1h30m', '--group-refresh', '1m30s'], {})
+    expect(!parsed.help && [parsed.config.resyncMs, parsed.config.groupRefreshMs]).toEqual([
+      5_400_000, 90_000,
+    ])
     expect(parseListen(':443')).toEqual({ host: '', port: 443 })
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 })
     expect(() => parseListen('host:99999')).toThrow()
@@ -112,7 +119,7 @@ describe('configuration', () => {
 })
 
 describe('roles and bindings', () => {
-  const role = (name: string, labels?: Record<string, string>) => ({ metadata: { name, labels } })
+  const role = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } })
   it('makes the default roles, configured roles and labelled roles eligible, never system:*', () => {
     expect(isEligibleRole(role('view'))).toBe(true)
     expect(isEligibleRole(role('cluster-admin'))).toBe(true)
