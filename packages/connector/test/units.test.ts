@@ -8,7 +8,9 @@ import { pino } from 'pino'
 import { AccessList } from '../src/auth/access.js'
 import { TokenVerifier } from '../src/auth/tokens.js'
 import { parseDuration } from '@infra/api-types'
+import { eventually } from '@infra/test-harness'
 import { ConfigError, parseConfig, parseListen } from '../src/config.js'
+import { ProxyCertificates, type ServingCertificate } from '../src/components/proxy-certificates.js'
 import { checkPath, checkRequestHeaders, requestVerb } from '../src/proxy/headers.js'
 import { bindingName, planBindings } from '../src/rbac/reconciler.js'
 import { destinationLabelValue } from '../src/rbac/labels.js'
@@ -277,6 +279,50 @@ describe('certificate authority', () => {
     expect(certificate.checkIP('10.1.2.3')).toBe('10.1.2.3')
     expect(certificate.checkIP('::1')).toBe('::1')
     expect(certificate.checkHost('other.example.com')).toBeUndefined()
+  })
+
+  it('logs a failed renewal of the proxy certificate and retries it until one succeeds', async () => {
+    const authority = await generateAuthority('Test CA')
+    const lines: Array<{ msg: string; err?: { message: string } }> = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+    // An unhandled rejection would end the connector's process.
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    let issued = 0
+    const failingOnce: typeof issueServingCertificate = (...args) =>
+      ++issued === 2 ? Promise.reject(new Error('signing failed')) : issueServingCertificate(...args)
+    const certificates = await ProxyCertificates.issue(
+      authority,
+      ['connector.example.com'],
+      logger,
+      { checkEveryMs: 20, renewWithinMs: Number.POSITIVE_INFINITY, retry: { initialMs: 10, maxMs: 10 } },
+      failingOnce,
+    )
+    const first = certificates.current
+    const renewed: ServingCertificate[] = []
+    certificates.start((next) => renewed.push(next))
+    try {
+      await eventually(() => renewed.length > 0)
+    } finally {
+      certificates.stop()
+      process.off('unhandledRejection', onUnhandled)
+    }
+    expect(unhandled).toEqual([])
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'could not renew the proxy certificate',
+        err: expect.objectContaining({ message: 'signing failed' }),
+      }),
+    )
+    expect(issued).toBeGreaterThanOrEqual(3)
+    expect(renewed[0]?.certificate).not.toBe(first.certificate)
+    expect(
+      new X509Certificate(renewed[0]?.certificate ?? '').verify(
+        new X509Certificate(authority.certificate).publicKey,
+      ),
+    ).toBe(true)
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'renewed the proxy certificate' }))
   })
 
   it('generates the CA once and keeps it in the state directory', async () => {
