@@ -42,11 +42,10 @@ export class CoalescingTask {
     while (this.running) await this.running
   }
 
-  /** Ends the task: no further runs or retries. Resolves once the run in progress has ended. */
-  async stop(): Promise<void> {
+  /** Ends the task: no further runs or retries. A run in progress finishes on its own (`idle()` waits for it). */
+  stop(): void {
     this.stopped = true
     this.cancelRetry()
-    await this.idle()
   }
 
   private async runWhileAsked(): Promise<void> {
