@@ -99,8 +99,8 @@ describe('configuration', () => {
     [[...required, '--group-refresh', '0s'], /must be positive/],
     [[...required, '--unknown'], /Unknown option/],
   ])('rejects %j', (argv, message) => {
-    expect(() => parseConfig(argv as string[], {})).toThrow(ConfigError)
-    expect(() => parseConfig(argv as string[], {})).toThrow(message)
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError)
+    expect(() => parseConfig(argv, {})).toThrow(message)
   })
 
   it('parses durations and listen addresses', () => {
@@ -235,9 +235,9 @@ describe('token verifier', () => {
     let fetches = 0
     const verifier = new TokenVerifier(
       {
-        fetchKeys: async () => {
+        fetchKeys: () => {
           fetches++
-          return structuredClone(published)
+          return Promise.resolve(structuredClone(published))
         },
       },
       { refetchCooldownMs: 0 },
@@ -259,7 +259,7 @@ describe('token verifier', () => {
   it('never takes a private or symmetric key from the key set', async () => {
     const keys = await newKeys('k')
     const verifier = new TokenVerifier({
-      fetchKeys: async () => ({ keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] }),
+      fetchKeys: () => Promise.resolve({ keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] }),
     })
     await verifier.refresh()
     expect(verifier.keyCount).toBe(0)

@@ -304,6 +304,6 @@ async function loadCredentials(config: KubeConfig, server: URL): Promise<Credent
   const agent =
     server.protocol === 'https:'
       ? new https.Agent(agentOptions)
-      : new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true } as http.AgentOptions)
+      : new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true })
   return { agent, pool, ...(authorization ? { authorization } : {}) }
 }

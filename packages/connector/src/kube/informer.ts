@@ -62,8 +62,8 @@ export class Informer<T extends KubeObject> {
    * reconcile sees it (the event then changes nothing and triggers nothing).
    */
   written(object: T | { metadata: { name: string; namespace?: string } }, deleted = false): void {
-    if (deleted) this.items.delete(key(object as KubeObject))
-    else this.items.set(key(object as KubeObject), object as T)
+    if (deleted) this.items.delete(key(object))
+    else this.items.set(key(object), object as T)
   }
 
   private query(extra: Record<string, string>): string {
