@@ -21,14 +21,14 @@ export interface ReconcileReport extends ReconcileResult {
 }
 
 /** What the bindings are made from. */
-export interface ReconcileInputs {
+interface ReconcileInputs {
   /** The grants and their subjects' names; undefined until the first grants have arrived. */
   grants(): { grants: readonly Grant[]; names: SubjectNames } | undefined
   eligibleRoles(): string[]
   namespaceNames(): string[]
 }
 
-export interface BindingReconcilerOptions {
+interface BindingReconcilerOptions {
   destination: string
   kube: KubeConnection
   inputs: ReconcileInputs

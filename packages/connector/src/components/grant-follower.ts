@@ -7,7 +7,7 @@ import type { NameResolver } from '../grants/names.js'
 import type { SubjectNames } from '../rbac/desired-bindings.js'
 
 /** The grants on the destination, with what the connector derives from them. */
-export interface GrantState {
+interface GrantState {
   grants: readonly Grant[]
   names: SubjectNames
   /** Names of the users holding a grant. */
@@ -16,7 +16,7 @@ export interface GrantState {
   groups: ReadonlyMap<string, string>
 }
 
-export interface GrantFollowerOptions {
+interface GrantFollowerOptions {
   client: InfraClient
   destination: string
   resolver: NameResolver

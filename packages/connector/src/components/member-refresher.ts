@@ -2,9 +2,9 @@ import type { InfraClient } from '@infra/client-sdk'
 import { CoalescingTask, every } from '@infra/scheduling'
 import type { Logger } from 'pino'
 
-export type Members = ReadonlyMap<string, ReadonlySet<string>>
+type Members = ReadonlyMap<string, ReadonlySet<string>>
 
-export interface MemberRefresherOptions {
+interface MemberRefresherOptions {
   client: InfraClient
   /** How often members are read again besides on request, in case a wake-up was missed. */
   refreshMs: number

@@ -8,7 +8,7 @@ import { DirectoryStore, loadOrCreateAuthority, SecretStore } from '../tls/store
 
 export type ServingCertificate = KeyPairPem & { notAfter: Date }
 
-export interface RenewalOptions {
+interface RenewalOptions {
   /** How often the certificate's expiry is looked at. */
   checkEveryMs: number
   /** A certificate expiring sooner than this is renewed. */
