@@ -1,3 +1,5 @@
+import { CoalescingTask } from '@infra/scheduling'
+
 /** Sources of state, by name: each yields its whole current value now and again whenever it changes. */
 export type Sources<T> = { [K in keyof T]: AsyncIterable<T[K]> }
 
@@ -24,51 +26,37 @@ export async function keepCurrent<T extends Record<string, unknown>>(
   const sources = options.sources(stop)
   const names = Object.keys(sources) as (keyof T)[]
   const latest: Partial<T> = {}
-  let dirty = false
-  // Set and cleared synchronously, so a change is either seen by the loop running or starts a new one.
-  let syncing = false
-  let synced = Promise.resolve()
   let failure: { error: unknown } | undefined
+  const fail = (error: unknown) => {
+    failure ??= { error }
+    stopOthers.abort()
+  }
 
   const complete = (): T | undefined => (names.every((name) => name in latest) ? (latest as T) : undefined)
-  const runSyncs = async () => {
-    syncing = true
-    try {
-      while (dirty && !stop.aborted) {
-        dirty = false
-        const state = complete()
-        if (!state) break
-        try {
-          await options.sync({ ...state })
-        } catch (error) {
-          failure ??= { error }
-          stopOthers.abort()
-        }
-      }
-    } finally {
-      syncing = false
-    }
-  }
-  const requestSync = () => {
-    dirty = true
-    if (!syncing) synced = runSyncs()
-  }
+  // A failed sync ends keepCurrent, so it is not retried.
+  const syncs = new CoalescingTask({
+    run: async () => {
+      const state = complete()
+      if (state && !stop.aborted) await options.sync({ ...state })
+    },
+    onError: fail,
+  })
 
   const follow = async (name: keyof T) => {
     try {
       for await (const value of sources[name]) {
         if (stop.aborted) break
         latest[name] = value
-        requestSync()
+        syncs.request()
       }
     } catch (error) {
-      if (!stop.aborted) failure ??= { error }
-      stopOthers.abort()
+      if (!stop.aborted) fail(error)
+      else stopOthers.abort()
     }
   }
 
   await Promise.all(names.map(follow))
-  // No source is left to start another.
-  await synced
+  // No source is left to ask for another.
+  await syncs.idle()
   if (failure) throw failure.error
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { DestinationName } from '@infra/api-types'
+import { DestinationName, parseDuration } from '@infra/api-types'
 
 export const DEFAULT_ROLES = ['cluster-admin', 'admin', 'edit', 'view'] as const
 export const INCLUDE_ROLE_LABEL = 'app.infrahq.com/include-role'
@@ -90,19 +90,20 @@ Flags (each also read from the environment variable shown):
   --heartbeat DURATION      heartbeat interval, default 30s
   --group-refresh DURATION  how often members of granted groups are re-read besides on
                             every membership change (in case one was missed), default 15s
+                            (a DURATION is a number and a unit, h, m, s or ms: 30s, 1h30m)
   --log-level LEVEL         debug, info, warn, error (INFRA_LOG_LEVEL), default info
   --help                    show this help
 `
 
-/** `300ms`, `30s`, `5m`, `1h`, or a plain number of milliseconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
-  if (!match) throw new ConfigError(`invalid duration "${text}" (use e.g. 500ms, 30s, 5m)`)
-  const value = Number(match[1])
-  const unit = match[2] ?? 'ms'
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000
-  const ms = value * factor
-  if (ms <= 0) throw new ConfigError(`duration "${text}" must be positive`)
+/** An interval flag: a Go-style duration (`500ms`, `30s`, `5m`, `1h30m`), in milliseconds, more than zero. */
+function parseInterval(flag: string, text: string): number {
+  let ms: number
+  try {
+    ms = parseDuration(text)
+  } catch (error) {
+    throw new ConfigError(`--${flag}: ${(error as Error).message}`)
+  }
+  if (ms <= 0) throw new ConfigError(`--${flag}: duration "${text}" must be positive`)
   return ms
 }
 
@@ -113,6 +114,11 @@ export function parseListen(text: string): { host: string; port: number } {
   if (!match || port > 65535)
     throw new ConfigError(`invalid listen address "${text}" (use host:port or :port)`)
   return { host: match[1] ?? match[2] ?? '', port }
+}
+
+/** A host as it is written in a URL: IPv6 addresses in brackets. */
+export function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
 }
 
 export type ParseResult = { help: true } | { help: false; config: ConnectorConfig }
@@ -236,6 +242,7 @@ export function parseConfig(
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`--log-level ${logLevel}: use debug, info, warn or error`)
   }
+  const namespace = pick(flags.namespace, 'POD_NAMESPACE')
   const skipEnv = env.INFRA_SKIP_TLS_VERIFY
   return {
     help: false,
@@ -251,17 +258,15 @@ export function parseConfig(
       ...(caCert !== undefined && caKey !== undefined ? { caCert, caKey } : {}),
       ...(caStore !== undefined ? { caStore } : {}),
       caSecret: pick(flags['ca-secret'], 'INFRA_CONNECTOR_CA_SECRET') ?? 'infra-connector-ca',
-      ...(pick(flags.namespace, 'POD_NAMESPACE') !== undefined
-        ? { namespace: pick(flags.namespace, 'POD_NAMESPACE') }
-        : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
       stateDir: pick(flags['state-dir'], 'INFRA_CONNECTOR_STATE_DIR') ?? join(homedir(), '.infra-connector'),
       tlsSans: flags['tls-san'] ?? [],
       roles,
       ...(serverCa !== undefined ? { serverCa } : {}),
       skipTLSVerify: flags['skip-tls-verify'] ?? (skipEnv === 'true' || skipEnv === '1'),
-      resyncMs: parseDuration(flags.resync ?? '5m'),
-      heartbeatMs: parseDuration(flags.heartbeat ?? '30s'),
-      groupRefreshMs: parseDuration(flags['group-refresh'] ?? '15s'),
+      resyncMs: parseInterval('resync', flags.resync ?? '5m'),
+      heartbeatMs: parseInterval('heartbeat', flags.heartbeat ?? '30s'),
+      groupRefreshMs: parseInterval('group-refresh', flags['group-refresh'] ?? '15s'),
       logLevel,
     },
   }

@@ -1,5 +1,6 @@
 import type { Destination, DestinationRequest } from '@infra/api-types'
 import type { InfraClient } from '@infra/client-sdk'
+import { CoalescingTask, every } from '@infra/scheduling'
 import type { Logger } from 'pino'
 import { DEFAULT_ROLES, INCLUDE_ROLE_LABEL } from './config.js'
 import type { KubeObject } from './kube/connection.js'
@@ -25,15 +26,18 @@ export interface RegistrationInput {
   roles: () => string[]
 }
 
+/** Failed updates are tried again sooner than the next heartbeat, backing off up to it. */
+const UPDATE_RETRY_INITIAL_MS = 1_000
+
 /**
  * Registers the cluster as a destination, updates it when its namespaces or roles change (coalescing bursts)
  * and heartbeats so the server shows it connected.
  */
 export class Registrar {
   private destination: Destination | undefined
-  private inFlight: Promise<void> | undefined
-  private pending = false
-  private timer: NodeJS.Timeout | undefined
+  private readonly sends: CoalescingTask
+  private heartbeatDue = false
+  private stopHeartbeat: (() => void) | undefined
   private debounce: NodeJS.Timeout | undefined
   private lastSent = ''
   private stopped = false
@@ -43,7 +47,16 @@ export class Registrar {
     private readonly input: RegistrationInput,
     private readonly logger: Logger,
     private readonly heartbeatMs: number,
-  ) {}
+  ) {
+    this.sends = new CoalescingTask({
+      run: () => this.send(),
+      onError: (error, retryInMs) => {
+        if ((error as { status?: number }).status === 404) this.destination = undefined
+        this.logger.warn({ err: error, retryInMs }, 'could not update the destination')
+      },
+      retry: { initialMs: Math.min(UPDATE_RETRY_INITIAL_MS, heartbeatMs), maxMs: heartbeatMs },
+    })
+  }
 
   get current(): Destination | undefined {
     return this.destination
@@ -61,8 +74,17 @@ export class Registrar {
     }
   }
 
+  /** Registers the destination (failing when that is refused), then heartbeats. */
+  async start(): Promise<void> {
+    await this.register()
+    this.stopHeartbeat = every(this.heartbeatMs, () => {
+      this.heartbeatDue = true
+      this.sends.request()
+    })
+  }
+
   /** Creates the destination or takes over the one of the same name registered for this cluster. */
-  async register(attempt = 0): Promise<Destination> {
+  private async register(attempt = 0): Promise<Destination> {
     const body = this.body()
     const page = await this.client.destinations.list({ name: body.name })
     const existing = page.items.find((destination) => destination.name === body.name)
@@ -95,63 +117,41 @@ export class Registrar {
     return this.destination
   }
 
-  startHeartbeat(): void {
-    this.timer = setInterval(() => this.update(true), this.heartbeatMs)
-    this.timer.unref()
-  }
-
-  /** Sends the destination again soon (namespaces or roles changed), or now for a heartbeat. */
-  update(heartbeat = false): void {
+  /** Sends the destination again soon: its namespaces or roles may have changed. */
+  update(): void {
     if (this.stopped) return
-    if (heartbeat) {
-      void this.send(true)
-      return
-    }
     if (this.debounce) clearTimeout(this.debounce)
-    this.debounce = setTimeout(() => void this.send(false), 100)
+    this.debounce = setTimeout(() => this.sends.request(), 100)
   }
 
-  private async send(heartbeat: boolean): Promise<void> {
-    if (this.inFlight) {
-      this.pending = true
-      return this.inFlight
-    }
+  /** Sends the destination when it changed or a heartbeat is due; registers it again when it was removed. */
+  private async send(): Promise<void> {
+    const heartbeat = this.heartbeatDue
+    this.heartbeatDue = false
     const body = this.body()
     const text = JSON.stringify(body)
     if (!heartbeat && text === this.lastSent) return
-    this.inFlight = (async () => {
-      try {
-        if (!this.destination) await this.register()
-        else {
-          this.destination = await this.client.destinations.update(this.destination.id, body)
-          this.lastSent = text
-          if (!heartbeat) {
-            this.logger.info(
-              { namespaces: body.resources?.length, roles: body.roles },
-              'updated the destination',
-            )
-          }
-        }
-      } catch (error) {
-        if ((error as { status?: number }).status === 404) this.destination = undefined
-        this.logger.warn(
-          { err: error },
-          'could not update the destination; retrying with the next change or heartbeat',
-        )
-      } finally {
-        this.inFlight = undefined
-        if (this.pending) {
-          this.pending = false
-          void this.send(false)
-        }
+    try {
+      if (!this.destination) {
+        await this.register()
+        return
       }
-    })()
-    return this.inFlight
+      this.destination = await this.client.destinations.update(this.destination.id, body)
+    } catch (error) {
+      // The retry still owes the server its heartbeat.
+      this.heartbeatDue ||= heartbeat
+      throw error
+    }
+    this.lastSent = text
+    if (!heartbeat) {
+      this.logger.info({ namespaces: body.resources?.length, roles: body.roles }, 'updated the destination')
+    }
   }
 
   stop(): void {
     this.stopped = true
-    if (this.timer) clearInterval(this.timer)
+    this.stopHeartbeat?.()
     if (this.debounce) clearTimeout(this.debounce)
+    this.sends.stop()
   }
 }

@@ -121,13 +121,14 @@ export interface TokenOptions {
 
 export async function signToken(keys: Keys, options: TokenOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  const claims: Record<string, unknown> = { name: options.name ?? 'alice', groups: options.groups ?? [] }
+  const name = options.name ?? 'alice'
+  const claims: Record<string, unknown> = { name, groups: options.groups ?? [] }
   for (const field of options.omit ?? []) delete claims[field]
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'EdDSA', kid: options.kid ?? keys.kid, typ: 'JWT' })
     .setIssuer(options.issuer ?? 'infra')
     .setAudience(options.audience ?? 'infra')
-    .setSubject(String(options.name ?? 'alice'))
+    .setSubject(typeof name === 'string' ? name : JSON.stringify(name))
     .setIssuedAt(options.issuedAt ?? now)
     .setExpirationTime(now + (options.expiresIn ?? 300))
   if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore)
@@ -171,9 +172,9 @@ export async function startProxyFixture(
   let fetches = 0
   const verifier = new TokenVerifier(
     {
-      fetchKeys: async () => {
+      fetchKeys: () => {
         fetches++
-        return structuredClone(jwks) as { keys: Array<Record<string, unknown>> }
+        return Promise.resolve(structuredClone<{ keys: Array<Record<string, unknown>> }>(jwks))
       },
     },
     { refetchCooldownMs: 1_000 },
@@ -261,7 +262,7 @@ export function rawRequest(
       const response = parse()
       if (response) finish(response)
     })
-    socket.on('error', (error) => {
+    socket.on('error', (error: Error) => {
       if (!settled && chunks.length === 0) {
         settled = true
         reject(error)

@@ -31,7 +31,7 @@ async function render(values: string[], namespace = 'infra'): Promise<string[]> 
 
 /** The rendered objects, parsed. */
 async function toObjects(values: string[]): Promise<any[]> {
-  return (await render(values)).flatMap((document) => loadAllYaml(document) as any[])
+  return (await render(values)).flatMap((document) => loadAllYaml(document))
 }
 
 const find = (objects: any[], kind: string, name?: string) =>

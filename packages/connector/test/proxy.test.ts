@@ -299,7 +299,7 @@ describe('kubectl through the proxy', () => {
     expect(audits.some((line) => line.path === '/api/v1/namespaces/web/pods/app/portforward')).toBe(true)
   })
 
-  it('writes audit lines with user, groups, verb, path, status and duration, and never a token', async () => {
+  it('writes audit lines with user, groups, verb, path, status and duration, and never a token', () => {
     const audits = logs.map((line) => JSON.parse(line)).filter((line) => line.audit)
     const list = audits.find(
       (line) => line.user === 'viewer@example.com' && line.path === '/api/v1/namespaces/web/pods',

@@ -7,7 +7,10 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { AccessList } from '../src/auth/access.js'
 import { TokenVerifier } from '../src/auth/tokens.js'
-import { ConfigError, parseConfig, parseDuration, parseListen } from '../src/config.js'
+import { parseDuration } from '@infra/api-types'
+import { eventually } from '@infra/test-harness'
+import { ConfigError, parseConfig, parseListen } from '../src/config.js'
+import { ProxyCertificates, type ServingCertificate } from '../src/components/proxy-certificates.js'
 import { checkPath, checkRequestHeaders, requestVerb } from '../src/proxy/headers.js'
 import { bindingName, planBindings } from '../src/rbac/reconciler.js'
 import { destinationLabelValue } from '../src/rbac/labels.js'
@@ -92,16 +95,22 @@ describe('configuration', () => {
     [[...required, '--ca-cert', 'x'], /go together/],
     [[...required, '--role', 'system:masters'], /never eligible/],
     [[...required, '--resync', 'soon'], /invalid duration/],
+    [[...required, '--heartbeat', '500'], /invalid duration/],
+    [[...required, '--group-refresh', '0s'], /must be positive/],
     [[...required, '--unknown'], /Unknown option/],
   ])('rejects %j', (argv, message) => {
-    expect(() => parseConfig(argv as string[], {})).toThrow(ConfigError)
-    expect(() => parseConfig(argv as string[], {})).toThrow(message)
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError)
+    expect(() => parseConfig(argv, {})).toThrow(message)
   })
 
   it('parses durations and listen addresses', () => {
     expect(parseDuration('500ms')).toBe(500)
     expect(parseDuration('1.5s')).toBe(1500)
     expect(parseDuration('1h')).toBe(3_600_000)
+    const parsed = parseConfig([...required, '--resync', '1h30m', '--group-refresh', '1m30s'], {})
+    expect(!parsed.help && [parsed.config.resyncMs, parsed.config.groupRefreshMs]).toEqual([
+      5_400_000, 90_000,
+    ])
     expect(parseListen(':443')).toEqual({ host: '', port: 443 })
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 })
     expect(() => parseListen('host:99999')).toThrow()
@@ -112,7 +121,7 @@ describe('configuration', () => {
 })
 
 describe('roles and bindings', () => {
-  const role = (name: string, labels?: Record<string, string>) => ({ metadata: { name, labels } })
+  const role = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } })
   it('makes the default roles, configured roles and labelled roles eligible, never system:*', () => {
     expect(isEligibleRole(role('view'))).toBe(true)
     expect(isEligibleRole(role('cluster-admin'))).toBe(true)
@@ -226,9 +235,9 @@ describe('token verifier', () => {
     let fetches = 0
     const verifier = new TokenVerifier(
       {
-        fetchKeys: async () => {
+        fetchKeys: () => {
           fetches++
-          return structuredClone(published)
+          return Promise.resolve(structuredClone(published))
         },
       },
       { refetchCooldownMs: 0 },
@@ -250,7 +259,7 @@ describe('token verifier', () => {
   it('never takes a private or symmetric key from the key set', async () => {
     const keys = await newKeys('k')
     const verifier = new TokenVerifier({
-      fetchKeys: async () => ({ keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] }),
+      fetchKeys: () => Promise.resolve({ keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] }),
     })
     await verifier.refresh()
     expect(verifier.keyCount).toBe(0)
@@ -270,6 +279,50 @@ describe('certificate authority', () => {
     expect(certificate.checkIP('10.1.2.3')).toBe('10.1.2.3')
     expect(certificate.checkIP('::1')).toBe('::1')
     expect(certificate.checkHost('other.example.com')).toBeUndefined()
+  })
+
+  it('logs a failed renewal of the proxy certificate and retries it until one succeeds', async () => {
+    const authority = await generateAuthority('Test CA')
+    const lines: Array<{ msg: string; err?: { message: string } }> = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+    // An unhandled rejection would end the connector's process.
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    let issued = 0
+    const failingOnce: typeof issueServingCertificate = (...args) =>
+      ++issued === 2 ? Promise.reject(new Error('signing failed')) : issueServingCertificate(...args)
+    const certificates = await ProxyCertificates.issue(
+      authority,
+      ['connector.example.com'],
+      logger,
+      { checkEveryMs: 20, renewWithinMs: Number.POSITIVE_INFINITY, retry: { initialMs: 10, maxMs: 10 } },
+      failingOnce,
+    )
+    const first = certificates.current
+    const renewed: ServingCertificate[] = []
+    certificates.start((next) => renewed.push(next))
+    try {
+      await eventually(() => renewed.length > 0)
+    } finally {
+      certificates.stop()
+      process.off('unhandledRejection', onUnhandled)
+    }
+    expect(unhandled).toEqual([])
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'could not renew the proxy certificate',
+        err: expect.objectContaining({ message: 'signing failed' }),
+      }),
+    )
+    expect(issued).toBeGreaterThanOrEqual(3)
+    expect(renewed[0]?.certificate).not.toBe(first.certificate)
+    expect(
+      new X509Certificate(renewed[0]?.certificate ?? '').verify(
+        new X509Certificate(authority.certificate).publicKey,
+      ),
+    ).toBe(true)
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'renewed the proxy certificate' }))
   })
 
   it('generates the CA once and keeps it in the state directory', async () => {

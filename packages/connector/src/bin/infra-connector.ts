@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { every } from '@infra/scheduling'
 import { pino } from 'pino'
 import { ConfigError, HELP, parseConfig } from '../config.js'
 import { startConnector } from '../connector.js'
@@ -22,8 +23,7 @@ async function main(): Promise<number> {
   // One audit line per proxied request: written in batches of about 4 KiB, or after at most a second,
   // instead of one write per line; flushed at exit.
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 })
-  const flushTimer = setInterval(() => destination.flush(), 1000)
-  flushTimer.unref()
+  every(1000, () => destination.flush())
   process.once('exit', () => destination.flushSync())
   const logger = pino({ level: parsed.config.logLevel, base: { component: 'infra-connector' } }, destination)
   let connector

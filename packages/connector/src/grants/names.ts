@@ -15,7 +15,7 @@ export class NameResolver {
 
   constructor(private readonly client: InfraClient) {}
 
-  async resolve(grants: readonly Grant[], signal?: AbortSignal): Promise<SubjectNames> {
+  async resolve(grants: readonly Grant[], signal: AbortSignal): Promise<SubjectNames> {
     const userIds = new Set<string>()
     const groupIds = new Set<string>()
     for (const grant of grants) {

@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node'
+import { every } from '@infra/scheduling'
 import { Pool } from 'undici'
 import { createHash, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -35,7 +36,7 @@ export interface KubeObject {
 }
 
 export interface KubeList<T> {
-  metadata: { resourceVersion?: string; continue?: string }
+  metadata: { resourceVersion?: string | undefined; continue?: string }
   items: T[]
 }
 
@@ -60,7 +61,7 @@ interface Credentials {
  */
 export class KubeConnection {
   private credentials: Credentials
-  private timer: NodeJS.Timeout | undefined
+  private stopRefresh: (() => void) | undefined
 
   private constructor(
     private readonly config: KubeConfig,
@@ -113,11 +114,10 @@ export class KubeConnection {
     }
     const credentials = await loadCredentials(config, server)
     const connection = new KubeConnection(config, server, caPem, inCluster, namespace, credentials)
-    connection.timer = setInterval(
-      () => void connection.refresh().catch(() => undefined),
+    connection.stopRefresh = every(
       CREDENTIAL_REFRESH_MS,
+      () => void connection.refresh().catch(() => undefined),
     )
-    connection.timer.unref()
     return connection
   }
 
@@ -134,7 +134,7 @@ export class KubeConnection {
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer)
+    this.stopRefresh?.()
     this.credentials.agent.destroy()
     void this.credentials.pool.destroy().catch(() => undefined)
   }
@@ -304,6 +304,6 @@ async function loadCredentials(config: KubeConfig, server: URL): Promise<Credent
   const agent =
     server.protocol === 'https:'
       ? new https.Agent(agentOptions)
-      : new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true } as http.AgentOptions)
+      : new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true })
   return { agent, pool, ...(authorization ? { authorization } : {}) }
 }

@@ -1,3 +1,4 @@
+import { backoffDelay } from '@infra/scheduling'
 import type { Logger } from 'pino'
 import { type KubeConnection, KubeError, type KubeObject } from './connection.js'
 
@@ -11,6 +12,9 @@ export interface InformerOptions {
   /** How long one watch request lasts before it is renewed. */
   watchTimeoutSeconds?: number
 }
+
+/** Waits after a failed watch or list, doubling up to 30 s. */
+const WATCH_RETRY = { initialMs: 500, maxMs: 30_000 }
 
 const key = (object: KubeObject) =>
   object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name
@@ -62,8 +66,8 @@ export class Informer<T extends KubeObject> {
    * reconcile sees it (the event then changes nothing and triggers nothing).
    */
   written(object: T | { metadata: { name: string; namespace?: string } }, deleted = false): void {
-    if (deleted) this.items.delete(key(object as KubeObject))
-    else this.items.set(key(object as KubeObject), object as T)
+    if (deleted) this.items.delete(key(object))
+    else this.items.set(key(object), object as T)
   }
 
   private query(extra: Record<string, string>): string {
@@ -102,7 +106,7 @@ export class Informer<T extends KubeObject> {
         failures++
         if (error instanceof KubeError && error.status === 410) needList = true
         else if (failures > 1) needList = true
-        const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7))
+        const delay = backoffDelay(WATCH_RETRY, failures)
         this.options.logger.warn(
           { err: error, path: this.options.path, retryInMs: delay },
           'watch failed; retrying',

@@ -296,7 +296,7 @@ export class KubeProxy {
     })
     kube.pool.dispatch(
       {
-        method: (request.method ?? 'GET') as 'GET',
+        method: request.method ?? 'GET',
         path: kube.path(request.url ?? '/'),
         headers: forwarded,
         body: hasBody ? request : null,

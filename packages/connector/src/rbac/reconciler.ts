@@ -39,6 +39,9 @@ export interface PlannedBinding {
  * Reading them from a watch cache avoids lists, which the API server answers only once its cache has caught
  * up with etcd (often tens of milliseconds after other writes).
  */
+/** Which binding an operation is about (a planned one or one found in the cluster), for messages. */
+type BindingRef = Pick<PlannedBinding, 'kind' | 'name'> & { namespace?: string | undefined }
+
 export interface BindingCache {
   clusterRoleBindings(): BindingObject[]
   roleBindings(): BindingObject[]
@@ -168,13 +171,13 @@ export async function reconcileBindings(
     roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: binding.role },
     subjects: binding.subjects,
   })
-  const describe = (binding: { kind: string; namespace?: string; name: string }) =>
+  const describe = (binding: BindingRef) =>
     binding.namespace
       ? `${binding.kind} ${binding.namespace}/${binding.name}`
       : `${binding.kind} ${binding.name}`
 
   const operations: Promise<void>[] = []
-  const run = (binding: { kind: string; namespace?: string; name: string }, operation: () => Promise<void>) =>
+  const run = (binding: BindingRef, operation: () => Promise<void>) =>
     operations.push(
       operation().catch((error: unknown) => {
         const message = `${describe(binding)}: ${(error as Error).message}`

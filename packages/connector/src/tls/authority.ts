@@ -18,7 +18,7 @@ const generateKeys = () =>
   webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']) as unknown as Promise<CryptoKeyPair>
 
 async function pemKey(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey('pkcs8', key as unknown as webcrypto.CryptoKey)
+  const der = await webcrypto.subtle.exportKey('pkcs8', key)
   return x509.PemConverter.encode(der, 'PRIVATE KEY')
 }
 
@@ -38,9 +38,7 @@ async function importSigningKey(pem: string): Promise<{ key: CryptoKey; algorith
   } else {
     throw new Error(`unsupported CA key type ${type ?? 'unknown'} (use EC P-256, P-384 or RSA)`)
   }
-  const key = (await webcrypto.subtle.importKey('pkcs8', der, algorithm, false, [
-    'sign',
-  ])) as unknown as CryptoKey
+  const key = await webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign'])
   return { key, algorithm }
 }
 

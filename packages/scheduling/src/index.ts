@@ -1,0 +1,3 @@
+export { backoffDelay, type Backoff } from './backoff.js'
+export { CoalescingTask, type CoalescingTaskOptions } from './coalescing-task.js'
+export { every } from './every.js'
