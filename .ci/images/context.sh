@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Usage: context.sh server|connector DIR
-# Fills DIR with what the package's Dockerfile copies in: its `pnpm deploy --prod` folder, with the native
-# packages of both Linux architectures the images are built for (the Dockerfile keeps its target's), and without
-# what never runs (source maps, type declarations, READMEs, static libraries, Prisma's engines for other
+# Fills DIR with what the package's target of the root Dockerfile copies in: its `pnpm deploy --prod` folder, with
+# the native packages of both Linux architectures the images are built for (the Dockerfile keeps its target's), and
+# without what never runs (source maps, type declarations, READMEs, static libraries, Prisma's engines for other
 # databases, the Prisma CLI). Needs `pnpm build` done. Used by run.sh here and by .github/workflows/images.yml.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

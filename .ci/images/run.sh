@@ -41,7 +41,7 @@ limit_containers() {
   export CONTAINERS_CONF=$WORK/containers.conf
 }
 
-# What the real base image offers the Dockerfiles: Debian bookworm, node in /usr/local/bin, user node (1000).
+# What the real base image offers the Dockerfile: Debian bookworm, node in /usr/local/bin, user node (1000).
 make_base_image() {
   if podman image exists "$BASE_IMAGE"; then
     echo "$BASE_IMAGE present"
@@ -53,20 +53,23 @@ make_base_image() {
     arm64) node_arch=arm64 ;;
     *) echo "no Node.js binary for $(dpkg --print-architecture)" >&2; exit 1 ;;
   esac
-  mmdebstrap --quiet --variant=minbase --include=ca-certificates bookworm "$rootfs"
+  mmdebstrap --quiet --variant=minbase --include=usr-is-merged bookworm "$rootfs"
+  # Debian's own images have usr-is-merged only; mmdebstrap adds usrmerge, which brings perl (50 MB).
+  chroot "$rootfs" dpkg --purge usrmerge libfile-find-rule-perl libnumber-compare-perl libtext-glob-perl perl \
+    perl-modules-5.36 libperl5.36 libgdbm-compat4 >/dev/null
   rm -rf "$rootfs"/usr/share/{doc,man,info,locale}/* "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*
   (cd "$WORK" && npm pack --silent "node-linux-$node_arch@$NODE_VERSION" >/dev/null)
   tar -xzf "$WORK"/node-linux-*.tgz -C "$WORK"
   install -m 0755 "$WORK/package/bin/node" "$rootfs/usr/local/bin/node"
   chroot "$rootfs" /usr/sbin/groupadd --gid 1000 node
   chroot "$rootfs" /usr/sbin/useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-  tar -C "$rootfs" -c . | podman import --change 'CMD ["node"]' --change "ENV NODE_VERSION=$NODE_VERSION" - "$BASE_IMAGE" >/dev/null
+  tar -C "$rootfs" -c . | podman import --quiet --change 'CMD ["node"]' --change "ENV NODE_VERSION=$NODE_VERSION" - "$BASE_IMAGE" >/dev/null
 }
 
 build_image() { # package image
   bash .ci/images/context.sh "$1" "$WORK/$1"
   podman build --pull=never --format docker --quiet --build-arg TARGETARCH="$(podman info --format '{{.Host.Arch}}')" \
-    --build-arg VERSION="$VERSION" -t "$2" -f "packages/$1/Dockerfile" "$WORK/$1" >/dev/null
+    --build-arg VERSION="$VERSION" --layers=false --target "$1" -t "$2" -f "$PWD/Dockerfile" "$WORK/$1" >/dev/null
   podman image inspect --format "$2: {{.Size}} bytes" "$2"
 }
 
