@@ -7,30 +7,38 @@ import { parseDuration } from '@infra/api-types'
 import { DEFAULT_SETTINGS } from '../context.js'
 import { startServer } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
+import { environmentHelp, optionsFromEnvironment, ROOT_KEY_VARIABLE } from './environment.js'
+
+let fromEnvironment
+try {
+  fromEnvironment = optionsFromEnvironment(process.env)
+} catch (error) {
+  process.stderr.write(`infra-server: ${(error as Error).message}\n`)
+  process.exit(2)
+}
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('infra-server')
   .usage(
     '$0 [options]\n\nRuns the Infra server. Without a database URL it runs an embedded Postgres in the data directory.',
   )
-  .env('INFRA_SERVER')
+  .config(fromEnvironment)
   .options({
-    port: { type: 'number', default: 8080, describe: 'Port to listen on (INFRA_SERVER_PORT)' },
-    'database-url': { type: 'string', describe: 'Postgres connection URL (DATABASE_URL)' },
+    port: { type: 'number', default: 8080, describe: 'Port to listen on' },
+    'database-url': { type: 'string', describe: 'Postgres connection URL' },
     'data-dir': {
       type: 'string',
       default: join(homedir(), '.infra', 'server'),
-      describe: 'Where the embedded Postgres and other state live (INFRA_SERVER_DATA_DIR)',
+      describe: 'Where the embedded Postgres and other state live',
     },
     'admin-access-key': {
       type: 'string',
-      describe:
-        'Make sure user "admin" exists, is an Infra admin, and authenticates with this key (INFRA_ADMIN_ACCESS_KEY)',
+      describe: 'Make sure user "admin" exists, is an Infra admin, and authenticates with this key',
     },
     'root-key-file': {
       type: 'string',
       describe:
-        'File holding the key that encrypts secrets at rest; generated when missing (default: DATA_DIR/root.key). INFRA_ROOT_KEY gives the key itself',
+        'File holding the key that encrypts secrets at rest; generated when missing (default: DATA_DIR/root.key)',
     },
     'config-file': {
       type: 'string',
@@ -63,6 +71,7 @@ const argv = await yargs(hideBin(process.argv))
       describe: 'Minimum level of log lines to print',
     },
   })
+  .epilog(environmentHelp())
   .version(SERVER_VERSION)
   .strict()
   .help()
@@ -71,11 +80,11 @@ const argv = await yargs(hideBin(process.argv))
 try {
   const server = await startServer({
     port: argv.port,
-    databaseUrl: argv.databaseUrl ?? process.env.DATABASE_URL,
+    databaseUrl: argv.databaseUrl,
     dataDir: argv.dataDir,
-    adminAccessKey: argv.adminAccessKey ?? process.env.INFRA_ADMIN_ACCESS_KEY,
+    adminAccessKey: argv.adminAccessKey,
     configFile: argv.configFile,
-    rootKey: process.env.INFRA_ROOT_KEY,
+    rootKey: process.env[ROOT_KEY_VARIABLE],
     rootKeyFile: argv.rootKeyFile,
     logLevel: argv.logLevel,
     settings: {
