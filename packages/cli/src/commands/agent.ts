@@ -1,70 +1,9 @@
-import { keepCurrent, onAgentReplaced, startAgent, stopAgent } from '@infra/agent'
-import type { Destination, Grant } from '@infra/client-sdk'
-import { accessFrom, writeAccess } from '../lib/access.js'
-import type { Context } from '../lib/context.js'
-import { kubeconfigPath } from '../lib/kubeconfig.js'
-import { displayServer, isUnauthorized, openSession } from '../lib/session.js'
-import type { Handler } from './types.js'
+import { defineCommand, type ArgsOf } from './define.js'
 
-/**
- * `infra agent` (hidden; `infra login` starts it in the background): keeps the kubeconfig equal to what the
- * user may reach, following their grants (with inherited ones) and the destinations by long polling, until
- * logout, a new login, or the access key stops working.
- */
-export const agent: Handler = async (ctx, args) => {
-  const session = await openSession(ctx, args)
-  const controller = new AbortController()
-  const stop = () => controller.abort()
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
-  const stopChecking = onAgentReplaced(ctx.home, stop)
-  const onRetry = (error: Error, info: { delayMs: number }) =>
-    ctx.log.warn(`lost the server (${error.message}); trying again in ${Math.round(info.delayMs / 1000)} s`)
-  ctx.log.info(
-    `agent ${process.pid}: keeping ${kubeconfigPath(ctx.env)} current for ${displayServer(session.url)}`,
-  )
-  try {
-    await keepCurrent<{ grants: Grant[]; destinations: Destination[] }>({
-      sources: (signal) => ({
-        grants: session.client.grants.watch({ user: 'self', showInherited: true }, { signal, onRetry }),
-        destinations: session.client.destinations.watch({}, { signal, onRetry }),
-      }),
-      sync: async ({ grants, destinations }) => {
-        try {
-          const change = await writeAccess(ctx, session.url, accessFrom(grants, destinations))
-          ctx.log.info(
-            `${new Date().toISOString()} kubeconfig: ${change.contexts.join(', ') || 'no contexts'}` +
-              (change.removed.length > 0 ? ` (removed ${change.removed.join(', ')})` : ''),
-          )
-        } catch (error) {
-          // A kubeconfig the user broke by hand is theirs to fix; the next change tries again.
-          ctx.log.warn(`could not update the kubeconfig: ${(error as Error).message}`)
-        }
-      },
-      signal: controller.signal,
-    })
-    ctx.log.info(`agent ${process.pid}: stopped`)
-  } catch (error) {
-    if (!isUnauthorized(error)) throw error
-    ctx.log.info(`agent ${process.pid}: the access key is no longer valid (logged out or expired); stopping`)
-  } finally {
-    stopChecking()
-    await session.client.close()
-  }
-}
-
-/** Starts the background agent for `server` after a login, when this environment can run one. */
-export function startBackgroundAgent(ctx: Context, server: string): void {
-  const launcher = ctx.io.agent
-  if (!launcher) {
-    ctx.log.debug('no background agent here: run infra list to refresh kubeconfig after grants change')
-    return
-  }
-  const pid = startAgent(ctx.home, launcher.command, [...launcher.args, '--server', server], ctx.env)
-  ctx.log.debug(`started the background agent (pid ${pid}); it logs to ~/.infra/logs/agent.log`)
-}
-
-/** Stops the background agent, e.g. on logout. */
-export function stopBackgroundAgent(ctx: Context): void {
-  if (stopAgent(ctx.home)) ctx.log.debug('stopped the background agent')
-}
+const command = defineCommand({
+  command: 'agent',
+  // Started in the background by `infra login`; not for people, so not in the help.
+  describe: false,
+})
+export type Args = ArgsOf<typeof command>
+export default command.handledBy(() => import('./agent.handler.js'))

@@ -6,9 +6,9 @@ import { clearTokenCache } from './token-cache.js'
 import { CLI_VERSION } from './version.js'
 
 export interface SessionArgs {
-  server?: string
-  accessKey?: string
-  skipTlsVerify?: boolean
+  server?: string | undefined
+  accessKey?: string | undefined
+  skipTlsVerify?: boolean | undefined
 }
 
 export interface Session {
@@ -41,9 +41,9 @@ export async function resolveServerUrl(ctx: Context, args: SessionArgs, config: 
 
 export interface ClientOptions {
   url: string
-  accessKey?: string
-  entry?: ServerEntry
-  skipTlsVerify?: boolean
+  accessKey?: string | undefined
+  entry?: ServerEntry | undefined
+  skipTlsVerify?: boolean | undefined
 }
 
 export async function createClient(options: ClientOptions): Promise<InfraClient> {
@@ -51,7 +51,7 @@ export async function createClient(options: ClientOptions): Promise<InfraClient>
   const skip = options.skipTlsVerify === true || options.entry?.skipTLSVerify === true
   return new InfraClient({
     server: options.url,
-    accessKey: options.accessKey,
+    ...(options.accessKey === undefined ? {} : { accessKey: options.accessKey }),
     userAgent: `infra-cli/${CLI_VERSION}`,
     ...(skip ? { skipTLSVerify: true } : {}),
     ...(!skip && options.entry?.trustedCertificate

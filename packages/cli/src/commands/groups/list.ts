@@ -1,0 +1,5 @@
+import { defineCommand, FORMAT_OPTION, type ArgsOf } from '../define.js'
+
+const command = defineCommand({ command: 'list', describe: 'List groups', options: FORMAT_OPTION })
+export type Args = ArgsOf<typeof command>
+export default command.handledBy(() => import('./list.handler.js'))

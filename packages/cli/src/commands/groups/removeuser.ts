@@ -1,0 +1,14 @@
+import { defineCommand, forceOption, type ArgsOf } from '../define.js'
+
+const command = defineCommand({
+  command: 'removeuser USER GROUP',
+  describe: 'Remove a user from a group',
+  positionals: {
+    USER: { type: 'string', demandOption: true },
+    GROUP: { type: 'string', demandOption: true },
+  },
+  options: forceOption('Exit successfully even if the user is not in the group'),
+  examples: [['$0 groups removeuser johndoe@example.com Engineering', 'Remove a user from a group']],
+})
+export type Args = ArgsOf<typeof command>
+export default command.handledBy(() => import('./removeuser.handler.js'))

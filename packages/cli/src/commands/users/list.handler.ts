@@ -1,0 +1,19 @@
+import type { User } from '@infra/client-sdk'
+import type { Context } from '../../lib/context.js'
+import { printList, relativeTime } from '../../lib/output.js'
+import { withSession } from '../../lib/session.js'
+import type { Args } from './list.js'
+
+export default async function listUsers(ctx: Context, args: Args): Promise<void> {
+  await withSession(ctx, args, async ({ client }) => {
+    const users = await client.users.listAll()
+    await printList(
+      ctx,
+      args.format,
+      users,
+      ['name', 'last seen'],
+      (user: User) => [user.name, relativeTime(user.lastSeenAt)],
+      'No users.',
+    )
+  })
+}
