@@ -5,14 +5,15 @@ import type { Context } from '../lib/context.js'
 import { kubeconfigPath } from '../lib/kubeconfig.js'
 import { apiStatus } from '../lib/sdk-errors.js'
 import { displayServer, openSession } from '../lib/session.js'
-import type { Args } from './agent.js'
+import type { ArgsOf } from './define.js'
+import type { command } from './agent.js'
 
 /**
  * `infra agent` (hidden; `infra login` starts it in the background): keeps the kubeconfig equal to what the
  * user may reach, following their grants (with inherited ones) and the destinations by long polling, until
  * logout, a new login, or the access key stops working.
  */
-export default async function agent(ctx: Context, args: Args): Promise<void> {
+export default async function agent(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const session = await openSession(ctx, args)
   const controller = new AbortController()
   const stop = () => controller.abort()

@@ -1,9 +1,5 @@
-import { defineCommand, type ArgsOf } from './define.js'
+import { defineCommand } from './define.js'
 
-const command = defineCommand({
-  command: 'agent',
-  // Started in the background by `infra login`; not for people, so not in the help.
-  describe: false,
-})
-export type Args = ArgsOf<typeof command>
+// Started in the background by `infra login`; not for people, so not in the help.
+export const command = defineCommand('agent', false)
 export default command.handledBy(() => import('./agent.handler.js'))

@@ -1,5 +1,6 @@
 import type { Context } from '../lib/context.js'
-import type { Args } from './completion.js'
+import type { ArgsOf } from './define.js'
+import type { command } from './completion.js'
 
 // yargs' own completion scripts, with the command fixed to `infra`: the shell asks `infra
 // --get-yargs-completions <words>` for the candidates at each tab.
@@ -59,7 +60,7 @@ fi
 ###-end-infra-completions-###
 `
 
-export default function completion(ctx: Context, args: Args): Promise<void> {
+export default function completion(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const shell = args.SHELL ?? ((ctx.env.SHELL ?? '').endsWith('zsh') ? 'zsh' : 'bash')
   ctx.io.stdout.write(shell === 'zsh' ? ZSH : BASH)
   return Promise.resolve()

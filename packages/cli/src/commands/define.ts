@@ -49,16 +49,19 @@ export type ArgsOf<C> = C extends CommandSpec<infer P, infer O> ? Args<P, O> : n
 /** `[command, description]`, with `$0` for `infra`; an empty description prints the command alone. */
 export type Example = [command: string, description: string]
 
-export interface CommandSpec<P extends PositionalSet, O extends OptionSet> {
-  /** As yargs takes it: the name, then the positionals (`remove DESTINATION`, `login [SERVER]`). */
-  command: string
-  /** The line in the list of commands; false hides the command from the help. */
-  describe: string | false
+export interface CommandDetails<P extends PositionalSet, O extends OptionSet> {
   /** The first lines of the command's own help, where it says more than `describe`. */
   about?: string
   positionals?: P
   options?: O
   examples?: Example[]
+}
+
+export interface CommandSpec<P extends PositionalSet, O extends OptionSet> extends CommandDetails<P, O> {
+  /** As yargs takes it: the name, then the positionals (`remove DESTINATION`, `login [SERVER]`). */
+  command: string
+  /** The line in the list of commands; false hides the command from the help. */
+  describe: string | false
 }
 
 /** A command ready to register: its declaration, and how to run it once yargs parsed its arguments. */
@@ -77,8 +80,11 @@ export interface CommandGroup {
  * arguments as `ArgsOf<typeof command>`. Two steps, so the handler's type can refer to the declaration.
  */
 export function defineCommand<const P extends PositionalSet = None, const O extends OptionSet = None>(
-  spec: CommandSpec<P, O>,
+  command: string,
+  describe: string | false,
+  details: CommandDetails<P, O> = {},
 ) {
+  const spec: CommandSpec<P, O> = { command, describe, ...details }
   return {
     ...spec,
     handledBy(load: () => Promise<{ default: (ctx: Context, args: Args<P, O>) => Promise<void> }>): Command {

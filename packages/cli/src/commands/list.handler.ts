@@ -3,9 +3,10 @@ import { refreshKubeconfig } from '../lib/access.js'
 import type { Context } from '../lib/context.js'
 import { printList } from '../lib/output.js'
 import { withSession } from '../lib/session.js'
-import type { Args } from './list.js'
+import type { ArgsOf } from './define.js'
+import type { command } from './list.js'
 
-export default async function list(ctx: Context, args: Args): Promise<void> {
+export default async function list(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ url, client }) => {
     const { access } = await refreshKubeconfig(ctx, url, client)
     const rows = access.map((item) => ({

@@ -10,7 +10,8 @@ import { apiStatus, isTlsFailure } from '../lib/sdk-errors.js'
 import { loadAccessKey, storeAccessKey } from '../lib/secrets.js'
 import { createClient, displayServer, normalizeServer } from '../lib/session.js'
 import { clearTokenCache, keyIdOf } from '../lib/token-cache.js'
-import type { Args } from './login.js'
+import type { ArgsOf } from './define.js'
+import type { command } from './login.js'
 
 async function chooseServer(
   ctx: Context,
@@ -38,7 +39,7 @@ async function chooseServer(
 /** Connects once, and on an untrusted certificate shows its fingerprint and asks to trust it. */
 async function connect(
   ctx: Context,
-  args: Args,
+  args: ArgsOf<typeof command>,
   url: string,
   entry: ServerEntry,
   ask: () => Promise<Prompter>,
@@ -112,7 +113,7 @@ type Method =
 
 async function chooseMethod(
   ctx: Context,
-  args: Args,
+  args: ArgsOf<typeof command>,
   client: InfraClient,
   ask: () => Promise<Prompter>,
 ): Promise<Method> {
@@ -168,7 +169,7 @@ async function chooseMethod(
  * Universal auth, for machines: a client ID and secret, which are the two halves of an access key made with
  * `infra keys add IDENTITY` (`<client ID>.<client secret>`).
  */
-function machineCredentials(ctx: Context, args: Args): Method {
+function machineCredentials(ctx: Context, args: ArgsOf<typeof command>): Method {
   const clientId = args.clientId ?? ctx.env.INFRA_UNIVERSAL_AUTH_CLIENT_ID
   const clientSecret = args.clientSecret ?? ctx.env.INFRA_UNIVERSAL_AUTH_CLIENT_SECRET
   if (!clientId || !clientSecret) {
@@ -273,7 +274,7 @@ async function chooseNewPassword(
   }
 }
 
-export default async function login(ctx: Context, args: Args): Promise<void> {
+export default async function login(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   let prompts: Prompter | undefined
   const ask = async () => (prompts ??= await prompter(ctx))
   const config = readConfig(ctx.home)

@@ -1,8 +1,6 @@
-import { defineCommand, type ArgsOf } from './define.js'
+import { defineCommand } from './define.js'
 
-const command = defineCommand({
-  command: 'login [SERVER]',
-  describe: 'Login to Infra',
+export const command = defineCommand('login [SERVER]', 'Login to Infra', {
   about: 'Login to Infra and start a background agent to keep local configuration up-to-date',
   positionals: {
     SERVER: { type: 'string', describe: 'Infra server: host, host:port or URL [env: INFRA_SERVER]' },
@@ -53,5 +51,4 @@ const command = defineCommand({
     ],
   ],
 })
-export type Args = ArgsOf<typeof command>
 export default command.handledBy(() => import('./login.handler.js'))

@@ -5,7 +5,8 @@ import { syncKubeconfig } from '../lib/kubeconfig.js'
 import { deleteAccessKey, loadAccessKey } from '../lib/secrets.js'
 import { createClient, displayServer, normalizeServer } from '../lib/session.js'
 import { clearTokenCache } from '../lib/token-cache.js'
-import type { Args } from './logout.js'
+import type { ArgsOf } from './define.js'
+import type { command } from './logout.js'
 
 async function logoutOf(ctx: Context, entry: ServerEntry): Promise<void> {
   if (entry.keyID) {
@@ -32,7 +33,7 @@ async function logoutOf(ctx: Context, entry: ServerEntry): Promise<void> {
   }
 }
 
-export default async function logout(ctx: Context, args: Args): Promise<void> {
+export default async function logout(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   if (args.SERVER && args.all) {
     throw new CliError('[SERVER] and [--all] cannot be both specified', 'choose either one server or --all')
   }

@@ -1,8 +1,6 @@
-import { defineCommand, type ArgsOf } from './define.js'
+import { defineCommand } from './define.js'
 
-const command = defineCommand({
-  command: 'logout [SERVER]',
-  describe: 'Log out of Infra',
+export const command = defineCommand('logout [SERVER]', 'Log out of Infra', {
   about:
     'Log out of Infra\nNote: [SERVER] and [--all] cannot be both specified. Choose either one or all servers.',
   positionals: { SERVER: { type: 'string', describe: 'Infra server to log out of' } },
@@ -19,5 +17,4 @@ const command = defineCommand({
     ['$0 logout --all --clear', 'Logout and clear list of all servers'],
   ],
 })
-export type Args = ArgsOf<typeof command>
 export default command.handledBy(() => import('./logout.handler.js'))

@@ -4,9 +4,10 @@ import { accessEntries, listAccess } from '../lib/access.js'
 import { CliError, type Context } from '../lib/context.js'
 import { syncKubeconfig } from '../lib/kubeconfig.js'
 import { withSession } from '../lib/session.js'
-import type { Args } from './use.js'
+import type { ArgsOf } from './define.js'
+import type { command } from './use.js'
 
-export default async function use(ctx: Context, args: Args): Promise<void> {
+export default async function use(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const parsed = parseResource(args.DESTINATION)
   if (!parsed.ok)
     throw new CliError(

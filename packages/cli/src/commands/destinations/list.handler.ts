@@ -2,9 +2,10 @@ import type { Destination } from '@infra/client-sdk'
 import type { Context } from '../../lib/context.js'
 import { printList, relativeTime } from '../../lib/output.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './list.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './list.js'
 
-export default async function listDestinations(ctx: Context, args: Args): Promise<void> {
+export default async function listDestinations(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ client }) => {
     const destinations = await client.destinations.listAll()
     await printList(

@@ -3,7 +3,8 @@ import type { InfraClient } from '@infra/client-sdk'
 import { CliError, type Context } from '../../lib/context.js'
 import { findGroup, findUser } from '../../lib/lookup.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './add.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './add.js'
 import { parseDestination } from './destination.js'
 
 /** Checks the destination and role exist, unless --force. */
@@ -42,7 +43,7 @@ async function checkTarget(
   }
 }
 
-export default async function addGrant(ctx: Context, args: Args): Promise<void> {
+export default async function addGrant(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const role = args.role
   await withSession(ctx, args, async ({ client }) => {
     await checkTarget(client, args.DESTINATION, role, args.force === true)

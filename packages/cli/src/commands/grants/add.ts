@@ -1,31 +1,35 @@
-import { defineCommand, forceOption, type ArgsOf } from '../define.js'
+import { defineCommand, forceOption } from '../define.js'
 
-const command = defineCommand({
-  command: 'add USER|GROUP DESTINATION',
-  describe: 'Grant a user or group access to a destination',
-  positionals: {
-    USER: { type: 'string', demandOption: true },
-    DESTINATION: { type: 'string', demandOption: true },
-  },
-  options: {
-    ...forceOption('Create grant even if requested user, destination, or role are unknown'),
-    group: {
-      alias: 'g',
-      type: 'boolean',
-      describe: 'When set, creates a grant for a group instead of a user',
+export const command = defineCommand(
+  'add USER|GROUP DESTINATION',
+  'Grant a user or group access to a destination',
+  {
+    positionals: {
+      USER: { type: 'string', demandOption: true },
+      DESTINATION: { type: 'string', demandOption: true },
     },
-    role: {
-      type: 'string',
-      describe: 'Type of access that the user or group will be given',
-      default: 'connect',
+    options: {
+      ...forceOption('Create grant even if requested user, destination, or role are unknown'),
+      group: {
+        alias: 'g',
+        type: 'boolean',
+        describe: 'When set, creates a grant for a group instead of a user',
+      },
+      role: {
+        type: 'string',
+        describe: 'Type of access that the user or group will be given',
+        default: 'connect',
+      },
     },
+    examples: [
+      ['$0 grants add johndoe@example.com docker-desktop', 'Grant a user access to a destination'],
+      ['$0 grants add group-a staging --group', 'Grant a group access to a destination'],
+      [
+        '$0 grants add johndoe@example.com staging --role viewer',
+        'Grant access with fine-grained permissions',
+      ],
+      ['$0 grants add johndoe@example.com infra --role admin', 'Assign a user a role within Infra'],
+    ],
   },
-  examples: [
-    ['$0 grants add johndoe@example.com docker-desktop', 'Grant a user access to a destination'],
-    ['$0 grants add group-a staging --group', 'Grant a group access to a destination'],
-    ['$0 grants add johndoe@example.com staging --role viewer', 'Grant access with fine-grained permissions'],
-    ['$0 grants add johndoe@example.com infra --role admin', 'Assign a user a role within Infra'],
-  ],
-})
-export type Args = ArgsOf<typeof command>
+)
 export default command.handledBy(() => import('./add.handler.js'))

@@ -3,14 +3,15 @@ import type { Context } from '../../lib/context.js'
 import { printData, table } from '../../lib/output.js'
 import { apiStatus } from '../../lib/sdk-errors.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './list.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './list.js'
 
 interface NamedGrant extends Grant {
   userName?: string
   groupName?: string
 }
 
-export default async function listGrants(ctx: Context, args: Args): Promise<void> {
+export default async function listGrants(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ client }) => {
     // Only admins and viewers may list users: others see their own grants, with IDs for names they cannot read.
     const orEmpty = <T>(list: PromiseLike<T[]>) =>

@@ -2,10 +2,11 @@ import { CliError, type Context } from '../../lib/context.js'
 import { findGroup, findUser } from '../../lib/lookup.js'
 import { apiStatus } from '../../lib/sdk-errors.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './remove.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './remove.js'
 import { parseDestination } from './destination.js'
 
-export default async function removeGrant(ctx: Context, args: Args): Promise<void> {
+export default async function removeGrant(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   parseDestination(args.DESTINATION)
   await withSession(ctx, args, async ({ client }) => {
     const subject = args.group ? await findGroup(client, args.USER) : await findUser(client, args.USER)

@@ -1,9 +1,10 @@
 import type { Context } from '../../lib/context.js'
 import { requireGroup, requireUser } from '../../lib/lookup.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './adduser.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './adduser.js'
 
-export default async function addUserToGroup(ctx: Context, args: Args): Promise<void> {
+export default async function addUserToGroup(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ client }) => {
     const [user, group] = await Promise.all([
       requireUser(client, args.USER),

@@ -2,9 +2,10 @@ import type { Group } from '@infra/client-sdk'
 import type { Context } from '../../lib/context.js'
 import { printList, relativeTime } from '../../lib/output.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './list.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './list.js'
 
-export default async function listGroups(ctx: Context, args: Args): Promise<void> {
+export default async function listGroups(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ client }) => {
     const groups = await client.groups.listAll()
     await printList(

@@ -1,10 +1,7 @@
-import { defineCommand, forceOption, type ArgsOf } from '../define.js'
+import { defineCommand, forceOption } from '../define.js'
 
-const command = defineCommand({
-  command: 'remove GROUP',
-  describe: 'Delete a group',
+export const command = defineCommand('remove GROUP', 'Delete a group', {
   positionals: { GROUP: { type: 'string', demandOption: true } },
   options: forceOption('Exit successfully even if group does not exist'),
 })
-export type Args = ArgsOf<typeof command>
 export default command.handledBy(() => import('./remove.handler.js'))

@@ -1,9 +1,10 @@
 import { CliError, type Context } from '../../lib/context.js'
 import { findGroup, findUser } from '../../lib/lookup.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './removeuser.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './removeuser.js'
 
-export default async function removeUserFromGroup(ctx: Context, args: Args): Promise<void> {
+export default async function removeUserFromGroup(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ client }) => {
     const [user, group] = await Promise.all([findUser(client, args.USER), findGroup(client, args.GROUP)])
     if (!user || !group) {

@@ -1,8 +1,6 @@
-import { defineCommand, forceOption, type ArgsOf } from '../define.js'
+import { defineCommand, forceOption } from '../define.js'
 
-const command = defineCommand({
-  command: 'removeuser USER GROUP',
-  describe: 'Remove a user from a group',
+export const command = defineCommand('removeuser USER GROUP', 'Remove a user from a group', {
   positionals: {
     USER: { type: 'string', demandOption: true },
     GROUP: { type: 'string', demandOption: true },
@@ -10,5 +8,4 @@ const command = defineCommand({
   options: forceOption('Exit successfully even if the user is not in the group'),
   examples: [['$0 groups removeuser johndoe@example.com Engineering', 'Remove a user from a group']],
 })
-export type Args = ArgsOf<typeof command>
 export default command.handledBy(() => import('./removeuser.handler.js'))

@@ -4,7 +4,8 @@ import { CliError, type Context } from '../../lib/context.js'
 import { findUser, requireUser } from '../../lib/lookup.js'
 import { printData, relativeTime } from '../../lib/output.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './add.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './add.js'
 
 function duration(flag: string, text: string): string {
   let ms: number
@@ -30,7 +31,7 @@ async function connectorUser(client: InfraClient): Promise<string> {
   return id
 }
 
-export default async function addKey(ctx: Context, args: Args): Promise<void> {
+export default async function addKey(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const ttl = duration('ttl', args.ttl)
   const extensionDeadline = duration('extension-deadline', args.extensionDeadline)
   await withSession(ctx, args, async ({ client }) => {

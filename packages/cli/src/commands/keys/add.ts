@@ -1,10 +1,8 @@
-import { defineCommand, FORMAT_OPTION, type ArgsOf } from '../define.js'
+import { defineCommand, FORMAT_OPTION } from '../define.js'
 
 const DURATION_DEFAULT = '720h0m0s'
 
-const command = defineCommand({
-  command: 'add USER|connector',
-  describe: 'Create an access key',
+export const command = defineCommand('add USER|connector', 'Create an access key', {
   about: 'Create an access key for a user or a connector.',
   positionals: { USER: { type: 'string', demandOption: true } },
   options: {
@@ -29,5 +27,4 @@ const command = defineCommand({
     ['$0 keys add connector', 'Create an access key to add a Kubernetes connection to Infra'],
   ],
 })
-export type Args = ArgsOf<typeof command>
 export default command.handledBy(() => import('./add.handler.js'))

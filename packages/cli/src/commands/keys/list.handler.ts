@@ -3,9 +3,10 @@ import type { Context } from '../../lib/context.js'
 import { requireUser } from '../../lib/lookup.js'
 import { printList, relativeTime } from '../../lib/output.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './list.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './list.js'
 
-export default async function listKeys(ctx: Context, args: Args): Promise<void> {
+export default async function listKeys(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ client }) => {
     const userID = args.user ? (await requireUser(client, args.user)).id : undefined
     const keys = await client.accessKeys.listAll({

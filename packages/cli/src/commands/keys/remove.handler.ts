@@ -2,7 +2,8 @@ import type { AccessKey, InfraClient } from '@infra/client-sdk'
 import { CliError, type Context } from '../../lib/context.js'
 import { requireUser } from '../../lib/lookup.js'
 import { removeByName } from '../../lib/remove.js'
-import type { Args } from './remove.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './remove.js'
 
 /** The key named (or with the ID) `key`, of `user` when given; ambiguous names are an error. */
 async function findKey(client: InfraClient, key: string, user: string | undefined) {
@@ -21,11 +22,9 @@ async function findKey(client: InfraClient, key: string, user: string | undefine
   return keys[0]
 }
 
-export default async function removeKey(ctx: Context, args: Args): Promise<void> {
-  await removeByName<AccessKey>(ctx, args, {
-    noun: 'access key',
+export default async function removeKey(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
+  await removeByName<AccessKey>(ctx, args, 'access key', args.KEY, {
     group: 'keys',
-    name: args.KEY,
     find: (client) => findKey(client, args.KEY, args.user),
     delete: (client, key) => client.accessKeys.delete(key.id),
     label: (key) => `access key "${key.name}" of "${key.issuedForName}"`,

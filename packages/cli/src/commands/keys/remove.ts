@@ -1,13 +1,10 @@
-import { defineCommand, forceOption, type ArgsOf } from '../define.js'
+import { defineCommand, forceOption } from '../define.js'
 
-const command = defineCommand({
-  command: 'remove KEY',
-  describe: 'Delete an access key',
+export const command = defineCommand('remove KEY', 'Delete an access key', {
   positionals: { KEY: { type: 'string', describe: 'Name or ID of the access key', demandOption: true } },
   options: {
     ...forceOption('Exit successfully even if access key does not exist'),
     user: { type: 'string', describe: 'The user whose key it is, when names repeat across users' },
   },
 })
-export type Args = ArgsOf<typeof command>
 export default command.handledBy(() => import('./remove.handler.js'))

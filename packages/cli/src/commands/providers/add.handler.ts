@@ -1,9 +1,10 @@
 import { CliError, type Context } from '../../lib/context.js'
 import { apiStatus } from '../../lib/sdk-errors.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './add.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './add.js'
 
-export default async function addProvider(ctx: Context, args: Args): Promise<void> {
+export default async function addProvider(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const missing = (['url', 'client-id', 'client-secret'] as const).filter(
     (flag) => !{ url: args.url, 'client-id': args.clientId, 'client-secret': args.clientSecret }[flag],
   )

@@ -1,8 +1,6 @@
-import { defineCommand, type ArgsOf } from '../define.js'
+import { defineCommand } from '../define.js'
 
-const command = defineCommand({
-  command: 'add PROVIDER',
-  describe: 'Connect an identity provider',
+export const command = defineCommand('add PROVIDER', 'Connect an identity provider', {
   about:
     'Add an identity provider for users to authenticate.\nPROVIDER is a short unique name of the identity provider being added (eg. okta)',
   positionals: { PROVIDER: { type: 'string', demandOption: true } },
@@ -27,5 +25,4 @@ const command = defineCommand({
     ],
   ],
 })
-export type Args = ArgsOf<typeof command>
 export default command.handledBy(() => import('./add.handler.js'))

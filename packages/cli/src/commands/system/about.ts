@@ -1,5 +1,4 @@
-import { defineCommand, type ArgsOf } from '../define.js'
+import { defineCommand } from '../define.js'
 
-const command = defineCommand({ command: 'about', describe: 'Display information about Infra' })
-export type Args = ArgsOf<typeof command>
+export const command = defineCommand('about', 'Display information about Infra')
 export default command.handledBy(() => import('./about.handler.js'))

@@ -1,9 +1,10 @@
 import type { Context } from '../../lib/context.js'
 import { printData, relativeTime } from '../../lib/output.js'
 import { displayServer, withSession } from '../../lib/session.js'
-import type { Args } from './info.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './info.js'
 
-export default async function info(ctx: Context, args: Args): Promise<void> {
+export default async function info(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ url, client, entry }) => {
     const user = await client.users.get('self')
     const [groups, grants] = await Promise.all([

@@ -4,9 +4,10 @@ import type { Context } from '../../lib/context.js'
 import { printData } from '../../lib/output.js'
 import { createClient, resolveServerUrl } from '../../lib/session.js'
 import { CLI_VERSION } from '../../lib/version.js'
-import type { Args } from './version.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './version.js'
 
-export default async function version(ctx: Context, args: Args): Promise<void> {
+export default async function version(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   let server: string | undefined
   const config = readConfig(ctx.home)
   const url =

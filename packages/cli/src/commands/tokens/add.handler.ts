@@ -12,7 +12,8 @@ import {
   writeCachedToken,
   type CachedToken,
 } from '../../lib/token-cache.js'
-import type { Args } from './add.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './add.js'
 
 const LOCK_OPTIONS = {
   realpath: false,
@@ -26,7 +27,7 @@ const LOCK_OPTIONS = {
  * (0600) until shortly before they expire, and one process at a time asks the server for a new one, so many
  * kubectl processes starting at once make one request.
  */
-export default async function addToken(ctx: Context, args: Args): Promise<void> {
+export default async function addToken(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const config = readConfig(ctx.home)
   const url = await resolveServerUrl(ctx, args, config)
   const given = args.accessKey ?? ctx.env.INFRA_ACCESS_KEY

@@ -1,8 +1,7 @@
-import { defineCommand, type ArgsOf } from '../define.js'
+import { defineCommand } from '../define.js'
 
-const command = defineCommand({
-  command: 'add',
-  describe: 'Print a kubectl ExecCredential with a short-lived token (the kubeconfig exec plugin)',
-})
-export type Args = ArgsOf<typeof command>
+export const command = defineCommand(
+  'add',
+  'Print a kubectl ExecCredential with a short-lived token (the kubeconfig exec plugin)',
+)
 export default command.handledBy(() => import('./add.handler.js'))

@@ -2,9 +2,10 @@ import { CliError, type Context } from '../../lib/context.js'
 import { printData } from '../../lib/output.js'
 import { apiStatus } from '../../lib/sdk-errors.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './add.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './add.js'
 
-export default async function addUser(ctx: Context, args: Args): Promise<void> {
+export default async function addUser(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   await withSession(ctx, args, async ({ client }) => {
     let created
     try {

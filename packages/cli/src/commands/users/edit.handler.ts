@@ -2,7 +2,8 @@ import { CliError, type Context } from '../../lib/context.js'
 import { requireUser } from '../../lib/lookup.js'
 import { prompter } from '../../lib/prompt.js'
 import { withSession } from '../../lib/session.js'
-import type { Args } from './edit.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './edit.js'
 
 async function readSecret(ctx: Context, label: string): Promise<string> {
   if (ctx.interactive) {
@@ -19,7 +20,7 @@ async function readSecret(ctx: Context, label: string): Promise<string> {
   return line
 }
 
-export default async function editUser(ctx: Context, args: Args): Promise<void> {
+export default async function editUser(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   if (!args.password) throw new CliError('nothing to change', 'pass --password to set a new password')
   await withSession(ctx, args, async ({ client }) => {
     // Anyone may change their own password; only admins (who may list users) someone else's.

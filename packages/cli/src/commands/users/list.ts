@@ -1,5 +1,4 @@
-import { defineCommand, FORMAT_OPTION, type ArgsOf } from '../define.js'
+import { defineCommand, FORMAT_OPTION } from '../define.js'
 
-const command = defineCommand({ command: 'list', describe: 'List users', options: FORMAT_OPTION })
-export type Args = ArgsOf<typeof command>
+export const command = defineCommand('list', 'List users', { options: FORMAT_OPTION })
 export default command.handledBy(() => import('./list.handler.js'))
