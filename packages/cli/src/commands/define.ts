@@ -1,14 +1,7 @@
 // The one way a command is declared. A command's module holds only its declaration, so listing every command
 // (for yargs, the prebuilt help and completion) loads no handler code; the handler is imported on first use.
-import type {
-  Arguments,
-  ArgumentsCamelCase,
-  InferredOptionType,
-  InferredOptionTypes,
-  Options,
-  PositionalOptions,
-} from 'yargs'
-import { createContext, LOG_LEVELS, type Context, type Io } from '../lib/context.js'
+import type { InferredOptionType, InferredOptionTypes, Options, PositionalOptions } from 'yargs'
+import { createContext, LOG_LEVELS, type Context, type GlobalArgs, type Io } from '../lib/context.js'
 import { FORMATS } from '../lib/output.js'
 
 type OptionSet = Record<string, Options>
@@ -36,12 +29,20 @@ export const GLOBAL_OPTIONS = {
   },
 } as const satisfies OptionSet
 
-/** What a handler gets: the global options, then its command's positionals and options, as yargs parsed them. */
-export type Args<P extends PositionalSet = None, O extends OptionSet = None> = ArgumentsCamelCase<
+/**
+ * What a handler gets: the global options, then its command's positionals and options, as yargs parsed them,
+ * each under its flag's name and in camelCase. Unlike yargs' own `ArgumentsCamelCase`, no index signature
+ * lets a handler read a flag that is not declared.
+ */
+export type Args<P extends PositionalSet = None, O extends OptionSet = None> = CamelCased<
   InferredOptionTypes<typeof GLOBAL_OPTIONS> & {
     [K in keyof P]: InferredOptionType<P[K]>
   } & InferredOptionTypes<O>
 >
+type CamelCased<T> = { [K in keyof T & string as K | CamelCase<K>]: T[K] }
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S
 
 /** The arguments of a declared command, for its handler module: `(ctx: Context, args: ArgsOf<typeof command>)`. */
 export type ArgsOf<C> = C extends CommandSpec<infer P, infer O> ? Args<P, O> : never
@@ -66,7 +67,8 @@ export interface CommandSpec<P extends PositionalSet, O extends OptionSet> exten
 
 /** A command ready to register: its declaration, and how to run it once yargs parsed its arguments. */
 export interface Command extends CommandSpec<PositionalSet, OptionSet> {
-  run(io: Io, argv: Arguments): Promise<void>
+  /** Runs the handler with what yargs parsed. */
+  run(io: Io, argv: unknown): Promise<void>
 }
 
 export interface CommandGroup {
@@ -91,10 +93,9 @@ export function defineCommand<const P extends PositionalSet = None, const O exte
       return {
         ...spec,
         run: async (io, argv) => {
-          // yargs parsed argv by exactly the options declared above.
-          const args = argv as Args<P, O>
+          // yargs parsed argv by exactly the options declared here and the global ones the context reads.
           const handler = await load()
-          await handler.default(createContext(io, args), args)
+          await handler.default(createContext(io, argv as GlobalArgs), argv as Args<P, O>)
         },
       }
     },
