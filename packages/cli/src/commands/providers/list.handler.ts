@@ -1,20 +1,12 @@
-import type { Provider } from '@infra/client-sdk'
 import type { Context } from '../../lib/context.js'
-import { printList } from '../../lib/output.js'
-import { withSession } from '../../lib/session.js'
+import { listFromServer } from '../../lib/list.js'
 import type { ArgsOf } from '../define.js'
 import type { command } from './list.js'
 
 export default async function listProviders(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
-  await withSession(ctx, args, async ({ client }) => {
-    const providers = await client.providers.listAll()
-    await printList(
-      ctx,
-      args.format,
-      providers,
-      ['name', 'kind', 'url'],
-      (p: Provider) => [p.name, p.kind, p.url],
-      'No identity providers: connect one with infra providers add.',
-    )
+  await listFromServer(ctx, args, (client) => client.providers.listAll(), {
+    headers: ['name', 'kind', 'url'],
+    row: (p) => [p.name, p.kind, p.url],
+    empty: 'No identity providers: connect one with infra providers add.',
   })
 }

@@ -1,20 +1,13 @@
-import type { User } from '@infra/client-sdk'
 import type { Context } from '../../lib/context.js'
-import { printList, relativeTime } from '../../lib/output.js'
-import { withSession } from '../../lib/session.js'
+import { listFromServer } from '../../lib/list.js'
+import { relativeTime } from '../../lib/output.js'
 import type { ArgsOf } from '../define.js'
 import type { command } from './list.js'
 
 export default async function listUsers(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
-  await withSession(ctx, args, async ({ client }) => {
-    const users = await client.users.listAll()
-    await printList(
-      ctx,
-      args.format,
-      users,
-      ['name', 'last seen'],
-      (user: User) => [user.name, relativeTime(user.lastSeenAt)],
-      'No users.',
-    )
+  await listFromServer(ctx, args, (client) => client.users.listAll(), {
+    headers: ['name', 'last seen'],
+    row: (user) => [user.name, relativeTime(user.lastSeenAt)],
+    empty: 'No users.',
   })
 }
