@@ -1,13 +1,11 @@
 import { defineCommand, forceOption } from '../define.js'
+import { GRANT_POSITIONALS } from './positionals.js'
 
 export const command = defineCommand(
   'add USER|GROUP DESTINATION',
   'Grant a user or group access to a destination',
   {
-    positionals: {
-      USER: { type: 'string', demandOption: true },
-      DESTINATION: { type: 'string', demandOption: true },
-    },
+    positionals: GRANT_POSITIONALS,
     options: {
       ...forceOption('Create grant even if requested user, destination, or role are unknown'),
       group: {

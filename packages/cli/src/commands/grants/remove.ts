@@ -1,13 +1,11 @@
 import { defineCommand, forceOption } from '../define.js'
+import { GRANT_POSITIONALS } from './positionals.js'
 
 export const command = defineCommand(
   'remove USER|GROUP DESTINATION',
   "Revoke a user or group's access to a destination",
   {
-    positionals: {
-      USER: { type: 'string', demandOption: true },
-      DESTINATION: { type: 'string', demandOption: true },
-    },
+    positionals: GRANT_POSITIONALS,
     options: {
       ...forceOption('Exit successfully even if grant does not exist'),
       group: { alias: 'g', type: 'boolean', describe: 'Group to revoke access from' },
