@@ -137,7 +137,7 @@ const lines = [
   '# CLI startup benchmark',
   '',
   'Wall time of the bundled CLI (`dist/infra.js`) against `node -e 0` on the same machine in the same run',
-  '(`pnpm --filter @infra/cli bench`). Target: at most 1.5x `node -e 0`. `infra --help` prints the help text',
+  '(`pnpm --filter @infra/cli bench`). Target: at most 1.3x `node -e 0`. `infra --help` prints the help text',
   'generated at build time, and a cached `infra tokens add` reads only the config and its cache file: neither',
   'loads yargs, the SDK or zod.',
   '',

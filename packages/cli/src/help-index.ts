@@ -2,46 +2,9 @@
 // without loading yargs (see src/bin/infra.ts). A test checks it still matches yargs' own output.
 import { PassThrough } from 'node:stream'
 import { runCli } from './cli.js'
+import { COMMAND_PATHS } from './commands/index.js'
 
-export const HELP_PATHS = [
-  '',
-  'login',
-  'logout',
-  'list',
-  'use',
-  'destinations',
-  'destinations list',
-  'destinations remove',
-  'grants',
-  'grants list',
-  'grants add',
-  'grants remove',
-  'users',
-  'users add',
-  'users edit',
-  'users list',
-  'users remove',
-  'groups',
-  'groups list',
-  'groups add',
-  'groups remove',
-  'groups adduser',
-  'groups removeuser',
-  'keys',
-  'keys list',
-  'keys add',
-  'keys remove',
-  'providers',
-  'providers list',
-  'providers add',
-  'providers remove',
-  'tokens',
-  'tokens add',
-  'info',
-  'version',
-  'about',
-  'completion',
-]
+export const HELP_PATHS = COMMAND_PATHS
 
 export async function generateHelp(): Promise<Record<string, string>> {
   const help: Record<string, string> = {}

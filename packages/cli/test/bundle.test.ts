@@ -18,7 +18,7 @@ describe('the bundle', () => {
     }
   })
 
-  it('knows every command yargs lists', async () => {
+  it('knows every command yargs lists', () => {
     const listed = (text: string) =>
       [...text.matchAll(/^ {2}infra ((?:[a-z]+ ?)+)/gm)].map((match) => (match[1] ?? '').trim())
     const commands = listed(help[''] ?? '')

@@ -77,7 +77,7 @@ export async function startTestServer(): Promise<TestServer> {
         Authorization: `Bearer ${key}`,
         ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? null : JSON.stringify(body),
     })
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : undefined }
@@ -175,7 +175,8 @@ export function runBin(
       { env, maxBuffer: 10 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-        if (error && typeof error.code !== 'number') return reject(error)
+        // Not started at all (no exit code): Node's type for that error is not an `Error`, so wrap it.
+        if (error && typeof error.code !== 'number') return reject(new Error(error.message, { cause: error }))
         resolvePromise({ code, stdout, stderr })
       },
     )

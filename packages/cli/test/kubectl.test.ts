@@ -127,7 +127,7 @@ afterAll(async () => {
 })
 
 describe('kubeconfig', () => {
-  it('login writes one cluster, context and user per granted destination, keeping everything else', async () => {
+  it('login writes one cluster, context and user per granted destination, keeping everything else', () => {
     const config = kubeconfig()
     expect(names(config.clusters)).toEqual(['other', 'infra:dev', 'infra:prod'])
     expect(names(config.contexts)).toEqual(['other', 'infra:dev', 'infra:prod.kube-system'])

@@ -1,64 +1,14 @@
-import type { Handler } from './types.js'
+import { defineCommand } from './define.js'
 
-// yargs' own completion scripts, with the command fixed to `infra`: the shell asks `infra
-// --get-yargs-completions <words>` for the candidates at each tab.
-const BASH = `###-begin-infra-completions-###
-#
-# infra command completion script
-#
-# Installation: infra completion bash >> ~/.bashrc
-#    or infra completion bash >> ~/.bash_profile on OSX.
-#
-_infra_yargs_completions()
-{
-    local cur_word args type_list
-
-    cur_word="\${COMP_WORDS[COMP_CWORD]}"
-    args=("\${COMP_WORDS[@]}")
-
-    mapfile -t type_list < <(infra --get-yargs-completions "\${args[@]}")
-    mapfile -t COMPREPLY < <(compgen -W "$( printf '%q ' "\${type_list[@]}" )" -- "\${cur_word}" |
-        awk '/ / { print "\\""$0"\\"" } /^[^ ]+$/ { print $0 }')
-
-    if [ \${#COMPREPLY[@]} -eq 0 ]; then
-      COMPREPLY=()
-    fi
-
-    return 0
-}
-complete -o bashdefault -o default -F _infra_yargs_completions infra
-###-end-infra-completions-###
-`
-
-const ZSH = `#compdef infra
-###-begin-infra-completions-###
-#
-# infra command completion script
-#
-# Installation: infra completion zsh >> ~/.zshrc
-#    or infra completion zsh >> ~/.zprofile on OSX.
-#
-_infra_yargs_completions()
-{
-  local reply
-  local si=$IFS
-  IFS=$'\\n' reply=($(COMP_CWORD="$((CURRENT-1))" COMP_LINE="$BUFFER" COMP_POINT="$CURSOR" infra --get-yargs-completions "\${words[@]}"))
-  IFS=$si
-  if [[ \${#reply} -gt 0 ]]; then
-    _describe 'values' reply
-  else
-    _default
-  fi
-}
-if [[ "\${zsh_eval_context[-1]}" == "loadautofunc" ]]; then
-  _infra_yargs_completions "$@"
-else
-  compdef _infra_yargs_completions infra
-fi
-###-end-infra-completions-###
-`
-
-export const completion: Handler<{ SHELL?: string }> = async (ctx, args) => {
-  const shell = args.SHELL ?? ((ctx.env.SHELL ?? '').endsWith('zsh') ? 'zsh' : 'bash')
-  ctx.io.stdout.write(shell === 'zsh' ? ZSH : BASH)
-}
+export const command = defineCommand(
+  'completion [SHELL]',
+  'Generate the shell completion script for bash or zsh',
+  {
+    positionals: { SHELL: { type: 'string', choices: ['bash', 'zsh'], describe: 'default: from $SHELL' } },
+    examples: [
+      ['$0 completion bash >> ~/.bashrc', 'Complete infra commands in bash'],
+      ['$0 completion zsh >> ~/.zshrc', 'Complete infra commands in zsh'],
+    ],
+  },
+)
+export default command.handledBy(() => import('./completion.handler.js'))

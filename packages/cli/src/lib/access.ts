@@ -10,7 +10,7 @@ export interface Access {
   namespace?: string
   roles: string[]
   /** The destination as registered; undefined when no connector registered it (yet). */
-  registered?: Destination
+  registered: Destination | undefined
 }
 
 /** What the caller (directly or through a group) has been granted on Kubernetes destinations. */

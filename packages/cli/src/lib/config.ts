@@ -35,13 +35,14 @@ export function readConfig(home: string): ConfigFile {
   if (text === undefined || text.trim() === '') return { version: 1, servers: [] }
   try {
     const parsed = JSON.parse(text) as Partial<ConfigFile>
-    return {
+    const config: ConfigFile = {
       version: 1,
-      current: typeof parsed.current === 'string' ? parsed.current : undefined,
       servers: Array.isArray(parsed.servers)
         ? parsed.servers.filter((entry) => typeof entry?.url === 'string')
         : [],
     }
+    if (typeof parsed.current === 'string') config.current = parsed.current
+    return config
   } catch {
     throw new CliError(`${path} is not valid JSON`, `fix or delete it, then run infra login`)
   }

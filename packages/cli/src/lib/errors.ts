@@ -1,14 +1,6 @@
+import type { InfraApiError } from '@infra/client-sdk'
 import { CliError, type Context } from './context.js'
-
-interface SdkErrorShape {
-  name?: string
-  message?: string
-  status?: number
-  code?: number | string
-  url?: string
-  fieldErrors?: Record<string, string[]>[]
-  isTLSError?: () => boolean
-}
+import { sdkError } from './sdk-errors.js'
 
 function originOf(url: string | undefined): string {
   if (!url) return 'the server'
@@ -20,11 +12,11 @@ function originOf(url: string | undefined): string {
 }
 
 /** `invalid name: must not contain whitespace` from the server's field errors, else its message. */
-function apiMessage(error: SdkErrorShape): string {
-  const parts = (error.fieldErrors ?? []).flatMap((entry) =>
+function apiMessage(error: InfraApiError): string {
+  const parts = error.fieldErrors.flatMap((entry) =>
     Object.entries(entry).map(([field, messages]) => `invalid ${field}: ${messages.join(', ')}`),
   )
-  return parts.length > 0 ? parts.join('; ') : (error.message ?? 'request failed')
+  return parts.length > 0 ? parts.join('; ') : error.message
 }
 
 /** The message at the bottom of a chain of causes ("fetch failed" → "bad port"). */
@@ -42,35 +34,37 @@ function innermostMessage(error: unknown): string | undefined {
 /** Turns any error into a CliError with a one-line hint. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error
-  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape
-  switch (e.name) {
-    case 'InfraNetworkError': {
-      const origin = originOf(e.url)
-      if (e.isTLSError?.()) {
-        return new CliError(
-          `the TLS certificate of ${origin} is not trusted (${e.code})`,
-          'run infra login to review and trust it, or pass --skip-tls-verify for self-signed certificates',
-        )
-      }
-      const reason = e.code ?? innermostMessage(error)
+  const network = sdkError(error, 'InfraNetworkError')
+  if (network) {
+    const origin = originOf(network.url)
+    if (network.isTLSError()) {
       return new CliError(
-        `could not reach ${origin}${reason ? ` (${reason})` : ''}`,
-        'is the server running? (--skip-tls-verify for self-signed certificates)',
+        `the TLS certificate of ${origin} is not trusted (${network.code})`,
+        'run infra login to review and trust it, or pass --skip-tls-verify for self-signed certificates',
       )
     }
-    case 'InfraTimeoutError':
-      return new CliError(`${originOf(e.url)} did not answer in time`, 'is the server overloaded? try again')
-    case 'InfraApiError': {
-      const status = e.status ?? 0
-      const message = apiMessage(e)
-      if (status === 403) return new CliError(message, 'ask an admin of this Infra server for access')
-      if (status === 429) return new CliError(message, 'too many requests: wait a moment and try again')
-      if (status >= 500) return new CliError(message, 'the server failed: check its logs, then try again')
-      return new CliError(message)
-    }
-    case 'InfraResponseValidationError':
-      return new CliError(e.message ?? 'unexpected answer', 'are the CLI and server versions compatible?')
+    const reason = network.code ?? innermostMessage(error)
+    return new CliError(
+      `could not reach ${origin}${reason ? ` (${reason})` : ''}`,
+      'is the server running? (--skip-tls-verify for self-signed certificates)',
+    )
   }
+  const timeout = sdkError(error, 'InfraTimeoutError')
+  if (timeout)
+    return new CliError(
+      `${originOf(timeout.url)} did not answer in time`,
+      'is the server overloaded? try again',
+    )
+  const api = sdkError(error, 'InfraApiError')
+  if (api) {
+    const message = apiMessage(api)
+    if (api.status === 403) return new CliError(message, 'ask an admin of this Infra server for access')
+    if (api.status === 429) return new CliError(message, 'too many requests: wait a moment and try again')
+    if (api.status >= 500) return new CliError(message, 'the server failed: check its logs, then try again')
+    return new CliError(message)
+  }
+  const invalid = sdkError(error, 'InfraResponseValidationError')
+  if (invalid) return new CliError(invalid.message, 'are the CLI and server versions compatible?')
   if (error instanceof Error) return new CliError(error.message)
   return new CliError(String(error))
 }

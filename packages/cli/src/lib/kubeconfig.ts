@@ -95,7 +95,10 @@ export async function syncKubeconfig(
   )
   const ownedContexts = new Set(
     contexts
-      .filter((context) => isInfraEntry(context.name) && ownedUsers.has(String(context.context?.user ?? '')))
+      .filter((context) => {
+        const user = context.context?.user
+        return isInfraEntry(context.name) && typeof user === 'string' && ownedUsers.has(user)
+      })
       .map((context) => context.name),
   )
 

@@ -5,10 +5,13 @@ import { CliError, type Context } from './context.js'
 export interface Prompter {
   text(
     message: string,
-    options?: { placeholder?: string; initial?: string; validate?: (value: string) => string | undefined },
+    options?: { placeholder?: string; validate?: (value: string) => string | undefined },
   ): Promise<string>
   password(message: string, options?: { validate?: (value: string) => string | undefined }): Promise<string>
-  select<T extends string>(message: string, options: { value: T; label: string; hint?: string }[]): Promise<T>
+  select<T extends string>(
+    message: string,
+    options: { value: T; label: string; hint?: string | undefined }[],
+  ): Promise<T>
   confirm(message: string, initial?: boolean): Promise<boolean>
 }
 
@@ -33,9 +36,8 @@ export async function prompter(ctx: Context): Promise<Prompter> {
       answer(
         await clack.text({
           ...common,
+          ...options,
           message,
-          placeholder: options.placeholder,
-          initialValue: options.initial,
           validate: (value) => options.validate?.(value ?? ''),
         }),
       ).trim(),

@@ -1,14 +1,15 @@
 import type { InfraClient } from '@infra/client-sdk'
 import { findServer, readConfig, writeConfig, type ConfigFile, type ServerEntry } from './config.js'
 import { CliError, type Context } from './context.js'
+import { apiStatus } from './sdk-errors.js'
 import { deleteAccessKey, loadAccessKey } from './secrets.js'
 import { clearTokenCache } from './token-cache.js'
 import { CLI_VERSION } from './version.js'
 
 export interface SessionArgs {
-  server?: string
-  accessKey?: string
-  skipTlsVerify?: boolean
+  server?: string | undefined
+  accessKey?: string | undefined
+  skipTlsVerify?: boolean | undefined
 }
 
 export interface Session {
@@ -41,9 +42,9 @@ export async function resolveServerUrl(ctx: Context, args: SessionArgs, config: 
 
 export interface ClientOptions {
   url: string
-  accessKey?: string
-  entry?: ServerEntry
-  skipTlsVerify?: boolean
+  accessKey?: string | undefined
+  entry?: ServerEntry | undefined
+  skipTlsVerify?: boolean | undefined
 }
 
 export async function createClient(options: ClientOptions): Promise<InfraClient> {
@@ -51,7 +52,7 @@ export async function createClient(options: ClientOptions): Promise<InfraClient>
   const skip = options.skipTlsVerify === true || options.entry?.skipTLSVerify === true
   return new InfraClient({
     server: options.url,
-    accessKey: options.accessKey,
+    ...(options.accessKey === undefined ? {} : { accessKey: options.accessKey }),
     userAgent: `infra-cli/${CLI_VERSION}`,
     ...(skip ? { skipTLSVerify: true } : {}),
     ...(!skip && options.entry?.trustedCertificate
@@ -91,13 +92,6 @@ export async function forgetStoredKey(ctx: Context, url: string): Promise<void> 
   clearTokenCache(ctx.home)
 }
 
-export function isUnauthorized(error: unknown): boolean {
-  return (
-    (error as { name?: string; status?: number })?.name === 'InfraApiError' &&
-    (error as { status?: number }).status === 401
-  )
-}
-
 /**
  * Runs `work` with a logged-in client. A 401 (expired or revoked key) clears the stored key and asks the user
  * to log in again.
@@ -111,7 +105,7 @@ export async function withSession<T>(
   try {
     return await work(session)
   } catch (error) {
-    if (isUnauthorized(error)) {
+    if (apiStatus(error) === 401) {
       if (session.keySource === 'stored') {
         await forgetStoredKey(ctx, session.url)
         throw new CliError(

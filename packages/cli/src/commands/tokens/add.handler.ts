@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { findServer, readConfig } from '../lib/config.js'
-import { CliError } from '../lib/context.js'
-import { loadLockfile } from '../lib/modules.js'
-import { displayServer, resolveServerUrl, withSession } from '../lib/session.js'
+import { findServer, readConfig } from '../../lib/config.js'
+import { CliError, type Context } from '../../lib/context.js'
+import { loadLockfile } from '../../lib/modules.js'
+import { displayServer, resolveServerUrl, withSession } from '../../lib/session.js'
 import {
   execCredential,
   keyIdOf,
@@ -11,8 +11,9 @@ import {
   tokenCachePath,
   writeCachedToken,
   type CachedToken,
-} from '../lib/token-cache.js'
-import type { Handler } from './types.js'
+} from '../../lib/token-cache.js'
+import type { ArgsOf } from '../define.js'
+import type { command } from './add.js'
 
 const LOCK_OPTIONS = {
   realpath: false,
@@ -26,7 +27,7 @@ const LOCK_OPTIONS = {
  * (0600) until shortly before they expire, and one process at a time asks the server for a new one, so many
  * kubectl processes starting at once make one request.
  */
-export const tokensAdd: Handler = async (ctx, args) => {
+export default async function addToken(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const config = readConfig(ctx.home)
   const url = await resolveServerUrl(ctx, args, config)
   const given = args.accessKey ?? ctx.env.INFRA_ACCESS_KEY

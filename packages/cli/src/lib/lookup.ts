@@ -1,5 +1,5 @@
 import type { Group, InfraClient, User } from '@infra/client-sdk'
-import { CliError } from '../lib/context.js'
+import { CliError } from './context.js'
 
 export async function findUser(client: InfraClient, name: string): Promise<User | undefined> {
   const page = await client.users.list({ name, showSystem: true, limit: 1 })
@@ -22,7 +22,3 @@ export async function requireGroup(client: InfraClient, name: string): Promise<G
   if (!group) throw new CliError(`unknown group "${name}"`, 'see infra groups list')
   return group
 }
-
-export const isNotFound = (error: unknown) =>
-  (error as { name?: string; status?: number })?.name === 'InfraApiError' &&
-  (error as { status?: number }).status === 404

@@ -1,0 +1,4 @@
+import { defineCommand, FORMAT_OPTION } from '../define.js'
+
+export const command = defineCommand('list', 'List groups', { options: FORMAT_OPTION })
+export default command.handledBy(() => import('./list.handler.js'))
