@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromiumPath, launchChromium } from './browser.js'
-import { startKubeApiServer, type KubeApiServer } from './kube/harness.js'
+import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { CONNECTOR_BIN, INFRA_BIN, Person, Program, randomAccessKey, SERVER_BIN } from './system.js'
 
 const ENGINEER = 'alice@example.com'

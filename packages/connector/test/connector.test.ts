@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import https from 'node:https'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeKubeconfig } from '../../../e2e/kube/harness.js'
+import { writeKubeconfig } from '@infra/test-harness/kube'
 import {
   eventually,
   freePort,

@@ -1,4 +1,4 @@
-// Test environment: a real kube-apiserver (e2e/kube harness), a real Infra server on real Postgres, and
+// Test environment: a real kube-apiserver (the test harness's), a real Infra server on real Postgres, and
 // helpers to drive both. One environment per test file.
 import { API_VERSION } from '@infra/api-types'
 import { startServer, type RunningServer } from '@infra/server'
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '../../../e2e/kube/harness.js'
+import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '@infra/test-harness/kube'
 import { KubeConnection } from '../src/kube/connection.js'
 import { startConnector, type ConnectorOptions, type RunningConnector } from '../src/connector.js'
 
