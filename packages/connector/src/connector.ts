@@ -21,7 +21,8 @@ import {
   reconcileBindings,
   type ReconcileResult,
 } from './rbac/reconciler.js'
-import { CONNECTOR_VERSION, isEligibleRole, Registrar } from './registration.js'
+import { isEligibleRole, Registrar } from './registration.js'
+import { CONNECTOR_VERSION } from './version.js'
 import { checkAuthority, endpointHost, issueServingCertificate, type KeyPairPem } from './tls/authority.js'
 import { DirectoryStore, loadOrCreateAuthority, SecretStore } from './tls/store.js'
 
