@@ -151,7 +151,7 @@ describe('registration', () => {
   })
 
   it('refuses to take over a destination of the same name registered for another cluster', async () => {
-    await env.request('POST', '/api/destinations', { name: 'taken', uniqueID: 'another-cluster' })
+    await env.request('POST', '/api/destinations', { body: { name: 'taken', uniqueID: 'another-cluster' } })
     await expect(env.startConnector({ name: 'taken' })).rejects.toThrow(/registered for another cluster/)
   })
 })
