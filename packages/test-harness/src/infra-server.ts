@@ -59,12 +59,15 @@ export interface TestServer<Server extends StartedServer = StartedServer, Body =
   server: Server
   database: TestDatabase
   /** Calls the API as the admin (or `options.key`); any status is an answer. */
-  request<T = Body>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>
+  request: <T = Body>(method: string, path: string, options?: RequestOptions) => Promise<ApiResponse<T>>
   /** Like request, failing unless the answer is a success; resolves to the body. */
-  api<T = Body>(method: string, path: string, options?: RequestOptions): Promise<T>
+  api: <T = Body>(method: string, path: string, options?: RequestOptions) => Promise<T>
   /** A new user holding `role` (or no role), with an access key. */
-  userWithRole(role: InfraRole | 'none', name?: string): Promise<{ id: string; name: string; key: string }>
-  close(): Promise<void>
+  userWithRole: (
+    role: InfraRole | 'none',
+    name?: string,
+  ) => Promise<{ id: string; name: string; key: string }>
+  close: () => Promise<void>
 }
 
 /**
