@@ -1,14 +1,21 @@
 // What Infra promises, driven as its users would: an admin runs the server and a connector in front of a real
 // kube-apiserver; an engineer logs in once; kubectl works as soon as access is granted, is limited to what was
 // granted, and stops as soon as the grant is removed, without the engineer doing anything.
-import { createTestDatabase, eventually, freePort, run, type TestDatabase } from '@infra/test-harness'
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  randomAccessKey,
+  run,
+  type TestDatabase,
+} from '@infra/test-harness'
+import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { startOidcProvider, type TestIdentityProvider } from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromiumPath, launchChromium } from './browser.js'
-import { startKubeApiServer, type KubeApiServer } from './kube/harness.js'
-import { CONNECTOR_BIN, INFRA_BIN, Person, Program, randomAccessKey, SERVER_BIN } from './system.js'
+import { CONNECTOR_BIN, INFRA_BIN, Person, Program, SERVER_BIN } from './system.js'
 
 const ENGINEER = 'alice@example.com'
 

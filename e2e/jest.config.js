@@ -7,7 +7,7 @@ export default {
   // Builds the kube-apiserver harness once up front (no-op when cached or when
   // INFRA_TEST_KUBECONFIG points at an existing cluster), so no test hook has to
   // wait for a first-time Go build; starts the embedded Postgres the tests share.
-  globalSetup: '<rootDir>/jest-global-setup.js',
+  globalSetup: '@infra/test-harness/kube-jest-global-setup',
   globalTeardown: '@infra/test-harness/jest-global-teardown',
   testTimeout: 180_000,
 }

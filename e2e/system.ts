@@ -2,7 +2,6 @@
 // own processes, a real kube-apiserver, and the real kubectl, each user with a home of their own.
 import { eventually, run, type Result } from '@infra/test-harness'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -99,6 +98,3 @@ export class Person {
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
-
-export const randomAccessKey = () =>
-  `${randomBytes(8).toString('hex').slice(0, 10)}.${randomBytes(16).toString('hex').slice(0, 24)}`

@@ -128,7 +128,7 @@ test_connector() {
   podman run --rm "$CONNECTOR_IMAGE" --help 2>/dev/null | grep -q 'Usage: infra-connector'
   local key health_port proxy_port
   key=$(infra keys add connector | tail -n 1)
-  bash e2e/kube/start.sh "$WORK/kube" >"$WORK/kube.log" 2>&1 &
+  bash packages/test-harness/kube/start.sh "$WORK/kube" >"$WORK/kube.log" 2>&1 &
   KUBE_PID=$!
   for _ in $(seq 600); do grep -q '^ready' "$WORK/kube.log" && break; sleep 0.2; done
   install -m 0644 "$WORK/kube/admin.kubeconfig" "$WORK/kubeconfig"

@@ -2,10 +2,9 @@
 // `infra --help` and a cached `infra tokens add` load only what they use. Then writes dist/help.json, the
 // help of every command as yargs prints it, which the entry point prints without loading yargs.
 import { build } from 'esbuild'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 
 const dist = new URL('../dist/', import.meta.url)
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 rmSync(dist, { recursive: true, force: true })
 
 await build({
@@ -21,7 +20,6 @@ await build({
   legalComments: 'linked',
   // A native addon: installed as a dependency, loaded only when a key is stored or read.
   external: ['@napi-rs/keyring'],
-  define: { __INFRA_CLI_VERSION__: JSON.stringify(pkg.version) },
   banner: {
     js: "import { createRequire as __infraCreateRequire } from 'node:module'; const require = __infraCreateRequire(import.meta.url);",
   },

@@ -54,11 +54,13 @@ beforeAll(async () => {
   await run(['login', t.url, '--key', t.adminKey], admin.env)
   for (const name of ['agent-dev', 'agent-prod']) {
     await t.api('POST', '/api/destinations', {
-      name,
-      uniqueID: `${name}-cluster`,
-      connection: { url: `${name}.example.com:443`, ca: CA },
-      resources: ['default'],
-      roles: ['view', 'edit'],
+      body: {
+        name,
+        uniqueID: `${name}-cluster`,
+        connection: { url: `${name}.example.com:443`, ca: CA },
+        resources: ['default'],
+        roles: ['view', 'edit'],
+      },
     })
   }
   await asAdmin('users', 'add', USER)

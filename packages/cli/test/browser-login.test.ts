@@ -19,10 +19,12 @@ const newBox = (env: Record<string, string>) => {
 beforeAll(async () => {
   ;[t, idp] = await Promise.all([startTestServer(), startOidcProvider()])
   await t.api('POST', '/api/providers', {
-    name: 'test-idp',
-    url: idp.issuer,
-    clientID: idp.clientID,
-    clientSecret: idp.clientSecret,
+    body: {
+      name: 'test-idp',
+      url: idp.issuer,
+      clientID: idp.clientID,
+      clientSecret: idp.clientSecret,
+    },
   })
 })
 
@@ -50,10 +52,12 @@ describe('infra login --provider', () => {
 
   it('says what went wrong when the provider refuses the server’s exchange of the code', async () => {
     await t.api('POST', '/api/providers', {
-      name: 'misconfigured-idp',
-      url: idp.issuer,
-      clientID: idp.clientID,
-      clientSecret: 'not-the-secret',
+      body: {
+        name: 'misconfigured-idp',
+        url: idp.issuer,
+        clientID: idp.clientID,
+        clientSecret: 'not-the-secret',
+      },
     })
     idp.accounts.set('hopper', { email: 'hopper@example.com', groups: [] })
     const box = newBox({ BROWSER: FORM_BROWSER, TEST_IDP_LOGIN: 'hopper' })

@@ -60,7 +60,9 @@ describe('users', () => {
       ),
     )
     const login = await t.api('POST', '/api/login', {
-      passwordCredentials: { name: 'johndoe@example.com', password: 'set-by-admin-1' },
+      body: {
+        passwordCredentials: { name: 'johndoe@example.com', password: 'set-by-admin-1' },
+      },
     })
     expect(login.passwordUpdateRequired).toBe(true)
     expect(await infra('users', 'edit', 'johndoe@example.com')).toEqual(
@@ -130,18 +132,20 @@ describe('groups', () => {
 describe('destinations and grants', () => {
   beforeAll(async () => {
     await t.api('POST', '/api/destinations', {
-      name: 'staging',
-      uniqueID: 'staging-cluster',
-      connection: { url: '10.0.0.1:443', ca: '' },
-      resources: ['default', 'kube-system'],
-      roles: ['cluster-admin', 'view', 'connect'],
+      body: {
+        name: 'staging',
+        uniqueID: 'staging-cluster',
+        connection: { url: '10.0.0.1:443', ca: '' },
+        resources: ['default', 'kube-system'],
+        roles: ['cluster-admin', 'view', 'connect'],
+      },
     })
     await infra('users', 'add', 'janedoe@example.com')
     await infra('groups', 'add', 'group-a')
   })
 
   it('destinations list and remove', async () => {
-    await t.api('POST', '/api/destinations', { name: 'docker-desktop', uniqueID: 'dd' })
+    await t.api('POST', '/api/destinations', { body: { name: 'docker-desktop', uniqueID: 'dd' } })
     const list = await infra('destinations', 'list')
     const recently = '(just now|\\d+ seconds ago)'
     expect(list).toEqual(
@@ -206,7 +210,7 @@ describe('destinations and grants', () => {
     const json = JSON.parse(
       (await infra('grants', 'list', '--destination', 'staging', '--format', 'json')).stdout,
     )
-    const grants = await t.api('GET', '/api/grants', undefined)
+    const grants = await t.api('GET', '/api/grants')
     const staging = grants.items.filter((g: { resource: string }) => g.resource.startsWith('staging'))
     expect(json).toEqual(
       staging.map((g: { user?: string }) =>
@@ -294,7 +298,7 @@ describe('keys', () => {
         'This is the only time it is shown:\n',
     )
     // The key works, and expires in 12 hours.
-    const self = await t.api('GET', '/api/users/self', undefined, added.stdout.trim())
+    const self = await t.api('GET', '/api/users/self', { key: added.stdout.trim() })
     expect(self.name).toBe('user@example.com')
     const listed = JSON.parse(
       (await infra('keys', 'list', '--user', 'user@example.com', '--format', 'json')).stdout,
@@ -355,7 +359,7 @@ describe('keys', () => {
     expect(await infra('keys', 'remove', 'example-key')).toEqual(
       ok('Removed access key "example-key" of "user@example.com"\n'),
     )
-    expect((await t.request('GET', '/api/users/self', undefined, added.stdout.trim())).status).toBe(401)
+    expect((await t.request('GET', '/api/users/self', { key: added.stdout.trim() })).status).toBe(401)
     expect(await infra('keys', 'remove', 'example-key')).toEqual(
       failure('unknown access key "example-key"', 'see infra keys list (--force succeeds anyway)'),
     )
@@ -383,21 +387,19 @@ describe('keys', () => {
     expect(first.code).toBe(0)
     const second = await infra('keys', 'add', 'connector')
     expect(second.code).toBe(0)
-    const users = await t.api('GET', '/api/users', undefined)
+    const users = await t.api('GET', '/api/users')
     expect(users.items.filter((user: { name: string }) => user.name === 'connector')).toHaveLength(1)
     const key = first.stdout.trim()
-    const self = await t.api('GET', '/api/users/self', undefined, key)
+    const self = await t.api('GET', '/api/users/self', { key })
     const grants = await t.api('GET', `/api/grants?user=${self.id}&showSystem=true`)
     expect(
       grants.items.map((g: { privilege: string; resource: string }) => `${g.privilege}@${g.resource}`),
     ).toEqual(['connector@infra'])
     // It can register a destination.
-    const created = await t.request(
-      'POST',
-      '/api/destinations',
-      { name: 'from-connector', uniqueID: 'fc' },
+    const created = await t.request('POST', '/api/destinations', {
+      body: { name: 'from-connector', uniqueID: 'fc' },
       key,
-    )
+    })
     expect(created.status).toBe(201)
   })
 })

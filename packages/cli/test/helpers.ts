@@ -1,9 +1,10 @@
 import { stopAgent } from '@infra/agent'
-import { API_VERSION } from '@infra/api-types'
 import { startServer, type RunningServer } from '@infra/server'
-import { createTestDatabase, type TestDatabase } from '@infra/test-harness'
+import {
+  startTestServer as startServerOnTestDatabase,
+  type TestServer as HarnessTestServer,
+} from '@infra/test-harness'
 import { execFile, spawn } from 'node:child_process'
-import { randomInt } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -16,33 +17,16 @@ export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..'
 /** The bundled binary (`pnpm build`), as users run it. */
 export const BIN = join(PACKAGE_DIR, 'dist', 'infra.js')
 
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-const randomText = (length: number) =>
-  Array.from({ length }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')
-export const randomAccessKey = () => `${randomText(10)}.${randomText(24)}`
+export { freePort as closedPort, uniqueName } from '@infra/test-harness'
 
-let counter = 0
-export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${counter++}`
-
-export interface TestServer {
-  url: string
-  adminKey: string
-  server: RunningServer
+export interface TestServer extends HarnessTestServer<RunningServer, any> {
   /** Request log lines (`{method, path, status}`) the server wrote since the last `clearLog()`. */
   requests(): { method: string; path: string; status: number }[]
   clearLog(): void
-  /** Calls the API directly (admin key unless another is given). */
-  request(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>
-  /** Like request, failing unless the answer is a success; resolves to the body. */
-  api(method: string, path: string, body?: unknown, key?: string): Promise<any>
-  close(): Promise<void>
 }
 
 /** A real Infra server on its own Postgres database, with a request log to count calls. */
 export async function startTestServer(): Promise<TestServer> {
-  const database: TestDatabase = await createTestDatabase()
-  const dataDir = mkdtempSync(join(tmpdir(), 'infra-cli-server-'))
-  const adminKey = randomAccessKey()
   let lines: { method: string; path: string; status: number }[] = []
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -59,49 +43,14 @@ export async function startTestServer(): Promise<TestServer> {
       callback()
     },
   })
-  const server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    databaseUrl: database.url,
-    dataDir,
-    adminAccessKey: adminKey,
-    logger: pino({ level: 'info' }, sink),
-    keyUsageFlushMs: 100,
-    rootKey: `infra-cli-test-root-key-${database.name}`,
-  })
-  const request = async (method: string, path: string, body?: unknown, key = adminKey) => {
-    const response = await fetch(new URL(path, server.url), {
-      method,
-      headers: {
-        'Infra-Version': API_VERSION,
-        Authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? null : JSON.stringify(body),
-    })
-    const text = await response.text()
-    return { status: response.status, body: text ? JSON.parse(text) : undefined }
-  }
-  const api = async (method: string, path: string, body?: unknown, key?: string) => {
-    const response = await request(method, path, body, key)
-    if (response.status >= 300)
-      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`)
-    return response.body
-  }
+  const infra = await startServerOnTestDatabase((base) =>
+    startServer({ ...base, logger: pino({ level: 'info' }, sink) }),
+  )
   return {
-    url: server.url,
-    adminKey,
-    server,
-    request,
-    api,
+    ...infra,
     requests: () => [...lines],
     clearLog: () => {
       lines = []
-    },
-    close: async () => {
-      await server.close()
-      await database.drop()
-      rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
@@ -288,16 +237,6 @@ export function terminal(args: string[], env: Record<string, string>): Terminal 
 }
 
 export const KEY = { enter: '\r', down: '\u001b[B', up: '\u001b[A' }
-
-/** A local port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net')
-  const server = createServer()
-  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolvePromise) => server.close(resolvePromise))
-  return port
-}
 
 /** A self-signed certificate for 127.0.0.1 (and localhost), made with openssl. */
 export async function selfSignedCertificate(name = 'infra-test'): Promise<{ cert: string; key: string }> {

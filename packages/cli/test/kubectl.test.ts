@@ -86,20 +86,24 @@ beforeAll(async () => {
   box = sandbox()
   await run(['login', t.url, '--key', t.adminKey], admin.env)
   await t.api('POST', '/api/destinations', {
-    name: 'dev',
-    uniqueID: 'dev-cluster',
-    connection: { url: destinationUrl, ca },
-    resources: ['default', 'kube-system'],
-    roles: ['cluster-admin', 'view', 'connect'],
+    body: {
+      name: 'dev',
+      uniqueID: 'dev-cluster',
+      connection: { url: destinationUrl, ca },
+      resources: ['default', 'kube-system'],
+      roles: ['cluster-admin', 'view', 'connect'],
+    },
   })
   await t.api('POST', '/api/destinations', {
-    name: 'prod',
-    uniqueID: 'prod-cluster',
-    connection: { url: `https://${destinationUrl}`, ca },
-    resources: ['default', 'kube-system'],
-    roles: ['cluster-admin', 'view', 'connect'],
+    body: {
+      name: 'prod',
+      uniqueID: 'prod-cluster',
+      connection: { url: `https://${destinationUrl}`, ca },
+      resources: ['default', 'kube-system'],
+      roles: ['cluster-admin', 'view', 'connect'],
+    },
   })
-  await t.api('POST', '/api/destinations', { name: 'unconnected', uniqueID: 'u' })
+  await t.api('POST', '/api/destinations', { body: { name: 'unconnected', uniqueID: 'u' } })
   await run(['users', 'add', USER], admin.env)
   await run(['groups', 'add', 'devs'], admin.env)
   await run(['groups', 'adduser', USER, 'devs'], admin.env)
@@ -308,7 +312,7 @@ describe('infra tokens add', () => {
       const key = (await run(['keys', 'add', USER], admin.env)).stdout.trim()
       await run(['login', t.url, '--key', key], other.env)
       const stored = JSON.parse(readFileSync(join(other.home, '.infra', 'credentials'), 'utf8')).keys[t.url]
-      await t.api('POST', '/api/logout', undefined, stored)
+      await t.api('POST', '/api/logout', { key: stored })
       const result = await runBin(['tokens', 'add'], other.env)
       expect(result).toEqual({
         code: 1,

@@ -31,9 +31,11 @@ async function userWithPassword(name = uniqueName('user'), password = 'correct-h
   const added = await run(['users', 'add', name, '--format', 'json'], admin.env)
   const { oneTimePassword } = JSON.parse(added.stdout)
   const login = await t.api('POST', '/api/login', {
-    passwordCredentials: { name, password: oneTimePassword },
+    body: {
+      passwordCredentials: { name, password: oneTimePassword },
+    },
   })
-  await t.api('PUT', '/api/users/self', { password }, login.accessKey)
+  await t.api('PUT', '/api/users/self', { body: { password }, key: login.accessKey })
   return { name, password, oneTimePassword: oneTimePassword as string }
 }
 
@@ -145,7 +147,7 @@ describe('login with a password', () => {
     await run(['login', t.url, '--key', t.adminKey], box.env)
     const first = readJson(join(box.home, '.infra', 'credentials')).keys[t.url]
     await run(['login', t.url, '--user', user.name, '--password', user.password], box.env)
-    expect((await t.request('GET', '/api/users/self', undefined, first)).status).toBe(401)
+    expect((await t.request('GET', '/api/users/self', { key: first })).status).toBe(401)
     expect(JSON.parse((await run(['info', '--format', 'json'], box.env)).stdout).user.name).toBe(user.name)
   })
 
@@ -391,7 +393,7 @@ describe('sessions', () => {
     const box = newBox()
     await run(['login', t.url, '--key', t.adminKey], box.env)
     const key = readJson(join(box.home, '.infra', 'credentials')).keys[t.url]
-    await t.api('POST', '/api/logout', undefined, key)
+    await t.api('POST', '/api/logout', { key })
     expect(await run(['users', 'list'], box.env)).toEqual({
       code: 1,
       stdout: '',
@@ -444,7 +446,7 @@ describe('sessions', () => {
       expect(second.requests().filter((line) => line.path === '/api/logout')).toEqual([
         { method: 'POST', path: '/api/logout', status: 204 },
       ])
-      expect((await second.request('GET', '/api/users/self', undefined, secondKey)).status).toBe(401)
+      expect((await second.request('GET', '/api/users/self', { key: secondKey })).status).toBe(401)
       let after = readJson(join(box.home, '.infra', 'config'))
       expect(after.current).toBe(second.url)
       expect(
@@ -501,7 +503,7 @@ describe('a user without a role', () => {
     await run(['grants', 'add', user.name, 'infra', '--role', 'view', '--force'], admin.env)
     await run(['grants', 'remove', user.name, 'infra', '--role', 'view'], admin.env)
     await t
-      .api('POST', '/api/destinations', { name: 'sandbox', uniqueID: uniqueName('sandbox') })
+      .api('POST', '/api/destinations', { body: { name: 'sandbox', uniqueID: uniqueName('sandbox') } })
       .catch(() => undefined)
     await run(['grants', 'add', user.name, 'sandbox'], admin.env)
 

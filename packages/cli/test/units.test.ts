@@ -1,10 +1,11 @@
+import { withDefaultScheme } from '@infra/api-types/server-url'
 import { describe, expect, it } from '@jest/globals'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sameFingerprint } from '../src/lib/certificate.js'
 import { cachedHelp } from '../src/lib/help-cache.js'
-import { kubeconfigPath, kubeServer } from '../src/lib/kubeconfig.js'
+import { kubeconfigPath } from '../src/lib/kubeconfig.js'
 import { relativeTime, table } from '../src/lib/output.js'
 import {
   execCredential,
@@ -106,8 +107,8 @@ describe('kubeconfig and certificates', () => {
   it('writes to the first file of KUBECONFIG, else ~/.kube/config', () => {
     expect(kubeconfigPath({ KUBECONFIG: '/a/config:/b/config', HOME: '/home/x' })).toBe('/a/config')
     expect(kubeconfigPath({ HOME: '/home/x' })).toBe('/home/x/.kube/config')
-    expect(kubeServer('10.0.0.1:6443')).toBe('https://10.0.0.1:6443')
-    expect(kubeServer('http://localhost:8080')).toBe('http://localhost:8080')
+    expect(withDefaultScheme('10.0.0.1:6443')).toBe('https://10.0.0.1:6443')
+    expect(withDefaultScheme('http://localhost:8080')).toBe('http://localhost:8080')
   })
 
   it('compares fingerprints whatever their case and separators', () => {

@@ -39,7 +39,7 @@ export interface InfraClientOptions {
   /** `host`, `host:port` or a URL; a bare host means https, plain http must be written out. */
   server: string
   /** An access key `<keyID>.<secret>`; may be left out for public routes such as `login` and `version`. */
-  accessKey?: string
+  accessKey?: string | undefined
   /** A fetch to use instead of the global one (tests, proxies, instrumented clients). */
   fetch?: FetchFunction
   /** Milliseconds to wait for each attempt's answer, or `false` to wait forever. Default 30 s. */
@@ -155,7 +155,7 @@ export class InfraClient {
 
   /** Calls any route of the table by name: `client.call('getUser', { params: { id: 'self' } })`. */
   call<K extends RouteName>(name: K, ...args: CallArgs<K>): Promise<CallOutput<K>> {
-    const [input, options] = args as [LooseInput | undefined, RequestOptions | undefined]
+    const [input, options] = args as [input?: LooseInput, options?: RequestOptions]
     return this.#call(name, input, options) as Promise<CallOutput<K>>
   }
 

@@ -20,10 +20,10 @@ export interface InfraApiErrorInit {
   method: string
   url: string
   status: number
-  code?: number
+  code?: number | undefined
   message: string
-  fieldErrors?: FieldError[]
-  retryAfterMs?: number
+  fieldErrors?: FieldError[] | undefined
+  retryAfterMs?: number | undefined
 }
 
 /** The server answered with an error status (4xx or 5xx) after any retries. */
@@ -79,7 +79,12 @@ export class InfraNetworkError extends InfraError {
   /** The system or TLS error code when the platform reports one (`ECONNREFUSED`, `SELF_SIGNED_CERT_IN_CHAIN`). */
   readonly code: string | undefined
 
-  constructor(message: string, method: string, url: string, options: { cause: unknown; code?: string }) {
+  constructor(
+    message: string,
+    method: string,
+    url: string,
+    options: { cause: unknown; code?: string | undefined },
+  ) {
     super(message, method, url, { cause: options.cause })
     this.code = options.code
   }

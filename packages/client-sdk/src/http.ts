@@ -18,7 +18,7 @@ export interface RetryOptions {
 
 /** Per-call settings, accepted as the last argument of every method. */
 export interface RequestOptions {
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /** Milliseconds to wait for each attempt's answer; `false` waits forever. */
   timeout?: number | false
   retry?: RetryOptions | number
@@ -36,7 +36,7 @@ export interface RequestSpec {
   method: HttpMethod
   /** The route path with its parameters filled in. */
   path: string
-  query?: Record<string, unknown>
+  query?: Record<string, unknown> | undefined
   body?: unknown
 }
 
@@ -186,7 +186,6 @@ export class Transport {
       headers: this.config.headers,
       fetch: this.config.fetch,
       timeout,
-      signal: options.signal,
       // 304 answers a long poll that saw no change: a result for the caller, not an error.
       throwHttpErrors: (status) => status >= 400,
       retry: {
@@ -216,6 +215,7 @@ export class Transport {
       },
     }
     if (spec.body !== undefined) kyOptions.json = spec.body
+    if (options.signal) kyOptions.signal = options.signal
 
     const fail = (error: unknown): unknown => {
       if (options.signal?.aborted) return options.signal.reason ?? error

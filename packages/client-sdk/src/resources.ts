@@ -34,11 +34,11 @@ export interface Watching<K extends LongPollRouteName> {
 function listing<K extends ListRouteName>(client: InfraClient, name: K): Listing<K> {
   // The table guarantees a list route takes an optional query; TypeScript cannot see that through generic K.
   const list = client.api[name] as (
-    input: { query?: QueryOf<K> },
+    input?: { query?: QueryOf<K> },
     options?: RequestOptions,
   ) => Promise<CallOutput<K>>
   return {
-    list: (query, options) => list({ query }, options),
+    list: (query, options) => list(query === undefined ? undefined : { query }, options),
     iterate: (query, options) => client.paginate(name, query, options),
     listAll: (query, options) => client.paginate(name, query, options),
   }

@@ -1,3 +1,5 @@
+import { withDefaultScheme } from '@infra/api-types'
+
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
 
 /**
@@ -14,7 +16,7 @@ export function parseServerUrl(server: string): string {
   }
   let url: URL
   try {
-    url = new URL(scheme === undefined ? `https://${text}` : text)
+    url = new URL(withDefaultScheme(text))
   } catch {
     throw new TypeError(`server "${server}" is not a valid host, host:port or URL`)
   }

@@ -7,7 +7,7 @@ import type { TlsFetch, TlsOptions } from './tls.js'
  * A fetch over undici with its own certificate settings. It uses undici's own fetch together with its
  * Agent: handing an npm undici dispatcher to Node's built-in fetch breaks when the two undici versions differ.
  */
-export async function createTlsFetch(options: TlsOptions): Promise<TlsFetch> {
+export function createTlsFetch(options: TlsOptions): TlsFetch {
   const agent = new Agent({
     connect: {
       // Node's `ca` replaces the default roots; keeping them lets a public certificate still verify.
@@ -27,7 +27,7 @@ export async function createTlsFetch(options: TlsOptions): Promise<TlsFetch> {
     const response = await undiciFetch(request.url, {
       method: request.method,
       headers,
-      body,
+      body: body ?? null,
       signal: request.signal,
       redirect: request.redirect,
       dispatcher: agent,

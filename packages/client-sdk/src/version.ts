@@ -1,2 +1,2 @@
-/** The SDK's own version, sent in the User-Agent; a test keeps it equal to package.json's. */
-export const SDK_VERSION = '0.1.0'
+/** The SDK's own version, sent in the User-Agent. */
+export { VERSION as SDK_VERSION } from './generated/version.js'

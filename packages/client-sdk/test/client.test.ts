@@ -354,8 +354,8 @@ describe('errors', () => {
 describe('response validation', () => {
   const answering =
     (body: string, status = 200): FetchFunction =>
-    async () =>
-      new Response(body, { status, headers: { 'Content-Type': 'application/json' } })
+    () =>
+      Promise.resolve(new Response(body, { status, headers: { 'Content-Type': 'application/json' } }))
 
   it('rejects a body of the wrong shape with a clear error', async () => {
     const client = infra.client({ fetch: answering(JSON.stringify({ version: 17 })) })

@@ -1,4 +1,4 @@
-// Connector benchmarks against the real kube-apiserver (e2e/kube harness) and the real Infra server:
+// Connector benchmarks against the real kube-apiserver (the test harness's) and the real Infra server:
 //  1. proxy overhead: GET /api/v1/namespaces through the connector vs directly, same client, same run;
 //  2. grant propagation: API call to binding present/gone in the cluster, over 100 changes.
 // Writes bench/results.md. Run with `pnpm --filter @infra/connector bench` (after `pnpm build`).
@@ -347,7 +347,7 @@ async function main() {
       '# Connector benchmarks',
       '',
       `Run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, `,
-      `against the real kube-apiserver v1.34 of e2e/kube and the real Infra server on Postgres, all on this machine.`,
+      `against the real kube-apiserver v1.34 of the test harness and the real Infra server on Postgres, all on this machine.`,
       'The connector runs as its own process (the built `infra-connector`), logging an audit line per request.',
       '',
       `## 1. Proxy overhead: \`GET /api/v1/namespaces\`, ${CONCURRENCY} concurrent clients, keep-alive TLS`,

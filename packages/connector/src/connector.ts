@@ -17,7 +17,8 @@ import { type ConnectorConfig, formatHost, parseListen } from './config.js'
 import { NameResolver } from './grants/names.js'
 import { KubeConnection } from './kube/connection.js'
 import { KubeProxy } from './proxy/proxy.js'
-import { CONNECTOR_VERSION, Registrar } from './registration.js'
+import { Registrar } from './registration.js'
+import { CONNECTOR_VERSION } from './version.js'
 
 export type { ReconcileReport } from './components/binding-reconciler.js'
 

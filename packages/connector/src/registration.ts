@@ -4,8 +4,7 @@ import { CoalescingTask, every } from '@infra/scheduling'
 import type { Logger } from 'pino'
 import { DEFAULT_ROLES, INCLUDE_ROLE_LABEL } from './config.js'
 import type { KubeObject } from './kube/connection.js'
-
-export const CONNECTOR_VERSION = '0.1.0'
+import { CONNECTOR_VERSION } from './version.js'
 
 /** Whether a ClusterRole may be granted through Infra. */
 export function isEligibleRole(role: KubeObject, extraRoles: readonly string[] = []): boolean {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import https from 'node:https'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeKubeconfig } from '../../../e2e/kube/harness.js'
+import { writeKubeconfig } from '@infra/test-harness/kube'
 import {
   eventually,
   freePort,
@@ -151,7 +151,7 @@ describe('registration', () => {
   })
 
   it('refuses to take over a destination of the same name registered for another cluster', async () => {
-    await env.request('POST', '/api/destinations', { name: 'taken', uniqueID: 'another-cluster' })
+    await env.request('POST', '/api/destinations', { body: { name: 'taken', uniqueID: 'another-cluster' } })
     await expect(env.startConnector({ name: 'taken' })).rejects.toThrow(/registered for another cluster/)
   })
 })

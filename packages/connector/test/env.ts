@@ -1,8 +1,15 @@
-// Test environment: a real kube-apiserver (e2e/kube harness), a real Infra server on real Postgres, and
+// Test environment: a real kube-apiserver (the test harness's), a real Infra server on real Postgres, and
 // helpers to drive both. One environment per test file.
-import { API_VERSION } from '@infra/api-types'
-import { startServer, type RunningServer } from '@infra/server'
-import { createTestDatabase, freePort, run, type Result, type TestDatabase } from '@infra/test-harness'
+import { startServer } from '@infra/server'
+import {
+  freePort,
+  run,
+  startTestServer,
+  uniqueName,
+  type ApiResponse,
+  type RequestOptions,
+  type Result,
+} from '@infra/test-harness'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
@@ -10,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '../../../e2e/kube/harness.js'
+import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '@infra/test-harness/kube'
 import { KubeConnection } from '../src/kube/connection.js'
 import { startConnector, type ConnectorOptions, type RunningConnector } from '../src/connector.js'
 
@@ -33,11 +40,6 @@ export async function helm(...args: string[]): Promise<Result> {
   return run(await helmBinary(), args, { env: { ...process.env, HELM_CACHE_HOME: tmpdir() } })
 }
 
-const base62 = (length: number) => {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-  return [...randomBytes(length)].map((byte) => alphabet[byte % 62]).join('')
-}
-
 export interface InfraUser {
   id: string
   name: string
@@ -51,12 +53,8 @@ export interface TestEnv {
   infraUrl: string
   adminKey: string
   workDir: string
-  request<T = any>(
-    method: string,
-    path: string,
-    body?: unknown,
-    key?: string,
-  ): Promise<{ status: number; body: T }>
+  /** Calls the Infra API as its admin (or `options.key`). */
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>
   kubectl(kubeconfig: string, ...args: string[]): Promise<Result>
   /** kubectl as the cluster admin; throws on a non-zero exit. */
   adminKubectl(...args: string[]): Promise<string>
@@ -76,50 +74,15 @@ export interface TestEnv {
 
 export async function startEnv(): Promise<TestEnv> {
   const workDir = mkdtempSync(join(tmpdir(), 'infra-connector-test-'))
-  const adminKey = `${base62(10)}.${base62(24)}`
-  let database: TestDatabase | undefined
-  let server: RunningServer | undefined
   // Both start at once; the kube harness must start or the test fails (it never skips).
-  const [kube, started] = await Promise.all([
+  const [kube, infra] = await Promise.all([
     startKubeApiServer(),
-    (async () => {
-      database = await createTestDatabase()
-      server = await startServer({
-        port: 0,
-        host: '127.0.0.1',
-        databaseUrl: database.url,
-        dataDir: workDir,
-        adminAccessKey: adminKey,
-        logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }),
-        keyUsageFlushMs: 100,
-        rootKey: `infra-test-root-key-${database.name}`,
-      })
-      return server
-    })(),
+    startTestServer((base) =>
+      startServer({ ...base, logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }) }),
+    ),
   ])
   const admin = await KubeConnection.load({ kubeconfig: kube.kubeconfigPath })
   const connectors: RunningConnector[] = []
-
-  const request = async <T>(method: string, path: string, body?: unknown, key = adminKey) => {
-    const response = await fetch(new URL(path, started.url), {
-      method,
-      headers: {
-        'Infra-Version': API_VERSION,
-        Authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      },
-      body: body === undefined ? null : JSON.stringify(body),
-    })
-    const text = await response.text()
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
-  }
-  const must = async <T>(method: string, path: string, body?: unknown, key?: string): Promise<T> => {
-    const response = await request<T>(method, path, body, key)
-    if (response.status >= 300) {
-      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`)
-    }
-    return response.body
-  }
   const kubectl = (kubeconfig: string, ...args: string[]) =>
     run(kubectlBin, ['--kubeconfig', kubeconfig, '--cache-dir', join(workDir, 'kube-cache'), ...args])
   const adminKubectl = async (...args: string[]) => {
@@ -128,34 +91,40 @@ export async function startEnv(): Promise<TestEnv> {
     return result.stdout
   }
   const createUser = async (name: string): Promise<InfraUser> => {
-    const user = await must<{ id: string }>('POST', '/api/users', { name })
-    const key = await must<{ accessKey: string }>('POST', '/api/access-keys', { userID: user.id })
+    const user = await infra.api<{ id: string }>('POST', '/api/users', { body: { name } })
+    const key = await infra.api<{ accessKey: string }>('POST', '/api/access-keys', {
+      body: { userID: user.id },
+    })
     return { id: user.id, name, key: key.accessKey }
   }
 
   const env: TestEnv = {
     kube,
     admin,
-    infraUrl: started.url,
-    adminKey,
+    infraUrl: infra.url,
+    adminKey: infra.adminKey,
     workDir,
-    request,
+    request: infra.request,
     kubectl,
     adminKubectl,
     createUser,
     createGroup: async (name, members) => {
-      const group = await must<{ id: string }>('POST', '/api/groups', { name })
-      if (members.length > 0) await must('PATCH', `/api/groups/${group.id}/users`, { usersToAdd: members })
+      const group = await infra.api<{ id: string }>('POST', '/api/groups', { body: { name } })
+      if (members.length > 0)
+        await infra.api('PATCH', `/api/groups/${group.id}/users`, { body: { usersToAdd: members } })
       return group.id
     },
-    grant: async (grant) => (await must<{ id: string }>('POST', '/api/grants', grant)).id,
+    grant: async (grant) => (await infra.api<{ id: string }>('POST', '/api/grants', { body: grant })).id,
     revoke: async (id) => {
-      await must('DELETE', `/api/grants/${id}`)
+      await infra.api('DELETE', `/api/grants/${id}`)
     },
-    token: async (user) => (await must<{ token: string }>('POST', '/api/tokens', {}, user.key)).token,
+    token: async (user) =>
+      (await infra.api<{ token: string }>('POST', '/api/tokens', { body: {}, key: user.key })).token,
     connectorKey: async () => {
-      const user = await createUser(`connector-${base62(6).toLowerCase()}`)
-      await must('POST', '/api/grants', { user: user.id, privilege: 'connector', resource: 'infra' })
+      const user = await createUser(uniqueName('connector'))
+      await infra.api('POST', '/api/grants', {
+        body: { user: user.id, privilege: 'connector', resource: 'infra' },
+      })
       return user.key
     },
     installChart: async (namespace, release = 'infra', extraValues = []) => {
@@ -167,7 +136,7 @@ export async function startEnv(): Promise<TestEnv> {
         '--namespace',
         namespace,
         '--set',
-        `server.url=${started.url},name=chart-test,endpoint=127.0.0.1:443,accessKey.value=dummy`,
+        `server.url=${infra.url},name=chart-test,endpoint=127.0.0.1:443,accessKey.value=dummy`,
         ...extraValues.flatMap((value) => ['--set', value]),
       )
       if (rendered.code !== 0) throw new Error(`helm template: ${rendered.stderr}`)
@@ -195,7 +164,7 @@ export async function startEnv(): Promise<TestEnv> {
     startConnector: async (overrides = {}) => {
       const port = await freePort()
       const connector = await startConnector({
-        server: started.url,
+        server: infra.url,
         accessKey: overrides.accessKey ?? (await env.connectorKey()),
         name: 'test-cluster',
         endpoint: `127.0.0.1:${port}`,
@@ -227,8 +196,7 @@ export async function startEnv(): Promise<TestEnv> {
     close: async () => {
       await Promise.allSettled(connectors.map((connector) => connector.stop(0)))
       admin.close()
-      await Promise.allSettled([kube.stop(), server?.close()])
-      await database?.drop()
+      await Promise.allSettled([kube.stop(), infra.close()])
       rmSync(workDir, { recursive: true, force: true })
     },
   }

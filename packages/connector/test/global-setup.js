@@ -2,13 +2,11 @@
 // harness binary and helm fetched or built before any test, so no test hook waits for a first build.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import postgresSetup from '@infra/test-harness/jest-global-setup'
-import buildKubeHarness from '../../../e2e/kube/jest-global-setup.js'
+import kubeAndPostgresSetup from '@infra/test-harness/kube-jest-global-setup'
 
 export default async function globalSetup() {
-  buildKubeHarness()
   execFileSync('bash', [fileURLToPath(new URL('../scripts/helm.sh', import.meta.url))], {
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  await postgresSetup()
+  await kubeAndPostgresSetup()
 }

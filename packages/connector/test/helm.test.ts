@@ -2,7 +2,7 @@
 // objects, and `kubectl apply --dry-run=server` of several renderings against the real kube-apiserver.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { loadAllYaml } from '@kubernetes/client-node'
-import { startKubeApiServer, type KubeApiServer } from '../../../e2e/kube/harness.js'
+import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { chartDir, helm, kubectlBin, run } from './env.js'
 
 const base = [

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeKubeconfig } from '../../../e2e/kube/harness.js'
+import { writeKubeconfig } from '@infra/test-harness/kube'
 import { eventually, freePort, startEnv, type TestEnv } from './env.js'
 
 const NAMESPACE = 'infra-pod'

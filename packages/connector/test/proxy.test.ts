@@ -335,7 +335,7 @@ describe('revocation', () => {
     [
       'removed from the group',
       (group: string, user: InfraUser) =>
-        env.request('PATCH', `/api/groups/${group}/users`, { usersToRemove: [user.id] }),
+        env.request('PATCH', `/api/groups/${group}/users`, { body: { usersToRemove: [user.id] } }),
     ],
     ['deleted', (_group: string, user: InfraUser) => env.request('DELETE', `/api/users/${user.id}`)],
   ])(

@@ -2,18 +2,13 @@
 // {"url", "adminKey", "runKeys": {"seeded", "main", "logout"}, "seededOperations"} (admin keys, one per run). Runs until SIGTERM/SIGINT, then stops the server and removes the database.
 //
 // The database is created on TEST_DATABASE_URL when set, otherwise on an embedded Postgres started here.
-import { API_VERSION } from '@infra/api-types'
 import { startEmbeddedPostgres } from '@infra/embedded-postgres'
-import { createTestDatabase } from '@infra/test-harness'
-import { randomInt } from 'node:crypto'
+import { startTestServer } from '@infra/test-harness'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { startServer } from '../dist/index.js'
-
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-const randomText = (length) => Array.from({ length }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')
 
 /**
  * Creates a few of each resource and returns a schemathesis configuration that puts their IDs into generated
@@ -99,8 +94,8 @@ async function seed(call) {
   return { config: lines.join('\n'), operations }
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'infra-fuzz-'))
-const cleanups = [() => rm(dataDir, { recursive: true, force: true })]
+const postgresDir = await mkdtemp(join(tmpdir(), 'infra-fuzz-'))
+const cleanups = [() => rm(postgresDir, { recursive: true, force: true })]
 
 async function cleanup() {
   for (const step of cleanups.reverse()) await step().catch(() => undefined)
@@ -108,47 +103,31 @@ async function cleanup() {
 
 try {
   if (!process.env.TEST_DATABASE_URL) {
-    const postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), persistent: false })
+    const postgres = await startEmbeddedPostgres({
+      dataDir: join(postgresDir, 'postgres'),
+      persistent: false,
+    })
     cleanups.push(() => postgres.stop())
     process.env.TEST_DATABASE_URL = postgres.adminUrl
   }
-  const database = await createTestDatabase()
-  cleanups.push(() => database.drop())
-
-  const adminKey = `${randomText(10)}.${randomText(24)}`
-  const server = await startServer({
-    port: Number(process.env.PORT ?? 0),
-    host: '127.0.0.1',
-    databaseUrl: database.url,
-    dataDir,
-    adminAccessKey: adminKey,
-    // Errors only, to stderr: the fuzz report is what matters, and a 500 is logged with its stack.
-    logger: pino({ level: process.env.INFRA_FUZZ_LOG_LEVEL ?? 'error' }, pino.destination(2)),
-    keyUsageFlushMs: 100,
-    settings: {
-      // The fuzzer sends thousands of requests with one key and logs in with made-up names: limits it would
-      // trip over (429, documented and correct) would only hide what the rest of the API does.
-      rateLimitPerMinute: 1_000_000_000,
-      loginThrottle: { freeAttempts: 1_000_000_000, baseLockoutMs: 1, maxLockoutMs: 1 },
-      // A generated lastUpdateIndex starts a long poll: answer 304 soon instead of holding a worker for minutes.
-      longPollTimeoutMs: 500,
-    },
-  })
-  cleanups.push(() => server.close())
-  const call = async (method, path, body) => {
-    const response = await fetch(new URL(path, server.url), {
-      method,
-      headers: {
-        'Infra-Version': API_VERSION,
-        Authorization: `Bearer ${adminKey}`,
-        'Content-Type': 'application/json',
+  const infra = await startTestServer((base) =>
+    startServer({
+      ...base,
+      port: Number(process.env.PORT ?? 0),
+      // Errors only, to stderr: the fuzz report is what matters, and a 500 is logged with its stack.
+      logger: pino({ level: process.env.INFRA_FUZZ_LOG_LEVEL ?? 'error' }, pino.destination(2)),
+      settings: {
+        // The fuzzer sends thousands of requests with one key and logs in with made-up names: limits it would
+        // trip over (429, documented and correct) would only hide what the rest of the API does.
+        rateLimitPerMinute: 1_000_000_000,
+        loginThrottle: { freeAttempts: 1_000_000_000, baseLockoutMs: 1, maxLockoutMs: 1 },
+        // A generated lastUpdateIndex starts a long poll: answer 304 soon instead of holding a worker for minutes.
+        longPollTimeoutMs: 500,
       },
-      body: JSON.stringify(body),
-    })
-    const text = await response.text()
-    if (response.status >= 300) throw new Error(`seeding ${path} failed: ${response.status} ${text}`)
-    return text ? JSON.parse(text) : undefined
-  }
+    }),
+  )
+  cleanups.push(() => infra.close())
+  const call = (method, path, body) => infra.api(method, path, { body })
   const post = (path, body) => call('POST', path, body)
   // An admin key for each schemathesis run: its stateful phase may revoke the key it uses (DELETE
   // /api/access-keys/{id} with an ID from GET /api/access-keys), and POST /api/logout always does.
@@ -162,7 +141,9 @@ try {
     await writeFile(process.env.FUZZ_CONFIG_FILE, seeded.config)
     seededOperations = seeded.operations
   }
-  process.stdout.write(`${JSON.stringify({ url: server.url, adminKey, runKeys, seededOperations })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ url: infra.url, adminKey: infra.adminKey, runKeys, seededOperations })}\n`,
+  )
 } catch (error) {
   process.stderr.write(`start-server: ${error instanceof Error ? error.stack : String(error)}\n`)
   await cleanup()

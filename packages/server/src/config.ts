@@ -1,4 +1,4 @@
-import { INFRA_ROLES, UserName } from '@infra/api-types'
+import { AccessKeySecret, INFRA_ROLES, UserName } from '@infra/api-types'
 import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
@@ -12,10 +12,7 @@ export const ConfigFile = z
           .object({
             name: UserName,
             password: z.string().min(8).optional(),
-            accessKey: z
-              .string()
-              .regex(/^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/, 'must be an access key "<keyID>.<secret>"')
-              .optional(),
+            accessKey: AccessKeySecret.optional(),
             role: z.enum(INFRA_ROLES).optional(),
           })
           .strict(),

@@ -1,2 +1,12 @@
 export { createTestDatabase, testDatabaseServerUrl, type TestDatabase } from './postgres.js'
 export { eventually, freePort, run, type Result } from './processes.js'
+export {
+  randomAccessKey,
+  startTestServer,
+  uniqueName,
+  type ApiResponse,
+  type RequestOptions,
+  type StartedServer,
+  type TestServer,
+  type TestServerBaseOptions,
+} from './infra-server.js'

@@ -76,7 +76,8 @@ export async function startOidcProvider(): Promise<TestIdentityProvider> {
     conformIdTokenClaims: false,
   })
   provider.proxy = false
-  server.on('request', provider.callback())
+  const handle = provider.callback()
+  server.on('request', (request, response) => void handle(request, response))
   return {
     issuer,
     clientID,

@@ -1,6 +1,7 @@
 // Small helpers every package's tests need: running a program, a free port, waiting for a condition.
 import { execFile } from 'node:child_process'
 import { createServer } from 'node:net'
+import { inspect } from 'node:util'
 
 export interface Result {
   code: number
@@ -73,7 +74,9 @@ export async function eventually<T>(
       lastError = error
     }
     if (Date.now() > deadline) {
-      throw new Error(`${what} not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`)
+      throw new Error(
+        `${what} not met within ${timeoutMs} ms${lastError ? `: ${lastError instanceof Error ? String(lastError) : inspect(lastError)}` : ''}`,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { contextName, isInfraEntry } from '@infra/agent'
+import { withDefaultScheme } from '@infra/api-types/server-url'
 import { CliError, type Context } from './context.js'
 import { readFileIfExists, writeFileAtomic } from './files.js'
 import { loadYaml } from './modules.js'
@@ -55,11 +56,6 @@ async function readKubeconfig(path: string): Promise<KubeConfig> {
   }
 }
 
-/** A server URL kubectl accepts: a bare host:port means https. */
-export function kubeServer(url: string): string {
-  return /^https?:\/\//i.test(url) ? url : `https://${url}`
-}
-
 function serverOfUser(user: Named<Record<string, unknown>>): string | undefined {
   const exec = (user.user as { exec?: { env?: { name?: string; value?: string }[] } } | undefined)?.exec
   return exec?.env?.find((variable) => variable.name === 'INFRA_SERVER')?.value
@@ -110,7 +106,7 @@ export async function syncKubeconfig(
     wantedClusters.set(name, {
       name,
       cluster: {
-        server: kubeServer(entry.server),
+        server: withDefaultScheme(entry.server),
         ...(entry.ca ? { 'certificate-authority-data': Buffer.from(entry.ca).toString('base64') } : {}),
       },
     })

@@ -1,4 +1,5 @@
 // Kept free of heavy imports: `infra tokens add` answers kubectl from here without loading anything else.
+import { withDefaultScheme } from '@infra/api-types/server-url'
 import { createHash } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -63,7 +64,7 @@ export function execCredential(token: CachedToken, env: Record<string, string | 
 /** Normalizes what a person (or our kubeconfig) gives as a server closely enough to find it in the config. */
 export function quickServerUrl(server: string): string {
   const text = server.trim().replace(/\/+$/, '')
-  return /^https?:\/\//i.test(text) ? text : `https://${text}`
+  return withDefaultScheme(text)
 }
 
 /** The key ID (public half) of an access key `<keyID>.<secret>`. */

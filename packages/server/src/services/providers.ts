@@ -1,4 +1,5 @@
 import type { CreateProviderRequest, ListProvidersQuery, Page, Provider } from '@infra/api-types'
+import { withDefaultScheme } from '@infra/api-types'
 import type { z } from 'zod'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
@@ -28,8 +29,8 @@ export async function getProvider(db: Database, id: string): Promise<Provider> {
   return toApiProvider(provider)
 }
 
-/** Issuers are URLs; people often type just the host, which means https. */
-const issuerUrl = (url: string) => (/^https?:\/\//i.test(url) ? url : `https://${url}`).replace(/\/+$/, '')
+/** Issuers are URLs; people often type just the host. */
+const issuerUrl = (url: string) => withDefaultScheme(url).replace(/\/+$/, '')
 
 export async function createProvider(
   db: Database,

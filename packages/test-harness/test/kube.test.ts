@@ -1,44 +1,25 @@
 // Proves the harness runs a real kube-apiserver: RBAC, token authentication and
 // impersonation, exercised with the real kubectl.
-import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startKubeApiServer, writeKubeconfig } from './harness.js'
-import type { KubeApiServer } from './harness.js'
+import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '../src/kube.js'
+import { run, type Result } from '../src/processes.js'
 
 const TIMEOUT = 180_000
 const kubectlBin = process.env.KUBECTL ?? 'kubectl'
 const external = Boolean(process.env.INFRA_TEST_KUBECONFIG)
 
-interface Result {
-  code: number
-  stdout: string
-  stderr: string
-}
-
 let workDir = ''
 
-function kubectl(kubeconfig: string, ...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      kubectlBin,
-      ['--kubeconfig', kubeconfig, '--cache-dir', path.join(workDir, 'kube-cache'), ...args],
-      { timeout: 60_000 },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          reject(err) // spawn failure or timeout, not a kubectl exit status
-          return
-        }
-        resolve({
-          code: typeof err?.code === 'number' ? err.code : 0,
-          stdout: stdout.trim(),
-          stderr: stderr.trim(),
-        })
-      },
-    )
-  })
+async function kubectl(kubeconfig: string, ...args: string[]): Promise<Result> {
+  const result = await run(
+    kubectlBin,
+    ['--kubeconfig', kubeconfig, '--cache-dir', path.join(workDir, 'kube-cache'), ...args],
+    { timeoutMs: 60_000 },
+  )
+  return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() }
 }
 
 async function ok(kubeconfig: string, ...args: string[]): Promise<string> {

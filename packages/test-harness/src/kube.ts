@@ -6,11 +6,12 @@
 //
 // If INFRA_TEST_KUBECONFIG is set, that cluster (current context) is returned
 // instead and stop() does nothing.
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export interface KubeApiServer {
   /** https://127.0.0.1:PORT */
@@ -26,8 +27,8 @@ export interface KubeApiServer {
   stop(): Promise<void>
 }
 
-const here = decodeURIComponent(new URL('.', import.meta.url).pathname)
-const buildScript = path.join(here, 'build.sh')
+// The Go program and its scripts sit in kube/ at the package root, beside src/ (tests) and dist/ (built).
+const buildScript = fileURLToPath(new URL('../kube/build.sh', import.meta.url))
 
 const readyTimeoutMs = () => Number(process.env.INFRA_KUBE_READY_TIMEOUT_MS ?? 120_000)
 const BUILD_TIMEOUT_MS = 45 * 60_000
@@ -47,7 +48,7 @@ export function buildKubeApiServer(): Promise<string> {
         const bin = stdout.trim().split('\n').pop() ?? ''
         if (err || !bin) {
           binaryPromise = undefined
-          reject(new Error(`e2e/kube/build.sh failed: ${err?.message ?? 'no output'}\n${tail(stderr)}`))
+          reject(new Error(`kube/build.sh failed: ${err?.message ?? 'no output'}\n${tail(stderr)}`))
           return
         }
         resolve(bin)
@@ -55,6 +56,15 @@ export function buildKubeApiServer(): Promise<string> {
     )
   })
   return binaryPromise
+}
+
+/**
+ * For a jest globalSetup: builds the binary (or finds it cached) before any test, with the build's output on
+ * stderr, so that no test hook waits for a first-time Go build. Nothing to build for INFRA_TEST_KUBECONFIG.
+ */
+export function buildKubeApiServerBeforeTests(): void {
+  if (process.env.INFRA_TEST_KUBECONFIG) return
+  execFileSync('bash', [buildScript], { stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
 /** Starts a fresh, empty cluster (or returns the INFRA_TEST_KUBECONFIG one). */
