@@ -1,7 +1,7 @@
 import yargs, { type Argv } from 'yargs'
 import { COMMAND_PATHS, COMMANDS, nameOf } from './commands/index.js'
 import { GLOBAL_OPTIONS, type Command, type CommandGroup, type Example } from './commands/define.js'
-import { CliError, createContext, processIo, type Io } from './lib/context.js'
+import { createContext, processIo, type Io } from './lib/context.js'
 import { reportError } from './lib/errors.js'
 
 export type { Io } from './lib/context.js'
@@ -108,4 +108,3 @@ export async function runCli(args: string[], io: Io = processIo()): Promise<numb
   }
 }
 
-export { CliError }

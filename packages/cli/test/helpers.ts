@@ -152,12 +152,6 @@ export function exec(
   })
 }
 
-/** Logs in as admin with the server's admin key, in-process. */
-export async function loginAsAdmin(t: TestServer, box: Sandbox): Promise<void> {
-  const result = await run(['login', t.url, '--key', t.adminKey, '--non-interactive'], box.env)
-  if (result.code !== 0) throw new Error(`admin login failed: ${result.stderr}`)
-}
-
 export interface Terminal {
   /** Everything the program wrote to the terminal so far, without colors and cursor movement. */
   output(): string

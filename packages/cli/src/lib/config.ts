@@ -65,7 +65,3 @@ export function upsertServer(config: ConfigFile, url: string): ServerEntry {
   }
   return entry
 }
-
-export function isLoggedIn(entry: ServerEntry | undefined): boolean {
-  return entry?.keyID !== undefined
-}

@@ -15,11 +15,6 @@ export interface Prompter {
   confirm(message: string, initial?: boolean): Promise<boolean>
 }
 
-/** Fails a command that needs an answer it may not ask for. */
-export function requireInteractive(ctx: Context, what: string, hint: string): void {
-  if (!ctx.interactive) throw new CliError(`${what} is required`, hint)
-}
-
 export async function prompter(ctx: Context): Promise<Prompter> {
   const clack = await import('@clack/prompts')
   const common = {
