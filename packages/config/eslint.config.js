@@ -23,6 +23,15 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       'no-console': 'off',
+      'no-restricted-syntax': [
+        'error',
+        {
+          // Bundlers rename classes, so `error.name` must be a literal for logs and name-based checks to hold.
+          selector:
+            "ClassDeclaration[abstract!=true][superClass.name=/Error$/]:not(:has(PropertyDefinition[key.name='name'])):not(:has(AssignmentExpression[left.object.type='ThisExpression'][left.property.name='name']))",
+          message: 'An error class sets its `name` (e.g. `override readonly name = "ConfigError"`).',
+        },
+      ],
     },
   },
   {

@@ -50,7 +50,9 @@ export interface ConnectorConfig {
   logLevel: string
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
 
 export const HELP = `infra-connector: registers a Kubernetes cluster with Infra, keeps its RBAC equal to
 the grants, and proxies kubectl with Infra tokens.

@@ -14,7 +14,9 @@ export function isEligibleRole(role: KubeObject, extraRoles: readonly string[] =
   return role.metadata.labels?.[INCLUDE_ROLE_LABEL] === 'true'
 }
 
-export class RegistrationError extends Error {}
+export class RegistrationError extends Error {
+  override readonly name = 'RegistrationError'
+}
 
 export interface RegistrationInput {
   name: string

@@ -24,7 +24,9 @@ export interface TokenIdentity {
   expires: number
 }
 
-export class TokenError extends Error {}
+export class TokenError extends Error {
+  override readonly name = 'TokenError'
+}
 
 export interface KeySource {
   /** The current key set of the Infra server. */

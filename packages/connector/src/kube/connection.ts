@@ -10,6 +10,7 @@ const NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
 const CREDENTIAL_REFRESH_MS = 60_000
 
 export class KubeError extends Error {
+  override readonly name = 'KubeError'
   constructor(
     readonly status: number,
     message: string,

@@ -11,10 +11,14 @@ export interface ProviderIdentity {
 }
 
 /** The provider no longer accepts the session (user removed or disabled, consent withdrawn). */
-export class ProviderSessionEnded extends Error {}
+export class ProviderSessionEnded extends Error {
+  override readonly name = 'ProviderSessionEnded'
+}
 
 /** The identity provider refused the login, or could not be asked; the message is safe to show the user. */
-export class ProviderLoginError extends Error {}
+export class ProviderLoginError extends Error {
+  override readonly name = 'ProviderLoginError'
+}
 
 export interface StoredProvider {
   id: string
