@@ -8,7 +8,7 @@ import {
   expectFieldErrors,
   idsOf,
   sleep,
-  type PageBody,
+  type Page,
 } from './helpers.js'
 
 let t: TestServer
@@ -49,7 +49,7 @@ async function createKey(body: Record<string, string>, key?: string) {
 }
 
 const listKeys = async (query: Record<string, string | boolean | number>, key?: string) =>
-  expectConforms<PageBody<AccessKey>>(
+  expectConforms<Page<AccessKey>>(
     'listAccessKeys',
     await t.request('GET', '/api/access-keys', { query, key }),
   )

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { generateKey } from '../src/auth/access-key-secret.js'
 import { startTestServer, type TestServer } from './harness.js'
-import { expectError, type PageBody } from './helpers.js'
+import { expectError, type Page } from './helpers.js'
 
 let configDir: string
 const started: TestServer[] = []
@@ -81,14 +81,16 @@ function collectingLogger() {
 
 /** The state bootstrap is responsible for, as the API shows it to `key`. */
 async function snapshot(t: TestServer, key: string) {
-  const users = await t.request<PageBody<{ id: string; name: string }>>('GET', '/api/users', {
+  const users = await t.request<Page<{ id: string; name: string }>>('GET', '/api/users', {
     key,
     query: { limit: 1000, showSystem: true },
   })
-  const grants = await t.request<
-    PageBody<{ id: string; user?: string; privilege: string; resource: string }>
-  >('GET', '/api/grants', { key, query: { limit: 1000, showSystem: true } })
-  const keys = await t.request<PageBody<{ id: string; name: string; issuedForName: string }>>(
+  const grants = await t.request<Page<{ id: string; user?: string; privilege: string; resource: string }>>(
+    'GET',
+    '/api/grants',
+    { key, query: { limit: 1000, showSystem: true } },
+  )
+  const keys = await t.request<Page<{ id: string; name: string; issuedForName: string }>>(
     'GET',
     '/api/access-keys',
     { key, query: { limit: 1000, showExpired: true } },

@@ -1,7 +1,7 @@
 import { API_VERSION } from '@infra/api-types'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
-import { expectConforms, expectError, expectFieldErrors, idsOf, sleep, type PageBody } from './helpers.js'
+import { expectConforms, expectError, expectFieldErrors, idsOf, sleep, type Page } from './helpers.js'
 
 const CONNECTED_WINDOW_MS = 1500
 
@@ -42,7 +42,7 @@ async function newDestination(overrides: Record<string, unknown> = {}, key?: str
 }
 
 const listDestinations = async (query: Record<string, string | number>) =>
-  expectConforms<PageBody<Destination>>(
+  expectConforms<Page<Destination>>(
     'listDestinations',
     await t.request('GET', '/api/destinations', { query }),
   )

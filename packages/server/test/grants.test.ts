@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
-import { expectConforms, expectError, expectFieldErrors, idsOf, type PageBody } from './helpers.js'
+import { expectConforms, expectError, expectFieldErrors, idsOf, type Page } from './helpers.js'
 
 let t: TestServer
 
@@ -47,7 +47,7 @@ async function grant(body: Record<string, string>, key?: string): Promise<Grant>
 }
 
 const listGrants = async (query: Record<string, string | number | boolean>, key?: string) =>
-  expectConforms<PageBody<Grant>>('listGrants', await t.request('GET', '/api/grants', { query, key }))
+  expectConforms<Page<Grant>>('listGrants', await t.request('GET', '/api/grants', { query, key }))
 
 const sorted = (ids: string[]) => [...ids].sort()
 

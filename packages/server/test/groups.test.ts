@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
-import { expectConforms, expectError, expectFieldErrors, idsOf, type PageBody } from './helpers.js'
+import { expectConforms, expectError, expectFieldErrors, idsOf, type Page } from './helpers.js'
 
 let t: TestServer
 
@@ -34,7 +34,7 @@ const members = (id: string, body: { usersToAdd?: string[]; usersToRemove?: stri
   t.request('PATCH', `/api/groups/${id}/users`, { body })
 
 const listGroups = async (query: Record<string, string | number>, key?: string) =>
-  expectConforms<PageBody<Group>>('listGroups', await t.request('GET', '/api/groups', { query, key }))
+  expectConforms<Page<Group>>('listGroups', await t.request('GET', '/api/groups', { query, key }))
 
 describe('POST /api/groups', () => {
   it('creates an empty group', async () => {

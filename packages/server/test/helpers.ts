@@ -1,6 +1,8 @@
-import { ErrorBody, routes, type RouteName } from '@infra/api-types'
+import { ErrorBody, routes, type Page, type RouteName } from '@infra/api-types'
 import { expect } from '@jest/globals'
 import type { ApiResponse, RequestOptions, TestServer } from './harness.js'
+
+export type { Page }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -37,15 +39,6 @@ export function expectConforms<T = any>(name: RouteName, response: ApiResponse<T
   return response.body
 }
 
-export interface PageBody<T> {
-  page: number
-  limit: number
-  totalPages: number
-  totalCount: number
-  count: number
-  items: T[]
-}
-
 /** Reads every page of a list with `limit`, checking each page's counts against the first one. */
 export async function walkPages<T extends { id: string }>(
   t: TestServer,
@@ -54,7 +47,7 @@ export async function walkPages<T extends { id: string }>(
   options: RequestOptions = {},
 ): Promise<T[]> {
   const path = routes[name].path
-  const first = expectConforms<PageBody<T>>(
+  const first = expectConforms<Page<T>>(
     name,
     await t.request('GET', path, { ...options, query: { ...options.query, limit, page: 1 } }),
   )
@@ -62,7 +55,7 @@ export async function walkPages<T extends { id: string }>(
   expect(first.totalPages).toBe(pages)
   const items = [...first.items]
   for (let page = 2; page <= pages + 1; page++) {
-    const body = expectConforms<PageBody<T>>(
+    const body = expectConforms<Page<T>>(
       name,
       await t.request('GET', path, { ...options, query: { ...options.query, limit, page } }),
     )

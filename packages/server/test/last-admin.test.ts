@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
-import { expectError, type PageBody } from './helpers.js'
+import { expectError, type Page } from './helpers.js'
 
 // Each test leaves exactly one admin grant on infra: the bootstrap admin's own.
 let t: TestServer
@@ -15,7 +15,7 @@ afterAll(() => t.close())
 
 const adminGrants = async (key?: string) =>
   (
-    await t.request<PageBody<{ id: string; user?: string; group?: string }>>('GET', '/api/grants', {
+    await t.request<Page<{ id: string; user?: string; group?: string }>>('GET', '/api/grants', {
       key,
       query: { resource: 'infra', privilege: 'admin' },
     })

@@ -1,7 +1,7 @@
 import type { RouteName } from '@infra/api-types'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
-import { expectConforms, expectFieldErrors, idsOf, walkPages, type PageBody } from './helpers.js'
+import { expectConforms, expectFieldErrors, idsOf, walkPages, type Page } from './helpers.js'
 
 const N = 23
 
@@ -51,10 +51,7 @@ describe.each(lists)('%s %s %p', (name, path, rawQuery) => {
     )
 
   it('defaults to page 1 of 100 and counts everything', async () => {
-    const body = expectConforms<PageBody<{ id: string }>>(
-      name,
-      await t.request('GET', path, { query: query() }),
-    )
+    const body = expectConforms<Page<{ id: string }>>(name, await t.request('GET', path, { query: query() }))
     expect(body.page).toBe(1)
     expect(body.limit).toBe(100)
     expect(body.totalCount).toBeGreaterThanOrEqual(N)
@@ -66,7 +63,7 @@ describe.each(lists)('%s %s %p', (name, path, rawQuery) => {
   it.each([1, 5, 7, 1000])(
     'walks every page of %i in a stable order, without duplicates or gaps',
     async (limit) => {
-      const everything = expectConforms<PageBody<{ id: string }>>(
+      const everything = expectConforms<Page<{ id: string }>>(
         name,
         await t.request('GET', path, { query: { ...query(), limit: 1000 } }),
       ).items
@@ -77,7 +74,7 @@ describe.each(lists)('%s %s %p', (name, path, rawQuery) => {
   )
 
   it('answers a page past the end with no items and the true totals', async () => {
-    const body = expectConforms<PageBody<{ id: string }>>(
+    const body = expectConforms<Page<{ id: string }>>(
       name,
       await t.request('GET', path, { query: { ...query(), page: 50, limit: 10 } }),
     )
@@ -93,12 +90,12 @@ describe.each(lists)('%s %s %p', (name, path, rawQuery) => {
 })
 
 it('counts only what the filters match', async () => {
-  const grants = expectConforms<PageBody<{ id: string }>>(
+  const grants = expectConforms<Page<{ id: string }>>(
     'listGrants',
     await t.request('GET', '/api/grants', { query: { user: holder, limit: 10, page: 3 } }),
   )
   expect(grants).toMatchObject({ totalCount: N, totalPages: 3, count: N - 20 })
-  const keys = expectConforms<PageBody<{ id: string }>>(
+  const keys = expectConforms<Page<{ id: string }>>(
     'listAccessKeys',
     await t.request('GET', '/api/access-keys', { query: { userID: holder, limit: 20, page: 2 } }),
   )

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createUser } from '../src/services/users.js'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
-import { expectConforms, expectError, idsOf, type PageBody } from './helpers.js'
+import { expectConforms, expectError, idsOf, type Page } from './helpers.js'
 
 let t: TestServer
 
@@ -31,7 +31,7 @@ async function newGroup(userIds: string[] = []) {
 }
 
 const listUsers = async (query: Record<string, string | string[] | number | boolean>) =>
-  expectConforms<PageBody<{ id: string; name: string }>>(
+  expectConforms<Page<{ id: string; name: string }>>(
     'listUsers',
     await t.request('GET', '/api/users', { query }),
   )
@@ -136,7 +136,7 @@ describe('DELETE /api/users/{id}', () => {
       body: { user: user.id, privilege: 'edit', resource: 'prod.web' },
     })
     expect(grant.status).toBe(201)
-    const keys = await t.request<PageBody<{ id: string }>>('GET', '/api/access-keys', {
+    const keys = await t.request<Page<{ id: string }>>('GET', '/api/access-keys', {
       query: { userID: user.id },
     })
     expect(keys.body.count).toBe(1)
