@@ -1,10 +1,12 @@
 import { stopAgent } from '@infra/agent'
 import { startServer, type RunningServer } from '@infra/server'
 import {
+  run as runProgram,
   startTestServer as startServerOnTestDatabase,
+  type Result,
   type TestServer as HarnessTestServer,
 } from '@infra/test-harness'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -89,12 +91,6 @@ export function sandbox(extra: Record<string, string> = {}): Sandbox {
   return { dir, home, kubeconfig, env, cleanup }
 }
 
-export interface Result {
-  code: number
-  stdout: string
-  stderr: string
-}
-
 /** Runs the CLI in-process with its own environment and standard input. */
 export async function run(args: string[], env: Record<string, string>, stdin = ''): Promise<Result> {
   let stdout = ''
@@ -112,45 +108,12 @@ export async function run(args: string[], env: Record<string, string>, stdin = '
 }
 
 /** Runs the bundled binary in a child process. */
-export function runBin(
-  args: string[],
-  env: Record<string, string>,
-  options: { input?: string; inheritPath?: boolean } = {},
-): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env, maxBuffer: 10 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-        // Not started at all (no exit code): Node's type for that error is not an `Error`, so wrap it.
-        if (error && typeof error.code !== 'number') return reject(new Error(error.message, { cause: error }))
-        resolvePromise({ code, stdout, stderr })
-      },
-    )
-    child.stdin?.end(options.input ?? '')
-  })
-}
+export const runBin = (args: string[], env: Record<string, string>, options: { input?: string } = {}) =>
+  runProgram(process.execPath, [BIN, ...args], { env, input: options.input ?? '' })
 
 /** Runs any program, collecting its output. */
-export function exec(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  input = '',
-): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }))
-    child.stdin.end(input)
-  })
-}
+export const exec = (command: string, args: string[], env: Record<string, string>, input = '') =>
+  runProgram(command, args, { env, input })
 
 export interface Terminal {
   /** Everything the program wrote to the terminal so far, without colors and cursor movement. */
