@@ -14,7 +14,13 @@ let t: TestServer
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'infra-cli-package-'))
   prefix = join(dir, 'prefix')
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir }
+  // As in a user's shell: besides PATH and HOME, the CA a TLS-intercepting proxy needs, when the machine has one.
+  const trust = process.env.NODE_EXTRA_CA_CERTS
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    ...(trust ? { NODE_EXTRA_CA_CERTS: trust } : {}),
+  }
   const pack = await exec('pnpm', ['--dir', PACKAGE_DIR, 'pack', '--pack-destination', dir], env)
   if (pack.code !== 0) throw new Error(`pnpm pack failed: ${pack.stderr}`)
   const tarball = readdirSync(dir).find((file) => file.endsWith('.tgz'))
