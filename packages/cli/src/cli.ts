@@ -107,4 +107,3 @@ export async function runCli(args: string[], io: Io = processIo()): Promise<numb
     return reportError({ io, style }, error)
   }
 }
-
