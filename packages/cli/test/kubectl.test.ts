@@ -336,7 +336,11 @@ describe('the exec plugin wherever the CLI is installed', () => {
     const other = sandbox({ PATH: `${installed.bin}:${BARE_PATH}` })
     try {
       const plugin = await loginAndUseKubectl(installed.entry, other.env)
-      expect(plugin).toMatchObject({ command: 'infra', args: ['tokens', 'add'] })
+      expect(plugin).toMatchObject({
+        command: 'infra',
+        args: ['tokens', 'add'],
+        installHint: expect.stringContaining('npm install -g @infra/cli'),
+      })
     } finally {
       other.cleanup()
       rmSync(installed.prefix, { recursive: true, force: true })
