@@ -1,11 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import { dirname, join } from 'node:path'
 import { parse } from 'yaml'
 import {
+  BIN,
   exec,
+  PACKAGE_DIR,
   run,
   runBin,
   sandbox,
@@ -158,6 +171,7 @@ describe('kubeconfig', () => {
           command: 'infra',
           args: ['tokens', 'add'],
           env: [{ name: 'INFRA_SERVER', value: t.url }],
+          installHint: 'The Infra CLI gives kubectl its tokens: install it with npm install -g @infra/cli',
           interactiveMode: 'IfAvailable',
           provideClusterInfo: false,
         },
@@ -261,6 +275,91 @@ describe('kubeconfig', () => {
     await run(['grants', 'add', 'devs', 'prod.kube-system', '--group', '--role', 'view'], admin.env)
     await infra('list')
     expect(names(kubeconfig().contexts)).toEqual(['other', 'infra:dev', 'infra:prod.kube-system'])
+  })
+})
+
+describe('the exec plugin wherever the CLI is installed', () => {
+  /** A PATH with node and kubectl but no `infra`. */
+  const BARE_PATH = '/usr/bin:/bin'
+
+  /** Logs USER in through `node script`, then asks kubectl for infra:dev; gives the exec plugin written. */
+  async function loginAndUseKubectl(script: string, env: Record<string, string>) {
+    const key = (await run(['keys', 'add', USER], admin.env)).stdout.trim()
+    const login = await exec(process.execPath, [script, 'login', t.url, '--key', key, '--no-agent'], env)
+    expect(login.code).toBe(0)
+    const version = await exec(KUBECTL, ['--context', 'infra:dev', 'get', '--raw', '/version'], env)
+    expect(version.stderr).toBe('')
+    expect(JSON.parse(version.stdout)).toMatchObject({ platform: USER })
+    const config = parse(readFileSync(env.KUBECONFIG as string, 'utf8'))
+    return config.users.find((user: { name: string }) => user.name === 'infra:dev').user.exec
+  }
+
+  /**
+   * The bundle copied as `npm install -g` lays it out, `bin/infra` a symlink to its entry; with `mode` 0o644 as
+   * an archive unpacked without modes leaves it. Under the package's node_modules, so the copy finds the
+   * dependencies left outside the bundle.
+   */
+  function installCopy(mode = 0o755) {
+    const prefix = mkdtempSync(join(PACKAGE_DIR, 'node_modules', '.infra-global-'))
+    const entry = join(prefix, 'lib', 'dist', 'infra.js')
+    cpSync(dirname(BIN), dirname(entry), { recursive: true })
+    chmodSync(entry, mode)
+    mkdirSync(join(prefix, 'bin'))
+    symlinkSync(entry, join(prefix, 'bin', 'infra'))
+    return { prefix, entry, bin: join(prefix, 'bin') }
+  }
+
+  it('run as node path/to/infra.js with no infra on PATH: the script, which runs by itself', async () => {
+    const other = sandbox({ PATH: BARE_PATH })
+    try {
+      const plugin = await loginAndUseKubectl(BIN, other.env)
+      expect(plugin).toMatchObject({ command: BIN, args: ['tokens', 'add'] })
+    } finally {
+      other.cleanup()
+    }
+  })
+
+  it('a script that does not run by itself: the node binary running it, with the script', async () => {
+    const copy = installCopy(0o644)
+    const other = sandbox({ PATH: `${copy.bin}:${BARE_PATH}` })
+    try {
+      const plugin = await loginAndUseKubectl(copy.entry, other.env)
+      expect(plugin).toMatchObject({ command: process.execPath, args: [copy.entry, 'tokens', 'add'] })
+    } finally {
+      other.cleanup()
+      rmSync(copy.prefix, { recursive: true, force: true })
+    }
+  })
+
+  it('infra on PATH is this CLI (as npm install -g links it): infra, so upgrades keep working', async () => {
+    const installed = installCopy()
+    const other = sandbox({ PATH: `${installed.bin}:${BARE_PATH}` })
+    try {
+      const plugin = await loginAndUseKubectl(installed.entry, other.env)
+      expect(plugin).toMatchObject({
+        command: 'infra',
+        args: ['tokens', 'add'],
+        installHint: expect.stringContaining('npm install -g @infra/cli'),
+      })
+    } finally {
+      other.cleanup()
+      rmSync(installed.prefix, { recursive: true, force: true })
+    }
+  })
+
+  it('another program named infra first on PATH: the absolute path of this CLI', async () => {
+    const installed = installCopy()
+    const impostor = join(installed.prefix, 'impostor')
+    mkdirSync(impostor)
+    writeFileSync(join(impostor, 'infra'), '#!/bin/sh\necho "not Infra" >&2\nexit 1\n', { mode: 0o755 })
+    const other = sandbox({ PATH: `${impostor}:${installed.bin}:${BARE_PATH}` })
+    try {
+      const plugin = await loginAndUseKubectl(installed.entry, other.env)
+      expect(plugin).toMatchObject({ command: installed.entry, args: ['tokens', 'add'] })
+    } finally {
+      other.cleanup()
+      rmSync(installed.prefix, { recursive: true, force: true })
+    }
   })
 })
 

@@ -20,10 +20,7 @@ export default async function use(ctx: Context, args: ArgsOf<typeof command>): P
     const match = access.find((item) => item.resource === args.DESTINATION)
     const entries = accessEntries(access)
     const usable = entries.some((entry) => contextName(entry.destination, entry.namespace) === wanted)
-    await syncKubeconfig(ctx, url, entries, {
-      command: ctx.env.INFRA_EXEC_COMMAND || 'infra',
-      ...(usable ? { useContext: wanted } : {}),
-    })
+    await syncKubeconfig(ctx, url, entries, usable ? { useContext: wanted } : {})
     if (!match) {
       throw new CliError(
         `you have no access to ${args.DESTINATION}`,

@@ -70,8 +70,5 @@ export function writeAccess(
   access: Access[],
   useContext?: string,
 ): Promise<KubeconfigChange> {
-  return syncKubeconfig(ctx, server, accessEntries(access), {
-    command: ctx.env.INFRA_EXEC_COMMAND || 'infra',
-    ...(useContext ? { useContext } : {}),
-  })
+  return syncKubeconfig(ctx, server, accessEntries(access), useContext ? { useContext } : {})
 }

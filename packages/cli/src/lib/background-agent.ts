@@ -3,12 +3,17 @@ import type { Context } from './context.js'
 
 /** Starts the background agent for `server` after a login, when this environment can run one. */
 export function startBackgroundAgent(ctx: Context, server: string): void {
-  const launcher = ctx.io.agent
-  if (!launcher) {
+  const script = ctx.io.script
+  if (!script) {
     ctx.log.debug('no background agent here: run infra list to refresh kubeconfig after grants change')
     return
   }
-  const pid = startAgent(ctx.home, launcher.command, [...launcher.args, '--server', server], ctx.env)
+  const pid = startAgent(
+    ctx.home,
+    process.execPath,
+    [...process.execArgv, script, 'agent', '--server', server],
+    ctx.env,
+  )
   ctx.log.debug(`started the background agent (pid ${pid}); it logs to ~/.infra/logs/agent.log`)
 }
 

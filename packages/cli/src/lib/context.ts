@@ -14,8 +14,8 @@ export interface Io {
   stderr: Output
   stdin: NodeJS.ReadableStream & { isTTY?: boolean }
   env: Record<string, string | undefined>
-  /** How to start `infra agent` in the background; none where the CLI does not run as its own program. */
-  agent?: { command: string; args: string[] }
+  /** The script this CLI runs as (`process.argv[1]`); none where it does not run as its own program. */
+  script?: string
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
@@ -40,7 +40,7 @@ export function processIo(): Io {
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
-    ...(script ? { agent: { command: process.execPath, args: [...process.execArgv, script, 'agent'] } } : {}),
+    ...(script ? { script } : {}),
   }
 }
 

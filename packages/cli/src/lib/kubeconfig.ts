@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path'
 import { contextName, isInfraEntry } from '@infra/agent'
 import { withDefaultScheme } from '@infra/api-types/server-url'
 import { CliError, type Context } from './context.js'
+import { EXEC_INSTALL_HINT, execCommand } from './exec-command.js'
 import { readFileIfExists, writeFileAtomic } from './files.js'
 import { loadYaml } from './modules.js'
 
@@ -75,13 +76,14 @@ export async function syncKubeconfig(
   ctx: Context,
   server: string,
   entries: AccessEntry[],
-  options: { command?: string; useContext?: string } = {},
+  options: { useContext?: string } = {},
 ): Promise<KubeconfigChange> {
   const path = kubeconfigPath(ctx.env)
   const config = await readKubeconfig(path)
   const clusters = config.clusters ?? []
   const contexts = config.contexts ?? []
   const users = config.users ?? []
+  const exec = execCommand(ctx.io)
 
   // Ours: infra: users whose exec plugin targets this server (or names no server), and what uses them.
   const ownedUsers = new Set(
@@ -115,9 +117,10 @@ export async function syncKubeconfig(
       user: {
         exec: {
           apiVersion: EXEC_API_VERSION,
-          command: options.command ?? 'infra',
-          args: ['tokens', 'add'],
+          command: exec.command,
+          args: [...exec.args, 'tokens', 'add'],
           env: [{ name: 'INFRA_SERVER', value: server }],
+          installHint: EXEC_INSTALL_HINT,
           interactiveMode: 'IfAvailable',
           provideClusterInfo: false,
         },
