@@ -17,28 +17,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
+import { helm } from '@infra/test-harness/helm'
 import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '@infra/test-harness/kube'
 import { KubeConnection } from '../src/kube/connection.js'
 import { startConnector, type ConnectorOptions, type RunningConnector } from '../src/connector.js'
 
 export { eventually, freePort, run, type Result } from '@infra/test-harness'
+export { helm } from '@infra/test-harness/helm'
 
 export const kubectlBin = process.env.KUBECTL ?? 'kubectl'
 export const chartDir = fileURLToPath(new URL('../helm/infra-connector', import.meta.url))
-const helmScript = fileURLToPath(new URL('../scripts/helm.sh', import.meta.url))
-
-let helmPath: Promise<string> | undefined
-export function helmBinary(): Promise<string> {
-  helmPath ??= run('bash', [helmScript], { timeoutMs: 300_000 }).then((result) => {
-    if (result.code !== 0) throw new Error(`scripts/helm.sh failed: ${result.stderr}`)
-    return result.stdout.trim()
-  })
-  return helmPath
-}
-
-export async function helm(...args: string[]): Promise<Result> {
-  return run(await helmBinary(), args, { env: { ...process.env, HELM_CACHE_HOME: tmpdir() } })
-}
 
 export interface InfraUser {
   id: string

@@ -8,13 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
 # Report the real Kubernetes version (from go.mod) on /version.
-KUBE_VERSION="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2; exit }' go.mod)"
-[[ "$KUBE_VERSION" =~ ^v([0-9]+)\.([0-9]+)\. ]] || { echo "build.sh: cannot find k8s.io/kubernetes version in go.mod" >&2; exit 1; }
-ldflags="-s -w"
-ldflags+=" -X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}"
-ldflags+=" -X k8s.io/component-base/version.gitMajor=${BASH_REMATCH[1]}"
-ldflags+=" -X k8s.io/component-base/version.gitMinor=${BASH_REMATCH[2]}"
-ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+ldflags="$(bash "$here/version-ldflags.sh" go.mod)"
 
 command -v go >/dev/null 2>&1 || { echo "build.sh: 'go' not found in PATH (Go >= 1.24 required)" >&2; exit 1; }
 
