@@ -1,5 +1,6 @@
 // The Helm chart: helm lint and helm template (helm v3.17.2 from scripts/helm.sh), checks of the rendered
-// objects, and `kubectl apply --dry-run=server` of several renderings against the real kube-apiserver.
+// objects, and `helm install --dry-run=server` of each documented values combination against the real
+// kube-apiserver, its objects then applied with `kubectl apply --dry-run=server`.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { loadAllYaml } from '@kubernetes/client-node'
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
@@ -90,6 +91,7 @@ describe('helm chart', () => {
         'Role/infra-infra-connector',
         'RoleBinding/infra-infra-connector',
         'Secret/infra-infra-connector-access-key',
+        'Secret/infra-infra-connector-ca',
         'Service/infra-infra-connector',
         'ServiceAccount/infra-infra-connector',
       ].sort(),
@@ -153,8 +155,19 @@ describe('helm chart', () => {
       allowPrivilegeEscalation: false,
     })
     expect(deployment.spec.template.spec.serviceAccountName).toBe('infra-infra-connector')
-    const secret = find(objects, 'Secret')
+    const secret = find(objects, 'Secret', 'infra-infra-connector-access-key')
     expect(Buffer.from(secret.data['access-key'], 'base64').toString()).toBe('secret-key')
+    // Created empty for the connector to fill, so that uninstalling removes it and upgrades keep what it holds.
+    expect(find(objects, 'Secret', 'infra-infra-connector-ca')).toEqual(expect.not.objectContaining({ data: expect.anything() }))
+  })
+
+  it("runs this project's connector image at the chart's appVersion", async () => {
+    const chart = (await helm('show', 'chart', chartDir)).stdout
+    const appVersion = /^appVersion: '?([^'\n]+)'?$/m.exec(chart)?.[1]
+    const container = find(await toObjects(base), 'Deployment').spec.template.spec.containers[0]
+    expect(container.image).toBe(`ghcr.io/infrahq/infra-connector:${appVersion}`)
+    const pinned = find(await toObjects([...base, 'image.tag=1.2.3']), 'Deployment').spec.template.spec.containers[0]
+    expect(pinned.image).toBe('ghcr.io/infrahq/infra-connector:1.2.3')
   })
 
   it('takes an existing Secret, a service type, extra roles and limited binding', async () => {
@@ -168,7 +181,8 @@ describe('helm chart', () => {
       'grantableRoles.create=false',
       'server.ca=-----BEGIN CERTIFICATE-----',
     ])
-    expect(find(objects, 'Secret')).toBeUndefined()
+    expect(find(objects, 'Secret', 'my-key')).toBeUndefined()
+    expect(find(objects, 'Secret', 'infra-infra-connector-access-key')).toBeUndefined()
     expect(find(objects, 'ClusterRole', 'exec')).toBeUndefined()
     expect(find(objects, 'Service').spec.type).toBe('ClusterIP')
     const container = find(objects, 'Deployment').spec.template.spec.containers[0]
@@ -183,7 +197,7 @@ describe('helm chart', () => {
     expect(find(objects, 'ConfigMap', 'infra-infra-connector-server-ca')).toBeDefined()
   })
 
-  it('renders objects the real API server accepts (kubectl apply --dry-run=server)', async () => {
+  it('installs with helm --dry-run=server, and the real API server accepts the objects', async () => {
     const namespace = await run(kubectlBin, [
       '--kubeconfig',
       kube.kubeconfigPath,
@@ -194,6 +208,12 @@ describe('helm chart', () => {
     expect(namespace.code).toBe(0)
     for (const values of [
       base,
+      [
+        ...base.filter((value) => !value.startsWith('accessKey.value')),
+        'accessKey.existingSecret=my-key',
+        'caSecret=my-ca',
+        'grantableRoles.create=false',
+      ],
       [
         ...base,
         'service.type=NodePort',
@@ -208,15 +228,30 @@ describe('helm chart', () => {
         'replicaCount=2',
       ],
     ]) {
-      const documents = await render(values)
+      const installed = await helm(
+        'install',
+        'infra',
+        chartDir,
+        '--kubeconfig',
+        kube.kubeconfigPath,
+        '--namespace',
+        'infra',
+        '--dry-run=server',
+        '-o',
+        'json',
+        ...values.flatMap((value) => ['--set', value]),
+      )
+      expect(installed.stderr).toBe('')
+      expect(installed.code).toBe(0)
+      const manifest: string = JSON.parse(installed.stdout).manifest
       const applied = await run(
         kubectlBin,
-        ['--kubeconfig', kube.kubeconfigPath, 'apply', '--dry-run=server', '-o', 'name', '-f', '-'],
-        { input: documents.join('\n---\n') },
+        ['--kubeconfig', kube.kubeconfigPath, '-n', 'infra', 'apply', '--dry-run=server', '-o', 'name', '-f', '-'],
+        { input: manifest },
       )
       expect(applied.stderr).toBe('')
       expect(applied.code).toBe(0)
-      expect(applied.stdout.trim().split('\n')).toHaveLength(documents.length)
+      expect(applied.stdout.trim().split('\n')).toHaveLength((await render(values)).length)
     }
   })
 })

@@ -171,7 +171,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 EOF
 daemon kubelet "$bin/kubelet" --config "$work/kubelet.yaml" --kubeconfig "$kubeconfig" \
-  --root-dir "$work/kubelet" --cert-dir "$work/kubelet/pki" --hostname-override "$node_name" --node-ip 127.0.0.1
+  --root-dir "$work/kubelet" --cert-dir "$work/kubelet/pki" --hostname-override "$node_name"
 # The controllers the harness runs itself (aggregation, namespaces, service accounts) stay off; no token
 # controller (the harness gives no private key file: pods get projected tokens from the kubelet).
 daemon controller-manager "$bin/kube-controller-manager" --kubeconfig "$kubeconfig" --leader-elect=false \
@@ -181,7 +181,7 @@ daemon scheduler "$bin/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect
   --bind-address 127.0.0.1 --secure-port 0
 daemon kube-proxy "$bin/kube-proxy" --kubeconfig "$kubeconfig" --hostname-override "$node_name" \
   --cluster-cidr "$pod_cidr" --proxy-mode iptables --oom-score-adj=0 --conntrack-max-per-core=0 \
-  --healthz-bind-address 127.0.0.1:0 --metrics-bind-address 127.0.0.1:0
+  --healthz-bind-address 127.0.0.1:10256 --metrics-bind-address 127.0.0.1:10249
 
 for _ in $(seq 600); do
   kubectl --kubeconfig "$kubeconfig" wait --for=condition=Ready "node/$node_name" --timeout=1s >/dev/null 2>&1 && break
