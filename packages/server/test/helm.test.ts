@@ -90,11 +90,15 @@ describe('server helm chart', () => {
     }
   })
 
+  const notes: Record<string, string> = {}
+
   it('installs every documented combination with --dry-run=server, and the API server accepts the objects', async () => {
     for (const [name, values] of Object.entries(COMBINATIONS)) {
       const installed = await helmOnCluster('install', 'infra', chartDir, '--dry-run=server', '-o', 'json', ...setArgs(values))
       expect({ name, stderr: installed.stderr, code: installed.code }).toEqual({ name, stderr: '', code: 0 })
-      const manifest: string = JSON.parse(installed.stdout).manifest
+      const release = JSON.parse(installed.stdout)
+      const manifest: string = release.manifest
+      notes[name] = release.info.notes
       const applied = await run(
         kubectlBin,
         ['--kubeconfig', kube.kubeconfigPath, '-n', NAMESPACE, 'apply', '--dry-run=server', '-o', 'name', '-f', '-'],
@@ -103,6 +107,26 @@ describe('server helm chart', () => {
       expect({ name, stderr: applied.stderr, code: applied.code }).toEqual({ name, stderr: '', code: 0 })
     }
   }, 240_000)
+
+  it('says in its notes how to get the admin key and the fingerprint, and how to log in', async () => {
+    const defaults = notes['embedded Postgres on a PersistentVolumeClaim (defaults)']
+    expect(defaults).toContain(
+      "kubectl get secret -n infra infra-infra-server-admin-access-key -o jsonpath='{.data.access-key}' | base64 -d",
+    )
+    expect(defaults).toContain(
+      "kubectl get secret -n infra infra-infra-server-tls -o jsonpath='{.data.tls\\.crt}' | base64 -d | openssl x509 -noout -fingerprint -sha256",
+    )
+    expect(defaults).toContain('kubectl port-forward -n infra service/infra-infra-server 8443:443')
+    expect(defaults).toContain('infra login localhost:8443 --key KEY --tls-trusted-fingerprint FINGERPRINT')
+    expect(notes['ingress with TLS passthrough']).toContain(
+      'infra login infra.example.com --key KEY --tls-trusted-fingerprint FINGERPRINT',
+    )
+    const terminated = notes['ingress terminating TLS']
+    expect(terminated).toContain('infra login infra.example.com --key KEY\n')
+    expect(terminated).toContain('reach it at https://infra.example.com, never at the Service')
+    expect(terminated).not.toContain('fingerprint')
+    expect(notes['everything from existing Secrets']).toContain('kubectl get secret -n infra admin ')
+  })
 
   it('refuses combinations that cannot work, saying why', async () => {
     for (const [values, message] of [

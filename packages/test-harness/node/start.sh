@@ -3,7 +3,7 @@
 # A real one-node Kubernetes cluster around the test harness's kube-apiserver: containerd (CRI), kubelet,
 # kube-controller-manager, kube-scheduler and kube-proxy (iptables), pods on a bridge (cni0, 10.244.0.0/24).
 # Prints "ready" once the node is Ready; WORKDIR then holds admin.kubeconfig (cluster-admin) and
-# containerd.sock (for `ctr -n k8s.io images import`). Runs until SIGTERM/SIGINT, then tears everything down:
+# containerd.sock (for `ctr -n k8s.io images import`; containerd keeps images between runs). Runs until SIGTERM/SIGINT, then tears everything down:
 # its processes by PID, the pods' containers, mounts, network namespaces, cni0, kube-proxy's rules.
 # Needs root (it installs containerd, runc and the CNI plugins with apt-get when they are missing). One node per
 # machine (fixed kubelet ports, cni0, node name = host name): a second run waits for the first to finish.
@@ -24,6 +24,9 @@ pod_cidr=10.244.0.0/24
 node_name="$(hostname | tr '[:upper:]' '[:lower:]')"
 # Short: a unix socket path must fit in 108 bytes.
 run_dir=/run/infra-node
+# containerd's content and images outlive a run: loading the same image again costs nothing, and removing
+# hundreds of MB of layers at every teardown would cost more than the rest of it.
+containerd_root="${INFRA_NODE_CONTAINERD_ROOT:-/var/lib/infra-node/containerd}"
 log() { printf 'node: %s\n' "$*" >&2; }
 
 exec 8>/run/lock/infra-node.lock
@@ -62,7 +65,7 @@ teardown() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   # Deepest first: volumes inside pods' directories, then containerd's snapshots and the sandboxes' /dev/shm.
-  grep -oE " ($work|$run_dir)/[^ ]*" /proc/self/mounts | sort -r | while read -r mount; do
+  grep -oE " ($work|$run_dir|$containerd_root)/[^ ]*" /proc/self/mounts | sort -r | while read -r mount; do
     umount -l "$mount" 2>/dev/null || true
   done
   for netns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do ip netns delete "$netns" 2>/dev/null || true; done
@@ -73,7 +76,7 @@ teardown() {
     iptables -t nat -D PREROUTING "${apiserver_dnat[@]}" 2>/dev/null || true
   fi
   iptables -t nat -D POSTROUTING -s "$pod_cidr" ! -o cni0 -j MASQUERADE 2>/dev/null || true
-  rm -rf "$run_dir" "$work/containerd" "$work/kubelet"
+  rm -rf "$run_dir" "$work/kubelet"
   log "stopped in $((SECONDS - started)) s"
 }
 trap teardown EXIT
@@ -103,7 +106,7 @@ iptables -t nat -I POSTROUTING -s "$pod_cidr" ! -o cni0 -j MASQUERADE
 pause_tag="$(cat "$bin/pause.tag")"
 cat >"$work/containerd.toml" <<EOF
 version = 2
-root = "$work/containerd/root"
+root = "$containerd_root"
 state = "$run_dir/containerd"
 [grpc]
   address = "$run_dir/containerd.sock"

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Both Helm charts of this repository on a real one-node cluster (packages/test-harness/node), as the README's
+# "Install both charts on a cluster" says: the images of .ci/images/run.sh loaded into the node's containerd,
+# `helm install` of the server chart, a user logging in through its Service with the CLI (the repository's
+# build) and getting a grant from the admin, `helm install` of the connector chart, kubectl through the
+# connector; `helm upgrade` of the server to a second build keeping the data; `helm uninstall` of both leaving
+# nothing behind. Needs root, podman and containerd (installed with apt-get when missing), and `pnpm build`.
+# The node has no cluster DNS: the connector reaches the server at its Service's ClusterIP (the README uses the
+# Service's DNS name), and the host reaches both Services through kube-proxy's iptables rules.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+skip() {
+  printf '\n*****************************************************************\n'
+  printf '*** SKIPPED: the Helm charts on a real cluster: %s\n' "$1"
+  printf '*****************************************************************\n\n'
+  exit 0
+}
+[ "$(id -u)" = 0 ] || skip "needs root (containerd, kubelet, iptables)"
+if ! command -v podman >/dev/null || ! command -v containerd >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    podman containerd runc containernetworking-plugins >/dev/null; } ||
+    skip "podman or containerd is missing and apt-get cannot install them"
+fi
+
+VERSION=$(node -p 'require("./packages/server/package.json").version')
+SERVER_IMAGE=localhost/infra-server:$VERSION
+# The "second build" the upgrade moves to: the same server with one more layer, under another tag.
+SERVER_IMAGE_2=localhost/infra-server:$VERSION-upgrade
+CONNECTOR_IMAGE=localhost/infra-connector:$VERSION
+NAMESPACE=infra
+DESTINATION=cluster-test
+CONNECTOR_NODE_PORT=30443
+STORAGE_CLASS=infra-cluster-test
+WORK=$(mktemp -d /tmp/infra-cluster.XXXXXX)
+HELM=$(bash packages/test-harness/helm/helm.sh)
+NODE_PID=
+
+step() { printf '\n=== cluster: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+timed() { # what command...
+  local start=$SECONDS
+  step "$1"
+  "${@:2}"
+  echo "($1: $((SECONDS - start)) s)"
+}
+
+cleanup() {
+  local code=$?
+  if [ -n "$NODE_PID" ]; then
+    [ "$code" = 0 ] || { echo "--- node logs in $WORK/node (kept)"; tail -n 20 "$WORK/node.log"; }
+    kill "$NODE_PID" 2>/dev/null || true
+    wait "$NODE_PID" 2>/dev/null || true
+  fi
+  podman rmi -f "$SERVER_IMAGE_2" >/dev/null 2>&1 || true
+  [ "$code" != 0 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+limit_containers() {
+  local nproc
+  nproc=$(ulimit -Hu)
+  [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
+  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nruntime = "runc"\n' \
+    "$(ulimit -Hn)" "$(ulimit -Hn)" "$nproc" "$nproc" >"$WORK/containers.conf"
+  export CONTAINERS_CONF=$WORK/containers.conf
+}
+
+images() {
+  if ! podman image exists "$SERVER_IMAGE" || ! podman image exists "$CONNECTOR_IMAGE"; then
+    bash .ci/images/run.sh
+  fi
+  printf 'FROM %s\nLABEL org.opencontainers.image.revision=upgrade\n' "$SERVER_IMAGE" |
+    podman build --pull=never --format docker --quiet -t "$SERVER_IMAGE_2" -f - "$WORK" >/dev/null
+}
+
+start_node() {
+  bash packages/test-harness/node/start.sh "$WORK/node" >"$WORK/node.log" 2>&1 &
+  NODE_PID=$!
+  for _ in $(seq 1500); do
+    grep -q '^ready' "$WORK/node.log" && break
+    kill -0 "$NODE_PID" 2>/dev/null || { cat "$WORK/node.log"; return 1; }
+    sleep 0.2
+  done
+  grep -q '^ready' "$WORK/node.log" || { cat "$WORK/node.log"; return 1; }
+  export KUBECONFIG=$WORK/node/admin.kubeconfig
+  grep '^node:' "$WORK/node.log" || true
+}
+
+# Each image once: containerd keeps them between runs, labelled with podman's image ID.
+load_images() {
+  local image id ctr=(ctr --address "$WORK/node/containerd.sock" -n k8s.io)
+  for image in "$SERVER_IMAGE" "$SERVER_IMAGE_2" "$CONNECTOR_IMAGE"; do
+    id=$(podman image inspect --format '{{.Id}}' "$image")
+    if "${ctr[@]}" images ls "name==$image" "labels.\"infrahq.com/podman-id\"==$id" -q | grep -q .; then
+      echo "$image: already in the node"
+      continue
+    fi
+    podman save --quiet --format oci-archive -o "$WORK/image.tar" "$image"
+    "${ctr[@]}" images import "$WORK/image.tar" >/dev/null
+    "${ctr[@]}" images label "$image" "infrahq.com/podman-id=$id" >/dev/null
+    rm "$WORK/image.tar"
+  done
+}
+
+# The node has no volume provisioner: one hostPath volume of the test's class for the server's claim.
+provide_volume() {
+  install -d -o 1000 -g 1000 -m 0700 "$WORK/volume"
+  kubectl apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata: { name: infra-cluster-test }
+spec:
+  storageClassName: $STORAGE_CLASS
+  capacity: { storage: 1Gi }
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: { path: $WORK/volume, type: Directory }
+EOF
+}
+
+# The user running the CLI ($1, a home of their own), from the repository's build.
+as() { HOME=$WORK/$1 KUBECONFIG=$WORK/$1/kubeconfig node packages/cli/dist/infra.js "${@:2}"; }
+kubectl_as() { HOME=$WORK/$1 KUBECONFIG=$WORK/$1/kubeconfig kubectl --context "infra:$DESTINATION" "${@:2}"; }
+
+server_install() { # helm install|upgrade, image tag
+  "$HELM" "$1" infra-server packages/server/helm/infra-server --namespace "$NAMESPACE" --create-namespace \
+    --set image.repository=localhost/infra-server --set image.tag="$2" --set image.pullPolicy=Never \
+    --set persistence.storageClass="$STORAGE_CLASS" --set persistence.size=1Gi --wait --timeout 5m >"$WORK/helm.out"
+}
+
+install_server() {
+  server_install install "$VERSION"
+  sed -n '/^NOTES:/,$p' "$WORK/helm.out"
+  SERVER="https://$(kubectl get service -n "$NAMESPACE" infra-server -o jsonpath='{.spec.clusterIP}')"
+  # What NOTES.txt tells the admin to run.
+  ADMIN_KEY=$(kubectl get secret -n "$NAMESPACE" infra-server-admin-access-key -o jsonpath='{.data.access-key}' | base64 -d)
+  kubectl get secret -n "$NAMESPACE" infra-server-tls -o jsonpath='{.data.tls\.crt}' | base64 -d >"$WORK/server.crt"
+  FINGERPRINT=$(openssl x509 -in "$WORK/server.crt" -noout -fingerprint -sha256 | cut -d= -f2)
+}
+
+log_in() {
+  mkdir -p "$WORK/admin" "$WORK/alice"
+  as admin login "$SERVER" --key "$ADMIN_KEY" --tls-trusted-fingerprint "$FINGERPRINT" --no-agent --non-interactive
+  as admin users add alice@example.com >/dev/null
+  ALICE_KEY=$(as admin keys add alice@example.com 2>/dev/null | tail -n 1)
+  as alice login "$SERVER" --key "$ALICE_KEY" --tls-trusted-fingerprint "$FINGERPRINT" --no-agent --non-interactive
+}
+
+install_connector() {
+  local key
+  key=$(as admin keys add connector 2>/dev/null | tail -n 1)
+  "$HELM" install infra-connector packages/connector/helm/infra-connector --namespace "$NAMESPACE" \
+    --set image.repository=localhost/infra-connector --set image.tag="$VERSION" --set image.pullPolicy=Never \
+    --set server.url="$SERVER" --set-file server.ca="$WORK/server.crt" --set name="$DESTINATION" \
+    --set endpoint="127.0.0.1:$CONNECTOR_NODE_PORT" --set service.type=NodePort \
+    --set service.nodePort="$CONNECTOR_NODE_PORT" --set accessKey.value="$key" --wait --timeout 3m >/dev/null
+  for _ in $(seq 100); do as admin destinations list | grep -q "^$DESTINATION .* yes" && break; sleep 0.3; done
+  as admin destinations list
+}
+
+kubectl_through_connector() {
+  as admin grants add alice@example.com "$DESTINATION" --role view
+  as alice login "$SERVER" --key "$ALICE_KEY" --tls-trusted-fingerprint "$FINGERPRINT" --no-agent --non-interactive >/dev/null
+  for _ in $(seq 100); do kubectl_as alice get pods -n "$NAMESPACE" >/dev/null 2>&1 && break; sleep 0.3; done
+  kubectl_as alice get pods -n "$NAMESPACE"
+  [ "$(kubectl_as alice auth whoami -o jsonpath='{.status.userInfo.username}')" = alice@example.com ]
+  if kubectl_as alice delete pods -n "$NAMESPACE" --all --dry-run=server >/dev/null 2>&1; then
+    echo "alice, granted view, could delete pods" >&2
+    return 1
+  fi
+}
+
+upgrade_server() {
+  server_install upgrade "$VERSION-upgrade"
+  kubectl get pods -n "$NAMESPACE" -l app.kubernetes.io/instance=infra-server \
+    -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | grep -qx "$SERVER_IMAGE_2"
+  # The same user, grant and certificate on the new Pod: alice logs in again and kubectl still works.
+  as alice login "$SERVER" --key "$ALICE_KEY" --tls-trusted-fingerprint "$FINGERPRINT" --no-agent --non-interactive >/dev/null
+  as admin grants list | grep alice@example.com
+  kubectl_as alice get pods -n "$NAMESPACE" >/dev/null
+}
+
+uninstall() {
+  "$HELM" uninstall infra-connector --namespace "$NAMESPACE" --wait >/dev/null
+  "$HELM" uninstall infra-server --namespace "$NAMESPACE" --wait >/dev/null
+  local left
+  left=$(kubectl get all,secrets,configmaps,pvc,ingresses,serviceaccounts,roles,rolebindings -n "$NAMESPACE" \
+    -l 'app.kubernetes.io/instance in (infra-server,infra-connector)' -o name
+    kubectl get clusterroles,clusterrolebindings -l 'app.kubernetes.io/instance in (infra-server,infra-connector)' -o name
+    kubectl get secrets -n "$NAMESPACE" -o name | grep -v '^secret/sh.helm' || true)
+  if [ -n "$left" ]; then
+    printf 'left behind by helm uninstall:\n%s\n' "$left" >&2
+    return 1
+  fi
+  kubectl delete persistentvolume infra-cluster-test >/dev/null
+}
+
+stop_node() {
+  kill "$NODE_PID"
+  wait "$NODE_PID" || true
+  NODE_PID=
+  grep '^node: stopped' "$WORK/node.log"
+}
+
+limit_containers
+timed "images (reused, or built by .ci/images/run.sh)" images
+timed "node (kubelet, containerd, controller-manager, scheduler, kube-proxy)" start_node
+timed "images into the node's containerd" load_images
+provide_volume
+timed "helm install infra-server" install_server
+timed "CLI login through the Service" log_in
+timed "helm install infra-connector" install_connector
+timed "kubectl through the connector" kubectl_through_connector
+timed "helm upgrade infra-server to a second build" upgrade_server
+timed "helm uninstall" uninstall
+timed "node teardown" stop_node
+step "done in $SECONDS s"
