@@ -91,7 +91,8 @@ load_images() {
   local image id ctr=(ctr --address "$WORK/node/containerd.sock" -n k8s.io)
   for image in "$SERVER_IMAGE" "$SERVER_IMAGE_2" "$CONNECTOR_IMAGE"; do
     id=$(podman image inspect --format '{{.Id}}' "$image")
-    if "${ctr[@]}" images ls "name==$image" "labels.\"infrahq.com/podman-id\"==$id" -q | grep -q .; then
+    # One filter, comma-separated: separate filters would match either.
+    if "${ctr[@]}" images ls -q "name==$image,labels.\"infrahq.com/podman-id\"==$id" | grep -q .; then
       echo "$image: already in the node"
       continue
     fi
@@ -187,6 +188,12 @@ uninstall() {
   left=$(kubectl get all,secrets,configmaps,pvc,ingresses,serviceaccounts,roles,rolebindings -n "$NAMESPACE" \
     -l 'app.kubernetes.io/instance in (infra-server,infra-connector)' -o name
     kubectl get clusterroles,clusterrolebindings -l 'app.kubernetes.io/instance in (infra-server,infra-connector)' -o name
+    # The bindings the connector made for grants: its ClusterRole owns them, the garbage collector removes them.
+    for _ in $(seq 50); do
+      kubectl get clusterrolebindings,rolebindings -A -l app.kubernetes.io/managed-by=infra-connector -o name | grep -q . || break
+      sleep 0.2
+    done
+    kubectl get clusterrolebindings,rolebindings -A -l app.kubernetes.io/managed-by=infra-connector -o name
     kubectl get secrets -n "$NAMESPACE" -o name | grep -v '^secret/sh.helm' || true)
   if [ -n "$left" ]; then
     printf 'left behind by helm uninstall:\n%s\n' "$left" >&2
@@ -204,6 +211,7 @@ stop_node() {
 
 limit_containers
 timed "images (reused, or built by .ci/images/run.sh)" images
+timed "node binaries (built once, then cached)" bash packages/test-harness/node/build.sh
 timed "node (kubelet, containerd, controller-manager, scheduler, kube-proxy)" start_node
 timed "images into the node's containerd" load_images
 provide_volume

@@ -38,6 +38,8 @@ export interface ConnectorConfig {
   tlsSans: string[]
   /** ClusterRoles eligible for grants besides those labelled `app.infrahq.com/include-role=true`. */
   roles: string[]
+  /** A ClusterRole that owns the bindings the connector makes, so that deleting it (uninstalling) removes them. */
+  ownerClusterRole?: string
   /** PEM to trust for the Infra server (besides the system roots). */
   serverCa?: string
   skipTLSVerify: boolean
@@ -86,6 +88,8 @@ Flags (each also read from the environment variable shown):
                             INFRA_CONNECTOR_ROLES comma-separated); always eligible:
                             ${DEFAULT_ROLES.join(', ')} and ClusterRoles labelled
                             ${INCLUDE_ROLE_LABEL}=true, never system:*
+  --owner-cluster-role NAME ClusterRole set as the owner of the bindings the connector makes,
+                            so that deleting it removes them (INFRA_CONNECTOR_OWNER_CLUSTER_ROLE)
   --server-ca PATH          CA to trust for the Infra server (INFRA_SERVER_CA)
   --skip-tls-verify         do not verify the Infra server's certificate (INFRA_SKIP_TLS_VERIFY)
   --resync DURATION         full reconcile interval, default 5m
@@ -153,6 +157,7 @@ export function parseConfig(
         'state-dir': { type: 'string' },
         'tls-san': { type: 'string', multiple: true },
         role: { type: 'string', multiple: true },
+        'owner-cluster-role': { type: 'string' },
         'server-ca': { type: 'string' },
         'skip-tls-verify': { type: 'boolean' },
         resync: { type: 'string' },
@@ -245,6 +250,7 @@ export function parseConfig(
     throw new ConfigError(`--log-level ${logLevel}: use debug, info, warn or error`)
   }
   const namespace = pick(flags.namespace, 'POD_NAMESPACE')
+  const ownerClusterRole = pick(flags['owner-cluster-role'], 'INFRA_CONNECTOR_OWNER_CLUSTER_ROLE')
   const skipEnv = env.INFRA_SKIP_TLS_VERIFY
   return {
     help: false,
@@ -264,6 +270,7 @@ export function parseConfig(
       stateDir: pick(flags['state-dir'], 'INFRA_CONNECTOR_STATE_DIR') ?? join(homedir(), '.infra-connector'),
       tlsSans: flags['tls-san'] ?? [],
       roles,
+      ...(ownerClusterRole !== undefined ? { ownerClusterRole } : {}),
       ...(serverCa !== undefined ? { serverCa } : {}),
       skipTLSVerify: flags['skip-tls-verify'] ?? (skipEnv === 'true' || skipEnv === '1'),
       resyncMs: parseInterval('resync', flags.resync ?? '5m'),

@@ -15,8 +15,9 @@ import {
 } from './components/proxy-certificates.js'
 import { type ConnectorConfig, formatHost, parseListen } from './config.js'
 import { NameResolver } from './grants/names.js'
-import { KubeConnection } from './kube/connection.js'
+import { KubeConnection, type KubeObject } from './kube/connection.js'
 import { KubeProxy } from './proxy/proxy.js'
+import type { BindingOwner } from './rbac/reconciler.js'
 import { Registrar } from './registration.js'
 import { CONNECTOR_VERSION } from './version.js'
 
@@ -96,6 +97,9 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       },
       resyncMs: options.resyncMs,
       logger,
+      ...(options.ownerClusterRole !== undefined
+        ? { owner: await clusterRoleOwner(kube, options.ownerClusterRole) }
+        : {}),
     })
     const registrar = new Registrar(
       client,
@@ -204,4 +208,14 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     await stopAll()
     throw error
   }
+}
+
+/** The ClusterRole named as the owner of the connector's bindings; it must exist (the chart creates it). */
+async function clusterRoleOwner(kube: KubeConnection, name: string): Promise<BindingOwner> {
+  const role = await kube.request<KubeObject>(
+    'GET',
+    `/apis/rbac.authorization.k8s.io/v1/clusterroles/${encodeURIComponent(name)}`,
+  )
+  if (!role.metadata.uid) throw new Error(`ClusterRole ${name} has no uid`)
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name, uid: role.metadata.uid }
 }

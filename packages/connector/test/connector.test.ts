@@ -70,6 +70,7 @@ beforeAll(async () => {
     caStore: 'secret',
     namespace: 'infra-system',
     caSecret: 'infra-infra-connector-ca',
+    ownerClusterRole: 'infra-infra-connector',
   })
   alice = await env.createUser('alice@example.com')
   bob = await env.createUser('bob@example.com')
@@ -170,6 +171,18 @@ describe('grants to RBAC', () => {
     expect(crb.metadata.labels['app.kubernetes.io/managed-by']).toBe('infra-connector')
     const rb = await eventually(() => binding('RoleBinding', `infra:${DESTINATION}:edit`, 'web'))
     expect(subjectNames(rb)).toEqual(['Group:developers'])
+    // Owned by the chart's ClusterRole: Kubernetes deletes them with it (helm uninstall).
+    const owner = await env.admin.request<any>('GET', `${RBAC}/clusterroles/infra-infra-connector`)
+    for (const made of [crb, rb]) {
+      expect(made.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          name: 'infra-infra-connector',
+          uid: owner.metadata.uid,
+        },
+      ])
+    }
 
     // Kubernetes enforces them: checked by the admin impersonating the users.
     expect(await canI('alice@example.com', 'list', 'pods', '-n', 'db')).toBe('yes')

@@ -139,6 +139,7 @@ describe('helm chart', () => {
         '--endpoint=203.0.113.10:443',
         '--listen=:8443',
         '--ca-secret=infra-infra-connector-ca',
+        '--owner-cluster-role=infra-infra-connector',
       ]),
     )
     expect(container.env).toEqual(

@@ -55,12 +55,14 @@ describe('configuration', () => {
       INFRA_CONNECTOR_NAME: 'dev',
       INFRA_CONNECTOR_ENDPOINT: 'https://dev.example.com:443/',
       INFRA_CONNECTOR_LISTEN: '127.0.0.1:9443',
+      INFRA_CONNECTOR_OWNER_CLUSTER_ROLE: 'infra-connector',
     })
     if (fromEnv.help) throw new Error('unexpected help')
     expect(fromEnv.config).toMatchObject({
       server: 'infra:8443',
       name: 'dev',
       endpoint: 'dev.example.com:443',
+      ownerClusterRole: 'infra-connector',
     })
   })
 

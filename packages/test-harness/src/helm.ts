@@ -9,7 +9,7 @@ const helmScript = fileURLToPath(new URL('../helm/helm.sh', import.meta.url))
 let helmPath: Promise<string> | undefined
 
 /** The helm binary's path, fetched once per process (cached on disk by helm.sh). */
-export function helmBinary(): Promise<string> {
+function helmBinary(): Promise<string> {
   helmPath ??= run('bash', [helmScript], { timeoutMs: 300_000 }).then((result) => {
     if (result.code !== 0) throw new Error(`helm/helm.sh failed: ${result.stderr}`)
     return result.stdout.trim()

@@ -8,6 +8,7 @@ import { ownedSelector } from '../rbac/labels.js'
 import {
   type BindingCache,
   type BindingObject,
+  type BindingOwner,
   planBindings,
   reconcileBindings,
   type ReconcileResult,
@@ -35,6 +36,8 @@ interface BindingReconcilerOptions {
   /** Interval of the full reconcile from live lists (in case a watch missed something). */
   resyncMs: number
   logger: Logger
+  /** Set as the owner of every binding (e.g. the chart's ClusterRole), so that deleting it removes them. */
+  owner?: BindingOwner
 }
 
 /** Failed reconciles, and bindings left unwritten, are tried again after this, backing off to the maximum. */
@@ -161,6 +164,7 @@ export class BindingReconciler {
       destination,
       logger,
       live ? undefined : this.cache,
+      this.options.owner,
     )
     return { ...result, skipped, at: new Date(), durationMs: Math.round(performance.now() - started) }
   }

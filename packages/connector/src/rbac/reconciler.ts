@@ -20,6 +20,14 @@ interface Subject {
   name: string
 }
 
+/** The object whose deletion makes Kubernetes' garbage collector delete the bindings (ownerReferences). */
+export interface BindingOwner {
+  apiVersion: string
+  kind: string
+  name: string
+  uid: string
+}
+
 export interface BindingObject extends KubeObject {
   roleRef: { apiGroup: string; kind: string; name: string }
   subjects?: Subject[]
@@ -106,6 +114,12 @@ const sameSubjects = (a: readonly Subject[] = [], b: readonly Subject[] = []) =>
       subject.kind === b[index]?.kind && subject.name === b[index]?.name && b[index]?.apiGroup === RBAC_GROUP,
   )
 
+/** Whether the object names the owner (any object, when there is none). */
+function ownedBy(object: BindingObject, owner: BindingOwner | undefined): boolean {
+  const references = (object.metadata.ownerReferences ?? []) as Array<{ uid?: string }>
+  return owner === undefined || references.some((reference) => reference.uid === owner.uid)
+}
+
 function collection(kind: PlannedBinding['kind'], namespace: string | undefined): string {
   return kind === 'ClusterRoleBinding'
     ? `${RBAC}/clusterrolebindings`
@@ -123,6 +137,7 @@ export async function reconcileBindings(
   destination: string,
   logger: Logger,
   cache?: BindingCache,
+  owner?: BindingOwner,
 ): Promise<ReconcileResult> {
   const [clusterBindings, roleBindings] = cache
     ? [cache.clusterRoleBindings(), cache.roleBindings()]
@@ -166,6 +181,7 @@ export async function reconcileBindings(
         [DESTINATION_LABEL]: destinationLabelValue(destination),
       },
       annotations: { [DESTINATION_ANNOTATION]: destination },
+      ...(owner ? { ownerReferences: [owner] } : {}),
       ...(resourceVersion ? { resourceVersion } : {}),
     },
     roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: binding.role },
@@ -206,7 +222,8 @@ export async function reconcileBindings(
         result.updated++
       } else if (
         !sameSubjects(current.subjects, binding.subjects) ||
-        current.metadata.annotations?.[DESTINATION_ANNOTATION] !== destination
+        current.metadata.annotations?.[DESTINATION_ANNOTATION] !== destination ||
+        !ownedBy(current, owner)
       ) {
         try {
           record(

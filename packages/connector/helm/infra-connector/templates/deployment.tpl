@@ -46,6 +46,8 @@ spec:
             - --listen=:{{ .Values.containerPort }}
             - --health-listen=:{{ .Values.healthPort }}
             - --ca-secret={{ include "infra-connector.caSecret" . }}
+            # The bindings it makes for grants belong to its ClusterRole: uninstalling deletes them with it.
+            - --owner-cluster-role={{ include "infra-connector.fullname" . }}
             - --tls-san={{ include "infra-connector.fullname" . }}.{{ .Release.Namespace }}.svc
             {{- range .Values.tlsSANs }}
             - --tls-san={{ . }}
