@@ -159,7 +159,9 @@ describe('helm chart', () => {
     const secret = find(objects, 'Secret', 'infra-infra-connector-access-key')
     expect(Buffer.from(secret.data['access-key'], 'base64').toString()).toBe('secret-key')
     // Created empty for the connector to fill, so that uninstalling removes it and upgrades keep what it holds.
-    expect(find(objects, 'Secret', 'infra-infra-connector-ca')).toEqual(expect.not.objectContaining({ data: expect.anything() }))
+    expect(find(objects, 'Secret', 'infra-infra-connector-ca')).toEqual(
+      expect.not.objectContaining({ data: expect.anything() }),
+    )
   })
 
   it("runs this project's connector image at the chart's appVersion", async () => {
@@ -167,7 +169,8 @@ describe('helm chart', () => {
     const appVersion = /^appVersion: '?([^'\n]+)'?$/m.exec(chart)?.[1]
     const container = find(await toObjects(base), 'Deployment').spec.template.spec.containers[0]
     expect(container.image).toBe(`ghcr.io/infrahq/infra-connector:${appVersion}`)
-    const pinned = find(await toObjects([...base, 'image.tag=1.2.3']), 'Deployment').spec.template.spec.containers[0]
+    const pinned = find(await toObjects([...base, 'image.tag=1.2.3']), 'Deployment').spec.template.spec
+      .containers[0]
     expect(pinned.image).toBe('ghcr.io/infrahq/infra-connector:1.2.3')
   })
 
@@ -247,7 +250,18 @@ describe('helm chart', () => {
       const manifest: string = JSON.parse(installed.stdout).manifest
       const applied = await run(
         kubectlBin,
-        ['--kubeconfig', kube.kubeconfigPath, '-n', 'infra', 'apply', '--dry-run=server', '-o', 'name', '-f', '-'],
+        [
+          '--kubeconfig',
+          kube.kubeconfigPath,
+          '-n',
+          'infra',
+          'apply',
+          '--dry-run=server',
+          '-o',
+          'name',
+          '-f',
+          '-',
+        ],
         { input: manifest },
       )
       expect(applied.stderr).toBe('')

@@ -20,7 +20,10 @@ const COMBINATIONS: Record<string, string[]> = {
   'embedded Postgres on a PersistentVolumeClaim (defaults)': [],
   'embedded Postgres on an emptyDir': ['persistence.enabled=false'],
   'embedded Postgres on an existing claim': ['persistence.existingClaim=infra-data'],
-  'external Postgres, three replicas': ['database.url=postgresql://infra:pw@db.example.com/infra', 'replicaCount=3'],
+  'external Postgres, three replicas': [
+    'database.url=postgresql://infra:pw@db.example.com/infra',
+    'replicaCount=3',
+  ],
   'everything from existing Secrets': [
     'database.existingSecret=db',
     'rootKey.existingSecret=root',
@@ -71,7 +74,8 @@ const envOf = (container: any) =>
 
 let kube: KubeApiServer
 const kubectl = (...args: string[]) => run(kubectlBin, ['--kubeconfig', kube.kubeconfigPath, ...args])
-const helmOnCluster = (...args: string[]) => helm('--kubeconfig', kube.kubeconfigPath, '--namespace', NAMESPACE, ...args)
+const helmOnCluster = (...args: string[]) =>
+  helm('--kubeconfig', kube.kubeconfigPath, '--namespace', NAMESPACE, ...args)
 
 beforeAll(async () => {
   kube = await startKubeApiServer()
@@ -94,14 +98,33 @@ describe('server helm chart', () => {
 
   it('installs every documented combination with --dry-run=server, and the API server accepts the objects', async () => {
     for (const [name, values] of Object.entries(COMBINATIONS)) {
-      const installed = await helmOnCluster('install', 'infra', chartDir, '--dry-run=server', '-o', 'json', ...setArgs(values))
+      const installed = await helmOnCluster(
+        'install',
+        'infra',
+        chartDir,
+        '--dry-run=server',
+        '-o',
+        'json',
+        ...setArgs(values),
+      )
       expect({ name, stderr: installed.stderr, code: installed.code }).toEqual({ name, stderr: '', code: 0 })
       const release = JSON.parse(installed.stdout)
       const manifest: string = release.manifest
       notes[name] = release.info.notes
       const applied = await run(
         kubectlBin,
-        ['--kubeconfig', kube.kubeconfigPath, '-n', NAMESPACE, 'apply', '--dry-run=server', '-o', 'name', '-f', '-'],
+        [
+          '--kubeconfig',
+          kube.kubeconfigPath,
+          '-n',
+          NAMESPACE,
+          'apply',
+          '--dry-run=server',
+          '-o',
+          'name',
+          '-f',
+          '-',
+        ],
         { input: manifest },
       )
       expect({ name, stderr: applied.stderr, code: applied.code }).toEqual({ name, stderr: '', code: 0 })
@@ -135,7 +158,10 @@ describe('server helm chart', () => {
       [['rootKey.value=short'], /at least 16 characters/],
       [['adminAccessKey.value=not-a-key'], /must be an access key/],
       [['ingress.enabled=true'], /ingress.host is required/],
-      [['ingress.enabled=true', 'ingress.host=x.example.com', 'ingress.tlsMode=reencrypt'], /passthrough or terminate/],
+      [
+        ['ingress.enabled=true', 'ingress.host=x.example.com', 'ingress.tlsMode=reencrypt'],
+        /passthrough or terminate/,
+      ],
     ] as const) {
       const result = await helm('template', 'infra', chartDir, ...setArgs([...values]))
       expect(result.code).not.toBe(0)
@@ -148,7 +174,10 @@ describe('server helm chart', () => {
     const pod = find(objects, 'Deployment').spec.template.spec
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 })
     const container = serverContainer(objects)
-    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false })
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    })
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'https', scheme: 'HTTPS' })
     const env = envOf(container)
     expect(env).toMatchObject({
@@ -164,9 +193,16 @@ describe('server helm chart', () => {
     expect(find(objects, 'Service').spec.type).toBe('ClusterIP')
     const tls = find(objects, 'Secret', 'infra-infra-server-tls')
     const certificate = new X509Certificate(Buffer.from(tls.data['tls.crt'], 'base64'))
-    for (const name of ['infra-infra-server', 'infra-infra-server.infra.svc', 'infra-infra-server.infra.svc.cluster.local'])
+    for (const name of [
+      'infra-infra-server',
+      'infra-infra-server.infra.svc',
+      'infra-infra-server.infra.svc.cluster.local',
+    ])
       expect(certificate.checkHost(name)).toBe(name)
-    const adminKey = Buffer.from(find(objects, 'Secret', 'infra-infra-server-admin-access-key').data['access-key'], 'base64')
+    const adminKey = Buffer.from(
+      find(objects, 'Secret', 'infra-infra-server-admin-access-key').data['access-key'],
+      'base64',
+    )
     expect(adminKey.toString()).toMatch(/^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/)
   })
 
@@ -176,16 +212,24 @@ describe('server helm chart', () => {
     expect(envOf(container)).toMatchObject({ INFRA_SERVER_INSECURE_HTTP: 'true' })
     expect(envOf(container).INFRA_SERVER_TLS_CERT).toBeUndefined()
     expect(container.readinessProbe.httpGet.scheme).toBe('HTTP')
-    expect(find(terminated, 'Ingress').spec.tls).toEqual([{ hosts: ['infra.example.com'], secretName: 'infra-example-com' }])
+    expect(find(terminated, 'Ingress').spec.tls).toEqual([
+      { hosts: ['infra.example.com'], secretName: 'infra-example-com' },
+    ])
     const passthrough = find(await render(COMBINATIONS['ingress with TLS passthrough']!), 'Ingress')
     expect(passthrough.metadata.annotations['nginx.ingress.kubernetes.io/ssl-passthrough']).toBe('true')
     expect(passthrough.spec.tls).toBeUndefined()
 
     const bundled = await render(COMBINATIONS['bundled Postgres, two replicas']!)
-    expect(envOf(serverContainer(bundled)).DATABASE_URL).toEqual({ name: 'infra-infra-server-postgresql', key: 'database-url' })
+    expect(envOf(serverContainer(bundled)).DATABASE_URL).toEqual({
+      name: 'infra-infra-server-postgresql',
+      key: 'database-url',
+    })
     const postgres = find(bundled, 'StatefulSet', 'infra-infra-server-postgresql')
     expect(postgres.spec.template.spec.containers[0].image).toBe(serverContainer(bundled).image)
-    expect(postgres.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' })
+    expect(postgres.spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: 'Delete',
+      whenScaled: 'Retain',
+    })
     const secret = find(bundled, 'Secret', 'infra-infra-server-postgresql')
     const password = Buffer.from(secret.data.password, 'base64').toString()
     expect(Buffer.from(secret.data['database-url'], 'base64').toString()).toBe(
@@ -197,7 +241,16 @@ describe('server helm chart', () => {
   it('keeps its generated keys, password and certificate across upgrades, and leaves nothing behind', async () => {
     const values = ['postgresql.enabled=true', 'postgresql.persistence.enabled=false', 'replicaCount=2']
     const secretData = async () => {
-      const result = await kubectl('get', 'secrets', '-n', NAMESPACE, '-l', 'app.kubernetes.io/instance=kept', '-o', 'json')
+      const result = await kubectl(
+        'get',
+        'secrets',
+        '-n',
+        NAMESPACE,
+        '-l',
+        'app.kubernetes.io/instance=kept',
+        '-o',
+        'json',
+      )
       return Object.fromEntries(JSON.parse(result.stdout).items.map((s: any) => [s.metadata.name, s.data]))
     }
     expect((await helmOnCluster('install', 'kept', chartDir, ...setArgs(values))).code).toBe(0)
@@ -208,17 +261,36 @@ describe('server helm chart', () => {
       'kept-infra-server-root-key',
       'kept-infra-server-tls',
     ])
-    const upgraded = await helmOnCluster('upgrade', 'kept', chartDir, ...setArgs([...values, 'logLevel=debug']))
+    const upgraded = await helmOnCluster(
+      'upgrade',
+      'kept',
+      chartDir,
+      ...setArgs([...values, 'logLevel=debug']),
+    )
     expect(upgraded.stderr).toBe('')
     expect(await secretData()).toEqual(before)
     // A new host name gives a new certificate for it; the keys stay.
-    await helmOnCluster('upgrade', 'kept', chartDir, ...setArgs([...values, 'tls.hostnames[0]=infra.internal']))
+    await helmOnCluster(
+      'upgrade',
+      'kept',
+      chartDir,
+      ...setArgs([...values, 'tls.hostnames[0]=infra.internal']),
+    )
     const after = await secretData()
     expect(after['kept-infra-server-tls']).not.toEqual(before['kept-infra-server-tls'])
     expect(after['kept-infra-server-root-key']).toEqual(before['kept-infra-server-root-key'])
 
     expect((await helmOnCluster('uninstall', 'kept', '--wait')).code).toBe(0)
-    const left = await kubectl('get', 'all,secrets,configmaps,pvc,ingress', '-n', NAMESPACE, '-l', 'app.kubernetes.io/instance=kept', '-o', 'name')
+    const left = await kubectl(
+      'get',
+      'all,secrets,configmaps,pvc,ingress',
+      '-n',
+      NAMESPACE,
+      '-l',
+      'app.kubernetes.io/instance=kept',
+      '-o',
+      'name',
+    )
     expect(left.stdout.trim()).toBe('')
   }, 120_000)
 })
