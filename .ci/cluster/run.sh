@@ -67,7 +67,7 @@ limit_containers() {
 
 images() {
   if ! podman image exists "$SERVER_IMAGE" || ! podman image exists "$CONNECTOR_IMAGE"; then
-    bash .ci/images/run.sh
+    bash .ci/images/run.sh build
   fi
   printf 'FROM %s\nLABEL org.opencontainers.image.revision=upgrade\n' "$SERVER_IMAGE" |
     podman build --pull=never --format docker --quiet -t "$SERVER_IMAGE_2" -f - "$WORK" >/dev/null
@@ -210,7 +210,7 @@ stop_node() {
 }
 
 limit_containers
-timed "images (reused, or built by .ci/images/run.sh)" images
+timed "images (reused, or built by .ci/images/run.sh build)" images
 timed "node binaries (built once, then cached)" bash packages/test-harness/node/build.sh
 timed "node (kubelet, containerd, controller-manager, scheduler, kube-proxy)" start_node
 timed "images into the node's containerd" load_images

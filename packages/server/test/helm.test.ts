@@ -131,7 +131,7 @@ describe('server helm chart', () => {
     }
   }, 240_000)
 
-  it('says in its notes how to get the admin key and the fingerprint, and how to log in', async () => {
+  it('says in its notes how to get the admin key and the fingerprint, and how to log in', () => {
     const defaults = notes['embedded Postgres on a PersistentVolumeClaim (defaults)']
     expect(defaults).toContain(
       "kubectl get secret -n infra infra-infra-server-admin-access-key -o jsonpath='{.data.access-key}' | base64 -d",
