@@ -86,21 +86,27 @@ start_node() {
   grep '^node:' "$WORK/node.log" || true
 }
 
-# Each image once: containerd keeps them between runs, labelled with podman's image ID.
+# Each image once: containerd keeps them between runs, labelled with podman's image ID. One archive for those
+# missing, so that the layers they share are written and read once.
 load_images() {
-  local image id ctr=(ctr --address "$WORK/node/containerd.sock" -n k8s.io)
+  local image ctr=(ctr --address "$WORK/node/containerd.sock" -n k8s.io) missing=()
+  declare -A ids
   for image in "$SERVER_IMAGE" "$SERVER_IMAGE_2" "$CONNECTOR_IMAGE"; do
-    id=$(podman image inspect --format '{{.Id}}' "$image")
+    ids[$image]=$(podman image inspect --format '{{.Id}}' "$image")
     # One filter, comma-separated: separate filters would match either.
-    if "${ctr[@]}" images ls -q "name==$image,labels.\"infrahq.com/podman-id\"==$id" | grep -q .; then
+    if "${ctr[@]}" images ls -q "name==$image,labels.\"infrahq.com/podman-id\"==${ids[$image]}" | grep -q .; then
       echo "$image: already in the node"
-      continue
+    else
+      missing+=("$image")
     fi
-    podman save --quiet --format oci-archive -o "$WORK/image.tar" "$image"
-    "${ctr[@]}" images import "$WORK/image.tar" >/dev/null
-    "${ctr[@]}" images label "$image" "infrahq.com/podman-id=$id" >/dev/null
-    rm "$WORK/image.tar"
   done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  podman save --quiet --multi-image-archive -o "$WORK/images.tar" "${missing[@]}"
+  "${ctr[@]}" images import "$WORK/images.tar" >/dev/null
+  for image in "${missing[@]}"; do
+    "${ctr[@]}" images label "$image" "infrahq.com/podman-id=${ids[$image]}" >/dev/null
+  done
+  rm "$WORK/images.tar"
 }
 
 # The node has no volume provisioner: one hostPath volume of the test's class for the server's claim.
