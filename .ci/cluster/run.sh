@@ -44,10 +44,23 @@ timed() { # what command...
   echo "($1: $((SECONDS - start)) s)"
 }
 
+# After a failure: the pods, and what the ones not ready say.
+diagnose() {
+  echo "--- the node's logs are kept in $WORK/node"
+  [ -n "${KUBECONFIG:-}" ] || return 0
+  kubectl get pods -A -o wide
+  kubectl get pods -A -o jsonpath='{range .items[?(@.status.phase!="Succeeded")]}{.metadata.namespace} {.metadata.name}{"\n"}{end}' |
+    while read -r namespace pod; do
+      kubectl get pod -n "$namespace" "$pod" -o jsonpath='{.status.containerStatuses[*].ready}' | grep -q false || continue
+      kubectl describe pod -n "$namespace" "$pod" | sed -n '/^Events:/,$p' | tail -n 8
+      kubectl logs -n "$namespace" "$pod" --all-containers --tail 15 2>&1 | cut -c1-300
+    done
+}
+
 cleanup() {
   local code=$?
   if [ -n "$NODE_PID" ]; then
-    [ "$code" = 0 ] || { echo "--- node logs in $WORK/node (kept)"; tail -n 20 "$WORK/node.log"; }
+    [ "$code" = 0 ] || (diagnose) || true
     kill "$NODE_PID" 2>/dev/null || true
     wait "$NODE_PID" 2>/dev/null || true
   fi
@@ -109,19 +122,19 @@ load_images() {
   rm "$WORK/images.tar"
 }
 
-# The node has no volume provisioner: one hostPath volume of the test's class for the server's claim.
+# The node has no volume provisioner: a hostPath volume of the test's class for each claim ($1: its name).
 provide_volume() {
-  install -d -o 1000 -g 1000 -m 0700 "$WORK/volume"
+  install -d -o 1000 -g 1000 -m 0700 "$WORK/$1"
   kubectl apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: PersistentVolume
-metadata: { name: infra-cluster-test }
+metadata: { name: $1 }
 spec:
   storageClassName: $STORAGE_CLASS
   capacity: { storage: 1Gi }
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
-  hostPath: { path: $WORK/volume, type: Directory }
+  hostPath: { path: $WORK/$1, type: Directory }
 EOF
 }
 
@@ -132,7 +145,7 @@ kubectl_as() { HOME=$WORK/$1 KUBECONFIG=$WORK/$1/kubeconfig kubectl --context "i
 server_install() { # helm install|upgrade, image tag
   "$HELM" "$1" infra-server packages/server/helm/infra-server --namespace "$NAMESPACE" --create-namespace \
     --set image.repository=localhost/infra-server --set image.tag="$2" --set image.pullPolicy=Never \
-    --set persistence.storageClass="$STORAGE_CLASS" --set persistence.size=1Gi --wait --timeout 5m >"$WORK/helm.out"
+    --set persistence.storageClass="$STORAGE_CLASS" --set persistence.size=1Gi --wait --timeout 3m >"$WORK/helm.out"
 }
 
 install_server() {
@@ -208,6 +221,37 @@ uninstall() {
   kubectl delete persistentvolume infra-cluster-test >/dev/null
 }
 
+# Two replicas on the bundled Postgres: both serve the same certificate and keys from the chart's Secrets.
+replicas() {
+  local release=infra-replicas namespace=infra-replicas pod expected key api_version
+  provide_volume infra-cluster-test-postgresql
+  "$HELM" install "$release" packages/server/helm/infra-server --namespace "$namespace" --create-namespace \
+    --set image.repository=localhost/infra-server --set image.tag="$VERSION" --set image.pullPolicy=Never \
+    --set replicaCount=2 --set postgresql.enabled=true --set postgresql.persistence.storageClass="$STORAGE_CLASS" \
+    --set postgresql.persistence.size=1Gi --wait --timeout 3m >/dev/null
+  kubectl get pods -n "$namespace" -o wide
+  expected=$(kubectl get secret -n "$namespace" "$release-infra-server-tls" -o jsonpath='{.data.tls\.crt}' |
+    base64 -d | openssl x509 -noout -fingerprint -sha256)
+  key=$(kubectl get secret -n "$namespace" "$release-infra-server-admin-access-key" -o jsonpath='{.data.access-key}' | base64 -d)
+  api_version=$(cd packages/cli && node --input-type=module -e 'import { API_VERSION } from "@infra/api-types"; console.log(API_VERSION)')
+  for pod in $(kubectl get pods -n "$namespace" -l app.kubernetes.io/component=server -o jsonpath='{.items[*].status.podIP}'); do
+    # Each replica serves the chart's certificate and knows the admin: one database, one set of Secrets.
+    [ "$(openssl s_client -connect "$pod:8443" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256)" = "$expected" ]
+    curl -fsS --insecure -o /dev/null -H "Authorization: Bearer $key" -H "Infra-Version: $api_version" \
+      "https://$pod:8443/api/users"
+  done
+  "$HELM" uninstall "$release" --namespace "$namespace" --wait >/dev/null
+  # The StatefulSet's claim goes with it (persistentVolumeClaimRetentionPolicy), once the controller gets to it.
+  for _ in $(seq 100); do kubectl get pvc -n "$namespace" -o name | grep -q . || break; sleep 0.2; done
+  local left
+  left=$(kubectl get all,secrets,configmaps,pvc -n "$namespace" -o name | grep -v '^configmap/kube-root-ca.crt$' || true)
+  if [ -n "$left" ]; then
+    printf 'left behind by helm uninstall:\n%s\n' "$left" >&2
+    return 1
+  fi
+  kubectl delete persistentvolume infra-cluster-test-postgresql >/dev/null
+}
+
 stop_node() {
   kill "$NODE_PID"
   wait "$NODE_PID" || true
@@ -220,12 +264,13 @@ timed "images (reused, or built by .ci/images/run.sh build)" images
 timed "node binaries (built once, then cached)" bash packages/test-harness/node/build.sh
 timed "node (kubelet, containerd, controller-manager, scheduler, kube-proxy)" start_node
 timed "images into the node's containerd" load_images
-provide_volume
+provide_volume infra-cluster-test
 timed "helm install infra-server" install_server
 timed "CLI login through the Service" log_in
 timed "helm install infra-connector" install_connector
 timed "kubectl through the connector" kubectl_through_connector
 timed "helm upgrade infra-server to a second build" upgrade_server
 timed "helm uninstall" uninstall
+timed "two replicas on the bundled Postgres: install, each serving, uninstall" replicas
 timed "node teardown" stop_node
 step "done in $SECONDS s"

@@ -198,7 +198,10 @@ fi
 ln -sf "$run_dir/containerd.sock" "$work/containerd.sock"
 log "node $node_name Ready in $((SECONDS - started)) s (logs in $work)"
 echo ready
+parent=$PPID
 while true; do
+  # Like the API server, the node goes with the process that started it.
+  kill -0 "$parent" 2>/dev/null || exit 0
   for pid in "${pids[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       log "a node process ($pid) exited; see the logs in $work"

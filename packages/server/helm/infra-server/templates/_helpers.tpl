@@ -74,13 +74,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s-postgresql" (include "infra-server.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* The Secret and key of DATABASE_URL, for the external and bundled databases. */}}
+{{/* The Secret of DATABASE_URL, for an external database. */}}
 {{- define "infra-server.databaseSecret" -}}
-{{- if eq (include "infra-server.databaseMode" .) "bundled" -}}
-{{- include "infra-server.postgresqlName" . -}}
-{{- else -}}
 {{- default (printf "%s-database" (include "infra-server.fullname" .)) .Values.database.existingSecret -}}
 {{- end -}}
+
+{{/*
+The bundled Postgres' address from its Service's environment variables (Kubernetes sets them in Pods started after
+the Service, which Helm creates first), so that it works without cluster DNS too.
+*/}}
+{{- define "infra-server.postgresqlServiceVariable" -}}
+{{- include "infra-server.postgresqlName" . | upper | replace "-" "_" -}}_SERVICE_HOST
 {{- end -}}
 
 {{/* The DNS names of the Service, which the generated certificate is for (with ingress.host and tls.hostnames). */}}
@@ -105,6 +109,9 @@ annotations:
 {{- $mode := include "infra-server.databaseMode" . -}}
 {{- if and (gt (int .Values.replicaCount) 1) (eq $mode "embedded") -}}
 {{- fail "replicaCount > 1 needs a database all replicas share: set database.url or database.existingSecret (your Postgres), or postgresql.enabled=true (the bundled one); the embedded Postgres serves one replica only" -}}
+{{- end -}}
+{{- if and .Values.postgresql.password (not (regexMatch "^[A-Za-z0-9._~-]+$" .Values.postgresql.password)) -}}
+{{- fail "postgresql.password may contain only letters, digits and . _ ~ - (it goes into the database URL as is)" -}}
 {{- end -}}
 {{- if and .Values.postgresql.enabled (or .Values.database.url .Values.database.existingSecret) -}}
 {{- fail "postgresql.enabled and database.url/database.existingSecret exclude each other: choose the bundled Postgres or yours" -}}

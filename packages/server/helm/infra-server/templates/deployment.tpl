@@ -57,7 +57,7 @@ spec:
             - -e
             - |
               const { connect } = require('node:net')
-              const attempt = () => connect(5432, {{ include "infra-server.postgresqlName" . | quote }})
+              const attempt = () => connect(5432, process.env.{{ include "infra-server.postgresqlServiceVariable" . }})
                 .on('connect', () => process.exit(0))
                 .on('error', () => setTimeout(attempt, 1000))
               attempt()
@@ -89,12 +89,20 @@ spec:
                 secretKeyRef:
                   name: {{ include "infra-server.adminAccessKeySecret" . }}
                   key: {{ .Values.adminAccessKey.secretKey }}
-            {{- if ne $mode "embedded" }}
+            {{- if eq $mode "external" }}
             - name: DATABASE_URL
               valueFrom:
                 secretKeyRef:
                   name: {{ include "infra-server.databaseSecret" . }}
                   key: {{ .Values.database.secretKey }}
+            {{- else if eq $mode "bundled" }}
+            - name: INFRA_POSTGRESQL_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "infra-server.postgresqlName" . }}
+                  key: password
+            - name: DATABASE_URL
+              value: postgresql://infra:$(INFRA_POSTGRESQL_PASSWORD)@$({{ include "infra-server.postgresqlServiceVariable" . }}):5432/infra
             {{- end }}
             {{- if include "infra-server.hasConfigFile" . }}
             - name: INFRA_SERVER_CONFIG_FILE

@@ -103,5 +103,4 @@ metadata:
 type: Opaque
 data:
   password: {{ $password | b64enc | quote }}
-  {{ .Values.database.secretKey }}: {{ printf "postgresql://infra:%s@%s:5432/infra" ($password | urlquery) $secret | b64enc | quote }}
 {{- end }}
