@@ -49,12 +49,17 @@ describe('the bundle', () => {
     }
   })
 
-  it('`infra version` works without a server', async () => {
+  it('`infra version` and `infra --version` work without a server', async () => {
     const box = sandbox()
     try {
       expect(await runBin(['version'], box.env)).toEqual({
         code: 0,
         stdout: `Client: ${CLI_VERSION}\nAPI:    0.17.0\n`,
+        stderr: '',
+      })
+      expect(await runBin(['--version'], box.env)).toEqual({
+        code: 0,
+        stdout: `${CLI_VERSION}\n`,
         stderr: '',
       })
     } finally {
