@@ -19,3 +19,7 @@ export function publicPackages() {
       manifest: JSON.parse(readFileSync(join(pkg.path, 'package.json'), 'utf8')),
     }))
 }
+
+// Run directly (as the pack-and-install test does): their names and directories, as JSON.
+if (process.argv[1] === import.meta.filename)
+  console.log(JSON.stringify(publicPackages().map(({ name, path }) => ({ name, path }))))

@@ -2,7 +2,7 @@
 // each package's Helm charts take the package's version as `version` and `appVersion`.
 import { run } from '@infra/test-harness'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -101,12 +101,9 @@ describe('syncing the charts to the package versions', () => {
   it("keeps this repository's charts at their packages' versions", () => {
     const packages = join(root, 'packages')
     const charts = readdirSync(packages).flatMap((pkg) => {
-      let names: string[] = []
-      try {
-        names = readdirSync(join(packages, pkg, 'helm'))
-      } catch {
-        return []
-      }
+      const helm = join(packages, pkg, 'helm')
+      if (!existsSync(helm)) return []
+      const names = readdirSync(helm)
       const { version } = JSON.parse(readFileSync(join(packages, pkg, 'package.json'), 'utf8')) as {
         version: string
       }
