@@ -5,10 +5,9 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ROOT } from './system.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const SCRIPT = join(root, '.ci', 'sync-chart-versions.mjs')
+const SCRIPT = join(ROOT, '.ci', 'sync-chart-versions.mjs')
 
 let dirs: string[] = []
 afterEach(() => {
@@ -99,7 +98,7 @@ describe('syncing the charts to the package versions', () => {
   })
 
   it("keeps this repository's charts at their packages' versions", () => {
-    const packages = join(root, 'packages')
+    const packages = join(ROOT, 'packages')
     const charts = readdirSync(packages).flatMap((pkg) => {
       const helm = join(packages, pkg, 'helm')
       if (!existsSync(helm)) return []

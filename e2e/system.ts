@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-export const SERVER_BIN = join(root, 'packages/server/dist/bin/infra-server.js')
-export const CONNECTOR_BIN = join(root, 'packages/connector/dist/bin/infra-connector.js')
-export const INFRA_BIN = join(root, 'packages/cli/dist/infra.js')
+/** The repository's root directory. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const SERVER_BIN = join(ROOT, 'packages/server/dist/bin/infra-server.js')
+export const CONNECTOR_BIN = join(ROOT, 'packages/connector/dist/bin/infra-connector.js')
+export const INFRA_BIN = join(ROOT, 'packages/cli/dist/infra.js')
 const KUBECTL = process.env.KUBECTL ?? 'kubectl'
 
 /** A long-running program of ours; its output is kept for failure messages. */
