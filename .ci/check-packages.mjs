@@ -3,7 +3,7 @@
 // would pack it, must carry the root LICENSE unchanged, ship every source its source and declaration maps point
 // to, and pass publint and Are The Types Wrong (ESM-only profile: these packages are ESM and say so).
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, normalize, relative } from 'node:path'
 import { publicPackages } from './public-packages.mjs'
@@ -48,8 +48,9 @@ try {
   for (const pkg of publicPackages()) {
     const fail = (what) => failures.push(`${pkg.name}: ${what}`)
     const dir = mkdtempSync(join(work, 'pack-'))
-    if (readFileSync(join(pkg.path, 'LICENSE'), 'utf8') !== license)
-      fail('LICENSE differs from the root LICENSE (copy it: cp LICENSE ' + relative(root, pkg.path) + '/)')
+    const ownLicense = join(pkg.path, 'LICENSE')
+    if (!existsSync(ownLicense) || readFileSync(ownLicense, 'utf8') !== license)
+      fail(`LICENSE missing or not the root's (copy it: cp LICENSE ${relative(root, pkg.path)}/)`)
     run('pnpm', ['pack', '--pack-destination', dir], { cwd: pkg.path })
     const tarball = join(
       dir,
