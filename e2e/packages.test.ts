@@ -96,7 +96,9 @@ beforeAll(async () => {
     name: string
     path: string
   }[]
-  for (const pkg of packages) await must('pnpm', ['--dir', pkg.path, 'pack', '--pack-destination', tarballs])
+  await Promise.all(
+    packages.map((pkg) => must('pnpm', ['--dir', pkg.path, 'pack', '--pack-destination', tarballs])),
+  )
   const files = readdirSync(tarballs).map((file) => join(tarballs, file))
   expect(files).toHaveLength(packages.length)
   // Together, so the tarballs' dependencies on each other (workspace:* rewritten to versions) resolve to them.
