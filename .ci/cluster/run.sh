@@ -5,8 +5,9 @@
 # build) and getting a grant from the admin, `helm install` of the connector chart, kubectl through the
 # connector; `helm upgrade` of the server to a second build keeping the data; `helm uninstall` of both leaving
 # nothing behind. Needs root, podman and containerd (installed with apt-get when missing), and `pnpm build`.
-# The node has no cluster DNS: the connector reaches the server at its Service's ClusterIP (the README uses the
-# Service's DNS name), and the host reaches both Services through kube-proxy's iptables rules.
+# The node has no cluster DNS: the connector reaches the server at its Service's ClusterIP (fixed, so that the
+# chart's certificate names it; the README uses the Service's DNS name), and the host reaches both Services
+# through kube-proxy's iptables rules.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,6 +33,8 @@ NAMESPACE=infra
 DESTINATION=cluster-test
 CONNECTOR_NODE_PORT=30443
 STORAGE_CLASS=infra-cluster-test
+# Fixed, so that the chart's certificate names it: the node has no DNS for the Service's names.
+SERVER_IP=10.0.0.200
 WORK=$(mktemp -d /tmp/infra-cluster.XXXXXX)
 HELM=$(bash packages/test-harness/helm/helm.sh)
 NODE_PID=
@@ -145,13 +148,13 @@ kubectl_as() { HOME=$WORK/$1 KUBECONFIG=$WORK/$1/kubeconfig kubectl --context "i
 server_install() { # helm install|upgrade, image tag
   "$HELM" "$1" infra-server packages/server/helm/infra-server --namespace "$NAMESPACE" --create-namespace \
     --set image.repository=localhost/infra-server --set image.tag="$2" --set image.pullPolicy=Never \
-    --set persistence.storageClass="$STORAGE_CLASS" --set persistence.size=1Gi --wait --timeout 3m >"$WORK/helm.out"
+    --set persistence.storageClass="$STORAGE_CLASS" --set persistence.size=1Gi --set service.clusterIP="$SERVER_IP" --wait --timeout 3m >"$WORK/helm.out"
 }
 
 install_server() {
   server_install install "$VERSION"
   sed -n '/^NOTES:/,$p' "$WORK/helm.out"
-  SERVER="https://$(kubectl get service -n "$NAMESPACE" infra-server -o jsonpath='{.spec.clusterIP}')"
+  SERVER="https://$SERVER_IP"
   # What NOTES.txt tells the admin to run.
   ADMIN_KEY=$(kubectl get secret -n "$NAMESPACE" infra-server-admin-access-key -o jsonpath='{.data.access-key}' | base64 -d)
   kubectl get secret -n "$NAMESPACE" infra-server-tls -o jsonpath='{.data.tls\.crt}' | base64 -d >"$WORK/server.crt"

@@ -50,6 +50,7 @@ const COMBINATIONS: Record<string, string[]> = {
     'configFile.content.users[0].name=alice@example.com',
     'configFile.content.users[0].role=admin',
     'tls.hostnames[0]=infra.internal',
+    'service.clusterIP=10.0.0.200',
   ],
   'kept on uninstall': ['keepOnUninstall=true', 'postgresql.enabled=true'],
 }

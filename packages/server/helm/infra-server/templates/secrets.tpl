@@ -57,14 +57,16 @@ data:
 {{- if not .Values.tls.existingSecret }}
 {{- $secret := include "infra-server.tlsSecret" . }}
 {{- $hostnames := include "infra-server.hostnames" . }}
+{{- $ips := ternary (list .Values.service.clusterIP) list (ne .Values.service.clusterIP "") }}
+{{- $names := concat (fromJsonArray $hostnames) $ips | toJson }}
 {{- $existing := lookup "v1" "Secret" .Release.Namespace $secret }}
 {{- $crt := "" }}
 {{- $key := "" }}
-{{- if and $existing (eq (dig "metadata" "annotations" "infrahq.com/hostnames" "" $existing) $hostnames) }}
+{{- if and $existing (eq (dig "metadata" "annotations" "infrahq.com/hostnames" "" $existing) $names) }}
 {{- $crt = index $existing.data "tls.crt" | b64dec }}
 {{- $key = index $existing.data "tls.key" | b64dec }}
 {{- else }}
-{{- $cert := genSelfSignedCert (include "infra-server.fullname" .) nil (fromJsonArray $hostnames) (int .Values.tls.days) }}
+{{- $cert := genSelfSignedCert (include "infra-server.fullname" .) $ips (fromJsonArray $hostnames) (int .Values.tls.days) }}
 {{- $crt = $cert.Cert }}
 {{- $key = $cert.Key }}
 {{- end }}
@@ -78,7 +80,7 @@ metadata:
   labels:
     {{- include "infra-server.labels" . | nindent 4 }}
   annotations:
-    infrahq.com/hostnames: {{ $hostnames | quote }}
+    infrahq.com/hostnames: {{ $names | quote }}
     {{- if .Values.keepOnUninstall }}
     helm.sh/resource-policy: keep
     {{- end }}

@@ -14,6 +14,9 @@ metadata:
   {{- end }}
 spec:
   type: {{ .Values.service.type }}
+  {{- with .Values.service.clusterIP }}
+  clusterIP: {{ . }}
+  {{- end }}
   selector:
     {{- include "infra-server.selectorLabels" . | nindent 4 }}
     app.kubernetes.io/component: server
