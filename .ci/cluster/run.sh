@@ -72,14 +72,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-limit_containers() {
-  local nproc
-  nproc=$(ulimit -Hu)
-  [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
-  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nruntime = "runc"\n' \
-    "$(ulimit -Hn)" "$(ulimit -Hn)" "$nproc" "$nproc" >"$WORK/containers.conf"
-  export CONTAINERS_CONF=$WORK/containers.conf
-}
+# limit_containers DIR
+source .ci/images/limit-containers.sh
 
 images() {
   if ! podman image exists "$SERVER_IMAGE" || ! podman image exists "$CONNECTOR_IMAGE"; then
@@ -262,7 +256,7 @@ stop_node() {
   grep '^node: stopped' "$WORK/node.log"
 }
 
-limit_containers
+limit_containers "$WORK"
 timed "images (reused, or built by .ci/images/run.sh build)" images
 timed "node binaries (built once, then cached)" bash packages/test-harness/node/build.sh
 timed "node (kubelet, containerd, controller-manager, scheduler, kube-proxy)" start_node

@@ -30,16 +30,8 @@ install_tools() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman runc mmdebstrap >/dev/null
 }
 
-# root here lacks CAP_SYS_RESOURCE: podman's default nofile/nproc limits exceed the hard limits and runc fails
-# ("error setting rlimit"); ask for no more than the hard limits. crun refuses this host's hybrid cgroups: runc.
-limit_containers() {
-  local nproc
-  nproc=$(ulimit -Hu)
-  [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
-  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nruntime = "runc"\n' \
-    "$(ulimit -Hn)" "$(ulimit -Hn)" "$nproc" "$nproc" >"$WORK/containers.conf"
-  export CONTAINERS_CONF=$WORK/containers.conf
-}
+# limit_containers DIR
+source .ci/images/limit-containers.sh
 
 # What the real base image offers the Dockerfile: Debian bookworm, node in /usr/local/bin, user node (1000).
 make_base_image() {
@@ -151,7 +143,7 @@ timed() { # what command...
 }
 
 timed tools install_tools
-limit_containers
+limit_containers "$WORK"
 timed "base image" make_base_image
 timed "server image" build_image server "$SERVER_IMAGE"
 timed "connector image" build_image connector "$CONNECTOR_IMAGE"

@@ -3,6 +3,7 @@
 // kube-apiserver, its objects then applied with `kubectl apply --dry-run=server`.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { loadAllYaml } from '@kubernetes/client-node'
+import { dryRunInstall } from '@infra/test-harness/helm'
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { chartDir, helm, kubectlBin, run } from './env.js'
 
@@ -232,41 +233,15 @@ describe('helm chart', () => {
         'replicaCount=2',
       ],
     ]) {
-      const installed = await helm(
-        'install',
-        'infra',
-        chartDir,
-        '--kubeconfig',
-        kube.kubeconfigPath,
-        '--namespace',
-        'infra',
-        '--dry-run=server',
-        '-o',
-        'json',
-        ...values.flatMap((value) => ['--set', value]),
+      const { manifest } = await dryRunInstall({
+        chart: chartDir,
+        kubeconfig: kube.kubeconfigPath,
+        namespace: 'infra',
+        values,
+      })
+      expect(manifest.split(/^---$/m).filter((document) => /^kind:/m.test(document))).toHaveLength(
+        (await render(values)).length,
       )
-      expect(installed.stderr).toBe('')
-      expect(installed.code).toBe(0)
-      const manifest: string = JSON.parse(installed.stdout).manifest
-      const applied = await run(
-        kubectlBin,
-        [
-          '--kubeconfig',
-          kube.kubeconfigPath,
-          '-n',
-          'infra',
-          'apply',
-          '--dry-run=server',
-          '-o',
-          'name',
-          '-f',
-          '-',
-        ],
-        { input: manifest },
-      )
-      expect(applied.stderr).toBe('')
-      expect(applied.code).toBe(0)
-      expect(applied.stdout.trim().split('\n')).toHaveLength((await render(values)).length)
     }
   })
 })

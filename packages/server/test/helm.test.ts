@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 import { run } from '@infra/test-harness'
-import { helm } from '@infra/test-harness/helm'
+import { dryRunInstall, helm } from '@infra/test-harness/helm'
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 
 const chartDir = fileURLToPath(new URL('../helm/infra-server', import.meta.url))
@@ -99,36 +99,13 @@ describe('server helm chart', () => {
 
   it('installs every documented combination with --dry-run=server, and the API server accepts the objects', async () => {
     for (const [name, values] of Object.entries(COMBINATIONS)) {
-      const installed = await helmOnCluster(
-        'install',
-        'infra',
-        chartDir,
-        '--dry-run=server',
-        '-o',
-        'json',
-        ...setArgs(values),
-      )
-      expect({ name, stderr: installed.stderr, code: installed.code }).toEqual({ name, stderr: '', code: 0 })
-      const release = JSON.parse(installed.stdout)
-      const manifest: string = release.manifest
-      notes[name] = release.info.notes
-      const applied = await run(
-        kubectlBin,
-        [
-          '--kubeconfig',
-          kube.kubeconfigPath,
-          '-n',
-          NAMESPACE,
-          'apply',
-          '--dry-run=server',
-          '-o',
-          'name',
-          '-f',
-          '-',
-        ],
-        { input: manifest },
-      )
-      expect({ name, stderr: applied.stderr, code: applied.code }).toEqual({ name, stderr: '', code: 0 })
+      const installed = await dryRunInstall({
+        chart: chartDir,
+        kubeconfig: kube.kubeconfigPath,
+        namespace: NAMESPACE,
+        values,
+      })
+      notes[name] = installed.notes
     }
   }, 240_000)
 

@@ -26,3 +26,48 @@ export function fetchHelmBeforeTests(): void {
 export async function helm(...args: string[]): Promise<Result> {
   return run(await helmBinary(), args, { env: { ...process.env, HELM_CACHE_HOME: tmpdir() } })
 }
+
+export interface DryRunInstall {
+  /** The objects helm would install, as YAML documents. */
+  manifest: string
+  /** What NOTES.txt says after this install. */
+  notes: string
+}
+
+/**
+ * `helm install --dry-run=server` of a chart against a cluster (lookup included), its objects then applied with
+ * `kubectl apply --dry-run=server`, so that the API server validates each; throws with what either said.
+ */
+export async function dryRunInstall(options: {
+  chart: string
+  kubeconfig: string
+  namespace: string
+  values: readonly string[]
+  release?: string
+}): Promise<DryRunInstall> {
+  const { chart, kubeconfig, namespace, values } = options
+  const installed = await helm(
+    'install',
+    options.release ?? 'infra',
+    chart,
+    '--kubeconfig',
+    kubeconfig,
+    '--namespace',
+    namespace,
+    '--dry-run=server',
+    '-o',
+    'json',
+    ...values.flatMap((value) => ['--set', value]),
+  )
+  if (installed.code !== 0 || installed.stderr !== '')
+    throw new Error(`helm install --dry-run=server ${values.join(' ')}: ${installed.stderr}`)
+  const release = JSON.parse(installed.stdout) as { manifest: string; info: { notes: string } }
+  const applied = await run(
+    process.env.KUBECTL ?? 'kubectl',
+    ['--kubeconfig', kubeconfig, '-n', namespace, 'apply', '--dry-run=server', '-o', 'name', '-f', '-'],
+    { input: release.manifest },
+  )
+  if (applied.code !== 0 || applied.stderr !== '')
+    throw new Error(`kubectl apply --dry-run=server (${values.join(' ')}): ${applied.stderr}`)
+  return { manifest: release.manifest, notes: release.info.notes }
+}
