@@ -83,7 +83,8 @@ async function generate(requested: readonly string[]): Promise<KeyPair> {
     await webcrypto.subtle.exportKey('pkcs8', keys.privateKey),
     'PRIVATE KEY',
   )
-  return { certificate: certificate.toString('pem'), key }
+  // Files end in a newline.
+  return { certificate: `${certificate.toString('pem')}\n`, key: `${key}\n` }
 }
 
 /** Writes through a temporary file, so that a crash never leaves half a certificate to be read next time. */
