@@ -28,15 +28,18 @@ ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production
 USER 1000:1000
 WORKDIR /app
 
-# Data (the embedded Postgres, the root key) lives in the volume /data; DATABASE_URL names an external Postgres.
+# Data (the embedded Postgres, the root key, the generated TLS certificate) lives in the volume /data;
+# DATABASE_URL names an external Postgres. HTTPS on 8443: with the certificate it generates into /data/tls (its
+# fingerprint in `docker logs`), or --tls-cert/--tls-key. The health check does not verify the certificate, as
+# Kubernetes' HTTPS probes do not; it follows INFRA_SERVER_PORT and INFRA_SERVER_INSECURE_HTTP when they are set.
 FROM base AS server
 LABEL org.opencontainers.image.title="infra-server" \
       org.opencontainers.image.description="The Infra server: users, groups, grants, identity providers and destinations over a REST API"
 ENV INFRA_SERVER_DATA_DIR=/data
 VOLUME ["/data"]
-EXPOSE 8080
+EXPOSE 8443
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const { INFRA_SERVER_PORT: port = '', INFRA_SERVER_INSECURE_HTTP: insecure } = process.env; const scheme = insecure === 'true' ? 'http' : 'https'; require(`node:${scheme}`).get(`${scheme}://127.0.0.1:${/^\\d+$/.test(port) ? port : 8443}/healthz`, { rejectUnauthorized: false }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/bin/infra-server.js"]
 
 # Ports above 1024, so that it runs with no capabilities. Outside a cluster its generated CA is kept in /data;

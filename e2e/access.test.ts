@@ -28,7 +28,9 @@ let idp: TestIdentityProvider
 let kube: KubeApiServer
 let server: Program
 let connector: Program
-let serverUrl: string
+/** The server as people type it, and what they pass to trust its self-signed certificate. */
+let serverAddress: string
+let trustServer: string[]
 const admin = new Person('admin')
 const alice = new Person('alice')
 const grace = new Person('grace')
@@ -68,24 +70,22 @@ beforeAll(async () => {
   ])
   await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', 'web'])
 
+  // HTTPS with the certificate the server generates, pinned by everyone: by its printed fingerprint for the
+  // CLI, by the certificate file for the connector.
   const serverPort = await freePort()
-  serverUrl = `http://127.0.0.1:${serverPort}`
+  const serverDir = join(admin.dir, 'server')
+  serverAddress = `localhost:${serverPort}`
   server = Program.start(
     'infra-server',
     SERVER_BIN,
     // Sessions from the identity provider are checked with it twice a second here (5 minutes by default).
-    [
-      '--port',
-      String(serverPort),
-      '--data-dir',
-      join(admin.dir, 'server'),
-      '--provider-check-interval',
-      '500ms',
-    ],
+    ['--port', String(serverPort), '--data-dir', serverDir, '--provider-check-interval', '500ms'],
     { ...process.env, DATABASE_URL: database.url, INFRA_ADMIN_ACCESS_KEY: adminKey },
   )
-  await server.waitUntilReady(`${serverUrl}/api/version`, { headers: { 'Infra-Version': '0.21.0' } })
-  await admin.must('login', serverUrl, '--key', adminKey, '--no-agent')
+  const [, fingerprint] = await server.waitForOutput(/SHA-256 fingerprint is\n\n +(\S+)\n/)
+  trustServer = ['--tls-trusted-fingerprint', fingerprint!]
+  await server.waitForOutput(/infra server listening/)
+  await admin.must('login', serverAddress, '--key', adminKey, '--no-agent', ...trustServer)
 
   const proxyPort = await freePort()
   const healthPort = await freePort()
@@ -94,7 +94,9 @@ beforeAll(async () => {
     CONNECTOR_BIN,
     [
       '--server',
-      serverUrl,
+      `https://127.0.0.1:${serverPort}`,
+      '--server-ca',
+      join(serverDir, 'tls', 'cert.pem'),
       '--name',
       'dev',
       '--endpoint',
@@ -123,7 +125,13 @@ afterAll(async () => {
 describe('an engineer with kubectl', () => {
   it('gets access when granted, only what was granted, and loses it as soon as it is revoked', async () => {
     await admin.must('users', 'add', ENGINEER)
-    await alice.must('login', serverUrl, '--key', await admin.must('keys', 'add', ENGINEER))
+    await alice.must(
+      'login',
+      serverAddress,
+      '--key',
+      await admin.must('keys', 'add', ENGINEER),
+      ...trustServer,
+    )
     expect(await contextsOf(alice)).toEqual([])
 
     // Granted: the background agent adds the context; kubectl authenticates through `infra tokens add`.
@@ -186,7 +194,7 @@ describe('an engineer with kubectl', () => {
       const login = Program.start(
         'infra login',
         INFRA_BIN,
-        ['login', serverUrl, '--provider', 'company-sso'],
+        ['login', serverAddress, '--provider', 'company-sso', ...trustServer],
         {
           ...grace.env,
           BROWSER: 'true',

@@ -42,11 +42,18 @@ export class Program {
   }
 
   async waitUntilReady(url: string, init?: RequestInit): Promise<void> {
-    await eventually(async () => (await fetch(url, init)).ok, 60_000, 25, `${this.name} ready`).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}\n--- ${this.name} output ---\n${this.output}`)
-      },
-    )
+    await this.waitUntil(async () => (await fetch(url, init)).ok, 'ready')
+  }
+
+  /** Resolves to the first match of `pattern` in what the program printed, once it has. */
+  async waitForOutput(pattern: RegExp): Promise<RegExpExecArray> {
+    return this.waitUntil(() => pattern.exec(this.output) ?? undefined, `printing ${String(pattern)}`)
+  }
+
+  private waitUntil<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string) {
+    return eventually(check, 60_000, 25, `${this.name} ${what}`).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- ${this.name} output ---\n${this.output}`)
+    })
   }
 
   async stop(): Promise<number | null> {

@@ -2,7 +2,6 @@
 # Builds the server and connector images with podman and smoke-tests them, on a machine with no image registry:
 # the base image `node:20-bookworm-slim` is stood in for by one made from Debian's packages and the Node.js binary
 # from npm (made once, then kept in podman's storage). Needs root (podman, apt-get) and a `pnpm build` done.
-# The server speaks plain HTTP until it serves TLS itself; the smoke test then has to move to HTTPS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -69,10 +68,11 @@ free_port() {
   node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })'
 }
 
-# Polls a URL until it answers 2xx, for up to 60 s.
+# Polls a URL until it answers 2xx, for up to 60 s. Unverified (-k), as a probe: the server's self-signed
+# certificate is checked by the CLI's login, by the fingerprint the server printed.
 wait_for() {
   for _ in $(seq 300); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return
+    curl -kfsS -o /dev/null "$1" 2>/dev/null && return
     sleep 0.2
   done
   echo "no answer from $1" >&2
@@ -91,8 +91,13 @@ infra() { HOME=$WORK/home KUBECONFIG=$WORK/home/kubeconfig node packages/cli/dis
 # Read-only root filesystem, a tmpfs for /tmp (as `docker run --read-only --tmpfs /tmp`), data in a volume.
 run_server() { # name port
   run_container "$1" --read-only --read-only-tmpfs=false --tmpfs /tmp -v "infra-smoke-$$:/data" \
-    -p "127.0.0.1:$2:8080" "$SERVER_IMAGE"
-  wait_for "http://127.0.0.1:$2/healthz"
+    -p "127.0.0.1:$2:8443" "$SERVER_IMAGE"
+  wait_for "https://127.0.0.1:$2/healthz"
+}
+
+# The SHA-256 fingerprint container $1 printed for its certificate.
+printed_fingerprint() {
+  podman logs "$1" 2>&1 | grep -A2 'SHA-256 fingerprint is' | grep -oE '([0-9A-F]{2}:){31}[0-9A-F]{2}' | head -n 1
 }
 
 test_server() {
@@ -100,19 +105,35 @@ test_server() {
   SERVER_PORT=$(free_port)
   run_server infra-smoke-server "$SERVER_PORT"
   podman healthcheck run infra-smoke-server
-  local key
-  key=$(podman logs infra-smoke-server 2>&1 | grep -o 'infra login --key [^ ]*' | awk '{ print $4 }')
-  [ -n "$key" ] || { podman logs infra-smoke-server; echo "no admin key printed" >&2; exit 1; }
+  # The command the first start prints, as the README has the reader copy it: key and fingerprint.
+  local command key fingerprint
+  command=$(podman logs infra-smoke-server 2>&1 | grep -o 'infra login localhost:8443 --key .*')
+  key=$(awk '{ print $5 }' <<<"$command")
+  fingerprint=$(awk '{ print $7 }' <<<"$command")
+  [ -n "$key" ] && [ "$fingerprint" = "$(printed_fingerprint infra-smoke-server)" ] || {
+    podman logs infra-smoke-server
+    echo "no login command with the admin key and the certificate's fingerprint printed" >&2
+    exit 1
+  }
   mkdir -p "$WORK/home"
-  infra login "http://127.0.0.1:$SERVER_PORT" --key "$key" --no-agent --non-interactive
-  # A second container on the same volume keeps the data: no new admin key, and the first one still works.
+  infra login "localhost:$SERVER_PORT" --key "$key" --tls-trusted-fingerprint "$fingerprint" --no-agent --non-interactive
+  infra users list | grep -q admin
+  # A second container on the same volume keeps the data and the certificate: no new admin key, the same
+  # fingerprint (though the container's host name changed), and the first key still works.
   podman rm -f -t 5 infra-smoke-server >/dev/null 2>&1
   run_server infra-smoke-server-again "$SERVER_PORT"
-  if podman logs infra-smoke-server-again 2>&1 | grep -q 'infra login --key'; then
+  if podman logs infra-smoke-server-again 2>&1 | grep -q -- '--key'; then
     echo "a second start on the same volume printed a new admin key" >&2
     exit 1
   fi
-  infra login "http://127.0.0.1:$SERVER_PORT" --key "$key" --no-agent --non-interactive
+  [ "$(printed_fingerprint infra-smoke-server-again)" = "$fingerprint" ] || {
+    echo "a second start on the same volume made a new certificate" >&2
+    exit 1
+  }
+  infra users list | grep -q admin
+  infra login "localhost:$SERVER_PORT" --key "$key" --no-agent --non-interactive
+  podman exec infra-smoke-server-again cat /data/tls/cert.pem >"$WORK/server.pem"
+  chmod 0644 "$WORK/server.pem"
 }
 
 # The connector registers with the server container and watches the test harness's real kube-apiserver.
@@ -127,8 +148,9 @@ test_connector() {
   health_port=$(free_port)
   proxy_port=$(free_port)
   run_container infra-smoke-connector --network host --read-only --read-only-tmpfs=false -v /data \
-    -v "$WORK/kubeconfig:/kube/config:ro" "$CONNECTOR_IMAGE" --kubeconfig /kube/config \
-    --server "http://127.0.0.1:$SERVER_PORT" --access-key "$key" --name image-smoke \
+    -v "$WORK/kubeconfig:/kube/config:ro" -v "$WORK/server.pem:/tls/server.pem:ro" "$CONNECTOR_IMAGE" \
+    --kubeconfig /kube/config --server "https://127.0.0.1:$SERVER_PORT" --server-ca /tls/server.pem \
+    --access-key "$key" --name image-smoke \
     --endpoint "127.0.0.1:$proxy_port" --listen "127.0.0.1:$proxy_port" --health-listen "127.0.0.1:$health_port"
   wait_for "http://127.0.0.1:$health_port/healthz"
   wait_for "http://127.0.0.1:$health_port/readyz"

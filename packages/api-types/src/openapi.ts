@@ -102,7 +102,7 @@ export function createOpenApiDocument(): ReturnType<typeof createDocument> {
         'Access management for Kubernetes: users, groups, grants, identity providers and destinations.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    servers: [{ url: 'http://localhost:8080' }],
+    servers: [{ url: 'https://localhost:8443' }],
     components: {
       securitySchemes: {
         accessKey: { type: 'http', scheme: 'bearer', description: 'An Infra access key: <keyID>.<secret>' },

@@ -1,5 +1,5 @@
 import { stopAgent } from '@infra/agent'
-import { startServer, type RunningServer } from '@infra/server'
+import { startServer, type RunningServer, type ServerOptions } from '@infra/server'
 import {
   run as runProgram,
   startTestServer as startServerOnTestDatabase,
@@ -32,7 +32,7 @@ export interface TestServer extends HarnessTestServer<RunningServer, any> {
 }
 
 /** A real Infra server on its own Postgres database, with a request log to count calls. */
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   let lines: { method: string; path: string; status: number }[] = []
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -50,7 +50,7 @@ export async function startTestServer(): Promise<TestServer> {
     },
   })
   const infra = await startServerOnTestDatabase((base) =>
-    startServer({ ...base, logger: pino({ level: 'info' }, sink) }),
+    startServer({ ...base, logger: pino({ level: 'info' }, sink), ...options }),
   )
   return {
     ...infra,
@@ -198,41 +198,3 @@ export function terminal(args: string[], env: Record<string, string>): Terminal 
 }
 
 export const KEY = { enter: '\r', down: '\u001b[B', up: '\u001b[A' }
-
-/** A self-signed certificate for 127.0.0.1 (and localhost), made with openssl. */
-export async function selfSignedCertificate(name = 'infra-test'): Promise<{ cert: string; key: string }> {
-  const { readFileSync } = await import('node:fs')
-  const dir = mkdtempSync(join(tmpdir(), 'infra-cli-cert-'))
-  try {
-    const result = await exec(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${name}`,
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { PATH: process.env.PATH ?? '' },
-    )
-    if (result.code !== 0) throw new Error(`openssl failed: ${result.stderr}`)
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}

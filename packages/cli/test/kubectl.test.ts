@@ -22,11 +22,11 @@ import {
   run,
   runBin,
   sandbox,
-  selfSignedCertificate,
   startTestServer,
   type Sandbox,
   type TestServer,
 } from './helpers.js'
+import { createSelfSigned } from '@infra/test-harness/certificates'
 
 const KUBECTL = '/usr/bin/kubectl'
 
@@ -61,10 +61,10 @@ async function verify(token: string) {
 
 beforeAll(async () => {
   t = await startTestServer()
-  const certificate = await selfSignedCertificate('dev-connector')
-  ca = certificate.cert
+  const certificate = await createSelfSigned({ dns: ['localhost'], ip: ['127.0.0.1'] })
+  ca = certificate.certificate
   // Stands in for the connector in front of a cluster: answers kubectl, checking its token like the connector.
-  destination = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
+  destination = createServer({ cert: certificate.certificate, key: certificate.key }, (req, res) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '')
     verify(token)
       .then((claims) => {

@@ -48,7 +48,10 @@ export interface InfraClientOptions {
   retry?: RetryOptions | number
   /** Accept any server certificate. Only for testing (Node only). */
   skipTLSVerify?: boolean
-  /** PEM of the CA or certificate to trust for the server, in addition to the usual roots (Node only). */
+  /**
+   * PEM of a certificate to trust besides the usual roots (Node only): a server presenting exactly it is trusted
+   * whatever name it is reached by (pinning); another must chain to it, with the host-name check.
+   */
   trustedCertificate?: string
   /** Names the program using the SDK in the User-Agent, e.g. `infra-cli/0.17.0`. */
   userAgent?: string

@@ -1,4 +1,5 @@
-import { rootCertificates } from 'node:tls'
+import { X509Certificate } from 'node:crypto'
+import { checkServerIdentity, rootCertificates, type PeerCertificate } from 'node:tls'
 import { Agent, fetch as undiciFetch } from 'undici'
 import type { FetchFunction } from './http.js'
 import type { TlsFetch, TlsOptions } from './tls.js'
@@ -8,14 +9,11 @@ import type { TlsFetch, TlsOptions } from './tls.js'
  * Agent: handing an npm undici dispatcher to Node's built-in fetch breaks when the two undici versions differ.
  */
 export function createTlsFetch(options: TlsOptions): TlsFetch {
+  const trusted = options.trustedCertificate
   const agent = new Agent({
     connect: {
-      // Node's `ca` replaces the default roots; keeping them lets a public certificate still verify.
-      ca:
-        options.trustedCertificate === undefined
-          ? undefined
-          : [...rootCertificates, options.trustedCertificate],
       rejectUnauthorized: options.skipTLSVerify !== true,
+      ...(trusted === undefined ? {} : pinning(trusted)),
     },
   })
   const fetch: FetchFunction = async (input, init) => {
@@ -35,4 +33,26 @@ export function createTlsFetch(options: TlsOptions): TlsFetch {
     return response as unknown as Response
   }
   return { fetch, close: () => agent.close() }
+}
+
+/**
+ * Trusts a server presenting exactly `trusted` whatever name it was reached by (a self-signed server reached
+ * by an address its certificate does not list), and anything else only when it chains to `trusted` or the
+ * usual roots and names the host.
+ */
+function pinning(trusted: string) {
+  let pinned: Buffer
+  try {
+    pinned = new X509Certificate(trusted).raw
+  } catch {
+    throw new TypeError('trustedCertificate is not a PEM certificate')
+  }
+  return {
+    // Node's `ca` replaces the default roots; keeping them lets a public certificate still verify.
+    ca: [...rootCertificates, trusted],
+    // `trusted` is an anchor even when it is not self-signed, e.g. a leaf from a private CA, pinned as such.
+    allowPartialTrustChain: true,
+    checkServerIdentity: (host: string, certificate: PeerCertificate) =>
+      certificate.raw.equals(pinned) ? undefined : checkServerIdentity(host, certificate),
+  }
 }

@@ -1,7 +1,11 @@
 import type { FetchFunction } from './http.js'
 
 export interface TlsOptions {
-  /** PEM of a CA (or the server's own certificate) to trust in addition to the usual roots. */
+  /**
+   * PEM of a certificate to trust in addition to the usual roots: a server presenting exactly this certificate is
+   * trusted whatever name it is reached by (pinning, e.g. a server's self-signed certificate); any other must
+   * chain to it (a CA) or to the usual roots, and name the host.
+   */
   trustedCertificate?: string
   /** Accept any certificate. Only for testing: it lets anyone in the middle read the access key. */
   skipTLSVerify?: boolean

@@ -3,15 +3,23 @@ import { request as httpRequest } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { InfraClient, InfraNetworkError, type InfraClientOptions } from '../src/node.js'
-import { createAuthority } from '@infra/test-harness/certificates'
+import {
+  createAuthority,
+  createSelfSigned,
+  type Authority,
+  type TestCertificate,
+} from '@infra/test-harness/certificates'
 import { startTestServer, type TestServer } from './harness.js'
 
 let infra: TestServer
 let proxy: Server
 let port: number
 let connections = 0
+let authority: Authority
 let caCertificate: string
+let otherAuthority: Authority
 let otherCaCertificate: string
+let served: TestCertificate
 
 /** An https front for the real server, with a certificate from a CA made for this test. */
 async function startTlsProxy(tls: { certificate: string; key: string }): Promise<Server> {
@@ -35,10 +43,12 @@ async function startTlsProxy(tls: { certificate: string; key: string }): Promise
 
 beforeAll(async () => {
   infra = await startTestServer()
-  const authority = await createAuthority()
+  authority = await createAuthority()
   caCertificate = authority.certificate
-  otherCaCertificate = (await createAuthority('Some Other CA')).certificate
-  proxy = await startTlsProxy(await authority.issue({ dns: ['localhost'], ip: ['127.0.0.1'] }))
+  otherAuthority = await createAuthority('Some Other CA')
+  otherCaCertificate = otherAuthority.certificate
+  served = await authority.issue({ dns: ['localhost'], ip: ['127.0.0.1'] })
+  proxy = await startTlsProxy(served)
   port = (proxy.address() as AddressInfo).port
 })
 
@@ -58,6 +68,16 @@ async function withClient<T>(options: Partial<InfraClientOptions>, use: (client:
     return await use(client)
   } finally {
     await client.close()
+  }
+}
+
+/** Runs `use` while the front presents `certificate` to new connections, as an impostor in the middle would. */
+async function presenting<T>(certificate: TestCertificate, use: () => Promise<T>): Promise<T> {
+  proxy.setSecureContext({ cert: certificate.certificate, key: certificate.key })
+  try {
+    return await use()
+  } finally {
+    proxy.setSecureContext({ cert: served.certificate, key: served.key })
   }
 }
 
@@ -114,6 +134,75 @@ describe('TLS', () => {
   it('refuses a certificate from a CA other than the trusted one', async () => {
     const error = await tlsFailure({ trustedCertificate: otherCaCertificate })
     expect(error.isTLSError()).toBe(true)
+  })
+
+  it('refuses a certificate of the trusted CA that does not name the host', async () => {
+    const elsewhere = await authority.issue({ dns: ['infra.example.com'] })
+    const error = await presenting(elsewhere, () => tlsFailure({ trustedCertificate: caCertificate }))
+    expect(error.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID')
+  })
+
+  describe('a pinned certificate (the server certificate itself)', () => {
+    it('is trusted whatever name the server is reached by, self-signed or issued by a CA not trusted', async () => {
+      for (const pinned of [
+        await createSelfSigned({ dns: ['infra.example.com'] }),
+        await otherAuthority.issue({ dns: ['infra.example.com'] }),
+      ]) {
+        const self = await presenting(pinned, () =>
+          withClient({ trustedCertificate: pinned.certificate }, (client) => client.users.get('self')),
+        )
+        expect(self.name).toBe('admin')
+      }
+    })
+
+    it('does not let another certificate for the same name in, nor one signed by nobody', async () => {
+      const pinned = await createSelfSigned({ ip: ['127.0.0.1'] })
+      const impostors = [
+        await createSelfSigned({ ip: ['127.0.0.1'] }),
+        await otherAuthority.issue({ ip: ['127.0.0.1'] }),
+      ]
+      for (const impostor of impostors) {
+        const error = await presenting(impostor, () => tlsFailure({ trustedCertificate: pinned.certificate }))
+        expect(error.isTLSError()).toBe(true)
+      }
+    })
+
+    it('trusts that certificate only, not its issuer: another from the same CA is refused', async () => {
+      const pinned = await otherAuthority.issue({ ip: ['127.0.0.1'] })
+      const sibling = await otherAuthority.issue({ ip: ['127.0.0.1'] })
+      const error = await presenting(sibling, () => tlsFailure({ trustedCertificate: pinned.certificate }))
+      expect(error.isTLSError()).toBe(true)
+    })
+
+    it('works against the server over HTTPS with its own generated certificate, reached by any name', async () => {
+      const secure = await startTestServer({ tls: { selfSigned: {} } })
+      try {
+        const { port: securePort } = new URL(secure.url)
+        for (const server of [`https://127.0.0.1:${securePort}`, `localhost:${securePort}`]) {
+          const client = new InfraClient({
+            server,
+            accessKey: secure.adminKey,
+            trustedCertificate: secure.server.tls!.certificate,
+          })
+          try {
+            expect((await client.users.get('self')).name).toBe('admin')
+          } finally {
+            await client.close()
+          }
+        }
+        const untrusting = new InfraClient({ server: secure.url, accessKey: secure.adminKey })
+        await expect(untrusting.users.get('self')).rejects.toBeInstanceOf(InfraNetworkError)
+        await untrusting.close()
+      } finally {
+        await secure.close()
+      }
+    })
+  })
+
+  it('says when trustedCertificate is no certificate', async () => {
+    await expect(
+      withClient({ trustedCertificate: 'not a certificate' }, (client) => client.users.get('self')),
+    ).rejects.toThrow('trustedCertificate is not a PEM certificate')
   })
 
   it('accepts any certificate only when asked to skip verification', async () => {

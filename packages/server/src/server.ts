@@ -160,7 +160,8 @@ async function start(
   const app = createApp(ctx, handlers, () => ready)
   const server = listener(certificate, app, undo)
   server.on('clientError', answerClientError)
-  server.listen(options.port, options.host ?? '0.0.0.0')
+  // Without a host, every address (IPv6 too, where the machine has it: `localhost` may resolve to ::1 first).
+  server.listen(options.port, options.host)
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve)
     server.once('error', reject)

@@ -27,12 +27,15 @@ export interface Authority {
   issue(hosts: Hosts): Promise<TestCertificate>
 }
 
+/** PEM as files have it (and as Node prints certificates), ending in a newline. */
+const endLine = (pem: string) => `${pem}\n`
+
 const keys = () =>
   webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as unknown as Promise<CryptoKeyPair>
 
 async function pemKey(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key)
-  return x509.PemConverter.encode(der, 'PRIVATE KEY')
+  return endLine(x509.PemConverter.encode(der, 'PRIVATE KEY'))
 }
 
 const validity = () => ({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY) })
@@ -64,7 +67,7 @@ export async function createAuthority(name = 'Infra Test CA'): Promise<Authority
     ],
   })
   return {
-    certificate: ca.toString('pem'),
+    certificate: endLine(ca.toString('pem')),
     issue: async (hosts) => {
       const serverKeys = await keys()
       const certificate = await x509.X509CertificateGenerator.create({
@@ -76,7 +79,7 @@ export async function createAuthority(name = 'Infra Test CA'): Promise<Authority
         ...validity(),
         extensions: [...serverExtensions(hosts), await x509.AuthorityKeyIdentifierExtension.create(ca)],
       })
-      return { certificate: certificate.toString('pem'), key: await pemKey(serverKeys.privateKey) }
+      return { certificate: endLine(certificate.toString('pem')), key: await pemKey(serverKeys.privateKey) }
     },
   }
 }
@@ -91,5 +94,5 @@ export async function createSelfSigned(hosts: Hosts): Promise<TestCertificate> {
     ...validity(),
     extensions: serverExtensions(hosts),
   })
-  return { certificate: certificate.toString('pem'), key: await pemKey(serverKeys.privateKey) }
+  return { certificate: endLine(certificate.toString('pem')), key: await pemKey(serverKeys.privateKey) }
 }

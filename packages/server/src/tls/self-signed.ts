@@ -63,9 +63,9 @@ function unfitBecause(kept: KeyPair, requested: readonly string[]): string | und
 
 async function generate(requested: readonly string[]): Promise<KeyPair> {
   const keys = await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])
-  const machine = hostname()
+  const machine = hostname() || 'infra-server'
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    name: [{ CN: [machine || 'infra-server'] }, { O: ['Infra server (self-signed)'] }],
+    name: [{ CN: [machine] }, { O: ['Infra server (self-signed)'] }],
     keys,
     signingAlgorithm: EC_P256,
     notBefore: new Date(Date.now() - DAY),
@@ -83,7 +83,8 @@ async function generate(requested: readonly string[]): Promise<KeyPair> {
     await webcrypto.subtle.exportKey('pkcs8', keys.privateKey),
     'PRIVATE KEY',
   )
-  return { certificate: certificate.toString('pem'), key }
+  // Files end in a newline.
+  return { certificate: `${certificate.toString('pem')}\n`, key: `${key}\n` }
 }
 
 /** Writes through a temporary file, so that a crash never leaves half a certificate to be read next time. */
