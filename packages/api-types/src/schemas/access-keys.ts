@@ -30,16 +30,14 @@ export const AccessKeyName = z
   .max(256)
   .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits, ".", "-" and "_"')
 
-export const CreateAccessKeyRequest = z
-  .object({
-    userID: UserRef,
-    name: AccessKeyName.optional(),
-    ttl: Duration.optional().describe('How long the key is valid (default 720h)'),
-    extensionDeadline: Duration.optional().describe(
-      'The key expires early unless used within this window (default 720h)',
-    ),
-  })
-  .strict()
+export const CreateAccessKeyRequest = z.object({
+  userID: UserRef,
+  name: AccessKeyName.optional(),
+  ttl: Duration.optional().describe('How long the key is valid (default 720h)'),
+  extensionDeadline: Duration.optional().describe(
+    'The key expires early unless used within this window (default 720h)',
+  ),
+})
 export type CreateAccessKeyRequest = z.input<typeof CreateAccessKeyRequest>
 
 export const CreateAccessKeyResponse = AccessKey.extend({

@@ -40,7 +40,6 @@ export const GrantRequest = z
     privilege: Privilege,
     resource: Resource,
   })
-  .strict()
   .superRefine((grant, ctx) => {
     const given = subjectFields.filter((field) => grant[field] !== undefined)
     if (given.length !== 1) {
@@ -63,10 +62,8 @@ export type GrantRequest = z.infer<typeof GrantRequest>
 export const CreateGrantResponse = Grant.extend({ wasCreated: z.boolean() }).meta({ id: 'CreatedGrant' })
 export type CreateGrantResponse = z.infer<typeof CreateGrantResponse>
 
-export const PatchGrantsRequest = z
-  .object({
-    grantsToAdd: z.array(GrantRequest).max(1000).optional().default([]),
-    grantsToRemove: z.array(GrantRequest).max(1000).optional().default([]),
-  })
-  .strict()
+export const PatchGrantsRequest = z.object({
+  grantsToAdd: z.array(GrantRequest).max(1000).optional().default([]),
+  grantsToRemove: z.array(GrantRequest).max(1000).optional().default([]),
+})
 export type PatchGrantsRequest = z.input<typeof PatchGrantsRequest>

@@ -12,6 +12,7 @@ import type { Caller } from '../auth/caller.js'
 import { passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
 import { ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
+import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
 import { validationError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
 
@@ -89,8 +90,9 @@ function unstorableFields(input: unknown): string[] {
   return found.reverse()
 }
 
-function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, where: 'body' | 'query' | 'path') {
+function parse<S extends z.ZodType | undefined>(schema: S, given: unknown, where: 'body' | 'query' | 'path') {
   if (!schema) return undefined
+  const value = withoutAbsentValues(schema, given)
   const unstorable = unstorableFields(value)
   if (unstorable.length > 0) {
     throw new InvalidError(
@@ -118,7 +120,7 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
       if (!route.unversioned) requireVersionHeader(req)
       const caller = await identify(ctx, route, req)
       const params = parse(route.params, req.params, 'path')
-      const query = parse(route.query, req.query, 'query')
+      const query = parse(route.query, withoutEmptyParameters(req.query), 'query')
       const body = parse(route.body, req.body, 'body')
       // Only long polls wait long enough to care that the client left.
       let signal = NEVER_ABORTED

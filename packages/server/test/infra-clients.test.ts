@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startTestServer, uniqueName, type TestServer } from './harness.js'
+import { expectConforms, expectError, expectFieldErrors, type Page } from './helpers.js'
+
+// Requests exactly as Infra's own Go CLI and connector (v0.17 to v0.21) send them: every field, empty or not.
+let t: TestServer
+beforeAll(async () => {
+  t = await startTestServer()
+})
+afterAll(() => t.close())
+
+describe('query strings of Infra clients', () => {
+  it('reads empty values as absent and page=0, limit=0 as the defaults', async () => {
+    const name = `${uniqueName('bob')}@example.com`
+    await t.api('POST', '/api/users', { body: { name } })
+    const page = expectConforms<Page<{ name: string }>>(
+      'listUsers',
+      await t.request(
+        'GET',
+        `/api/users?group=&limit=0&name=${encodeURIComponent(name)}&page=0&publicKeyFingerprint=&showSystem=false`,
+      ),
+    )
+    expect(page).toMatchObject({ page: 1, limit: 100, count: 1, items: [{ name }] })
+  })
+
+  it('long-polls grants of a destination with every other filter empty', async () => {
+    const destination = uniqueName('mycluster')
+    const user = await t.userWithRole('none')
+    await t.api('POST', '/api/grants', { body: { user: user.id, privilege: 'view', resource: destination } })
+    const response = await t.request(
+      'GET',
+      `/api/grants?destination=${destination}&group=&lastUpdateIndex=1&limit=0&page=0&privilege=&resource=&showInherited=false&showSystem=false&user=`,
+    )
+    const page = expectConforms<Page<{ resource: string }>>('listGrants', response)
+    expect(page.items.map((grant) => grant.resource)).toEqual([destination])
+    expect(Number(response.headers.get('Last-Update-Index'))).toBeGreaterThan(1)
+  })
+
+  it('drops the empty members of a repeated parameter', async () => {
+    const user = await t.userWithRole('none')
+    const page = await t.api<Page<{ id: string }>>('GET', `/api/users?ids=${user.id}&ids=`)
+    expect(page.items.map((item) => item.id)).toEqual([user.id])
+  })
+
+  it('still refuses real values out of range: limit over 1000, negative pages, words', async () => {
+    for (const query of [
+      'limit=1001',
+      'page=-1',
+      'limit=-1',
+      'page=two',
+      'showSystem=maybe',
+      'group=not-base58!',
+    ]) {
+      expectError(await t.request('GET', `/api/users?${query}`), 400)
+    }
+    expect(await t.api<Page<unknown>>('GET', '/api/users?limit=1000')).toMatchObject({ limit: 1000 })
+  })
+})
+
+describe('JSON bodies of Infra clients', () => {
+  it('logs in with an access key beside null login methods', async () => {
+    const user = await t.userWithRole('none')
+    const response = await t.request<{ userID: string }>('POST', '/api/login', {
+      key: null,
+      body: { accessKey: user.key, passwordCredentials: null, oidc: null },
+    })
+    expect(response.status).toBe(201)
+    expect(response.body.userID).toBe(user.id)
+  })
+
+  it('logs in with a password beside an empty access key', async () => {
+    const name = uniqueName('pw')
+    const { id } = await t.api<{ id: string }>('POST', '/api/users', { body: { name } })
+    await t.api('PUT', `/api/users/${id}`, { body: { password: 'a-long-password' } })
+    const response = await t.request('POST', '/api/login', {
+      key: null,
+      body: { accessKey: '', passwordCredentials: { name, password: 'a-long-password' }, oidc: null },
+    })
+    expect(response.status).toBe(201)
+  })
+
+  it('grants by userName with empty user, group and groupName', async () => {
+    const user = await t.userWithRole('none')
+    const response = await t.request<{ user: string }>('POST', '/api/grants', {
+      body: { user: '', group: '', userName: user.name, groupName: '', privilege: 'view', resource: 'prod' },
+    })
+    expect(response.status).toBe(201)
+    expect(response.body.user).toBe(user.id)
+  })
+
+  it('updates group members with usersToRemove null', async () => {
+    const user = await t.userWithRole('none')
+    const group = await t.api<{ id: string }>('POST', '/api/groups', { body: { name: uniqueName('g') } })
+    const response = await t.request('PATCH', `/api/groups/${group.id}/users`, {
+      body: { usersToAdd: [user.id], usersToRemove: null },
+    })
+    expect(response.status).toBe(204)
+    expect(await t.api('GET', `/api/groups/${group.id}`)).toMatchObject({ totalUsers: 1 })
+  })
+
+  it('ignores keys the route does not know, at any depth', async () => {
+    const provider = await t.request('POST', '/api/providers', {
+      body: {
+        name: uniqueName('okta'),
+        url: 'https://example.okta.com',
+        clientID: 'client',
+        clientSecret: 'secret',
+        kind: 'oidc',
+        api: { privateKey: '', clientEmail: '', domainAdminEmail: '' },
+      },
+    })
+    expect(provider.status).toBe(201)
+    const grants = await t.request('PATCH', '/api/grants', {
+      body: { grantsToAdd: [{ user: 'self', privilege: 'view', resource: 'a', note: 'x' }], extra: 1 },
+    })
+    expect(grants.status).toBe(204)
+  })
+
+  it('keeps required fields and real values as strict as before', async () => {
+    expectFieldErrors(await t.request('POST', '/api/users', { body: { name: '' } }), ['name'])
+    expectFieldErrors(await t.request('POST', '/api/users', { body: { name: null } }), ['name'])
+    expectFieldErrors(
+      await t.request('POST', '/api/grants', {
+        body: { user: '', group: '', userName: '', groupName: '', privilege: 'view', resource: 'prod' },
+      }),
+      ['user'],
+    )
+    expectFieldErrors(
+      await t.request('POST', '/api/login', {
+        key: null,
+        body: { accessKey: '', passwordCredentials: null, oidc: null },
+      }),
+      ['accessKey'],
+    )
+    expectFieldErrors(
+      await t.request('POST', '/api/grants', { body: { user: 'self', privilege: 'view', resource: 'a b' } }),
+      ['resource'],
+    )
+  })
+})
