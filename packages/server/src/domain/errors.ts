@@ -8,6 +8,8 @@ abstract class DomainError extends Error {
   abstract readonly kind: string
 }
 
+export const fieldError = (fieldName: string, ...errors: string[]): FieldError => ({ fieldName, errors })
+
 /** The request itself is wrong: a field, a missing login method, an unknown provider. */
 export class InvalidError extends DomainError {
   readonly kind = 'invalid'

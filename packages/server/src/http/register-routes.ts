@@ -11,7 +11,7 @@ import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
 import { passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
-import { ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
+import { fieldError, ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
 import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
 import { validationError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
@@ -97,7 +97,7 @@ function parse<S extends z.ZodType | undefined>(schema: S, given: unknown, where
   if (unstorable.length > 0) {
     throw new InvalidError(
       `invalid ${where === 'path' ? 'path parameter' : where}: ${unstorable.join(', ')}`,
-      unstorable.map((field) => ({ [field]: ['must not contain NUL characters or invalid Unicode'] })),
+      unstorable.map((field) => fieldError(field, 'must not contain NUL characters or invalid Unicode')),
     )
   }
   const result = schema.safeParse(value)

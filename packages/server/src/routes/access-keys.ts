@@ -1,6 +1,6 @@
 import { parseDuration } from '@infra/api-types'
 import { asksOnlyForSelf, canManageUser, canReadAll } from '../auth/policies.js'
-import { ForbiddenError, InvalidError } from '../domain/errors.js'
+import { fieldError, ForbiddenError, InvalidError } from '../domain/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   deleteAccessKey,
@@ -23,7 +23,7 @@ function durationField(
   const ms = parseDuration(text)
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_KEY_DURATION_MS) {
     throw new InvalidError(`invalid body: ${field}`, [
-      { [field]: ['must be more than 0s and at most 876000h'] },
+      fieldError(field, 'must be more than 0s and at most 876000h'),
     ])
   }
   return ms
