@@ -3,6 +3,8 @@ import { Id, UserRef } from './primitives.js'
 import { paginated } from './query.js'
 import type { InfraRole } from './resource.js'
 import {
+  ACCESS_KEY_FILTER_NAMES_0_16_1,
+  ACCESS_KEY_NAMES_0_18_0,
   AccessKey,
   CreateAccessKeyRequest,
   CreateAccessKeyResponse,
@@ -20,6 +22,7 @@ import { Destination, DestinationRequest, ListDestinationsQuery } from './schema
 import { CreateGroupRequest, Group, ListGroupsQuery, UpdateGroupUsersRequest } from './schemas/groups.js'
 import {
   CreateGrantResponse,
+  GRANT_NAMES_0_18_1,
   Grant,
   GrantRequest,
   ListGrantsQuery,
@@ -43,6 +46,16 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
  * - a list of Infra roles: a caller holding one of them (grants on the resource `infra`, direct or via a group).
  */
 export type RouteAccess = 'public' | 'authenticated' | readonly InfraRole[]
+
+/**
+ * The names a route's fields had for older clients, as Infra's versioned handlers kept them: a client whose
+ * `Infra-Version` is at or below `through` sends and receives `renamed[name]` in place of each current name,
+ * in the query, the body and the response (or each item of a listed page).
+ */
+export interface OlderShape {
+  through: string
+  renamed: Readonly<Record<string, string>>
+}
 
 export interface RouteDefinition {
   method: HttpMethod
@@ -70,6 +83,8 @@ export interface RouteDefinition {
   okWhenExisting?: boolean
   /** Whether a deletion can take away the last admin grant on infra, which the server refuses with 409. */
   guardsLastAdmin?: boolean
+  /** Field names of earlier versions; the OpenAPI document shows the current ones. */
+  olderShapes?: readonly OlderShape[]
 }
 
 const IdParams = z.object({ id: Id })
@@ -206,6 +221,7 @@ export const routes = {
     response: paginated(Grant),
     successStatus: 200,
     longPoll: true,
+    olderShapes: [GRANT_NAMES_0_18_1],
   }),
   createGrant: route({
     method: 'POST',
@@ -218,6 +234,7 @@ export const routes = {
     successStatus: 201,
     referencesInBody: true,
     okWhenExisting: true,
+    olderShapes: [GRANT_NAMES_0_18_1],
   }),
   patchGrants: route({
     method: 'PATCH',
@@ -239,6 +256,7 @@ export const routes = {
     params: IdParams,
     response: Grant,
     successStatus: 200,
+    olderShapes: [GRANT_NAMES_0_18_1],
   }),
   deleteGrant: route({
     method: 'DELETE',
@@ -358,6 +376,7 @@ export const routes = {
     query: ListAccessKeysQuery,
     response: paginated(AccessKey),
     successStatus: 200,
+    olderShapes: [ACCESS_KEY_NAMES_0_18_0, ACCESS_KEY_FILTER_NAMES_0_16_1],
   }),
   createAccessKey: route({
     method: 'POST',
@@ -369,6 +388,7 @@ export const routes = {
     response: CreateAccessKeyResponse,
     successStatus: 201,
     referencesInBody: true,
+    olderShapes: [ACCESS_KEY_NAMES_0_18_0],
   }),
   deleteAccessKey: route({
     method: 'DELETE',

@@ -309,7 +309,7 @@ describe('keys', () => {
         name: 'example-key',
         created: expect.any(String),
         expires: expect.any(String),
-        extensionDeadline: expect.any(String),
+        inactivityTimeout: expect.any(String),
         issuedFor: self.id,
         issuedForName: 'user@example.com',
         providerID: expect.any(String),
@@ -333,7 +333,7 @@ describe('keys', () => {
         )
       ).stdout,
     )
-    expect(Date.parse(json.extensionDeadline) - Date.parse(json.created)).toBeLessThanOrEqual(
+    expect(Date.parse(json.inactivityTimeout) - Date.parse(json.created)).toBeLessThanOrEqual(
       10 * 60_000 + 5_000,
     )
     expect(json.accessKey).toMatch(/^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/)
@@ -449,12 +449,12 @@ describe('the command line itself', () => {
   it('version, about, and yaml', async () => {
     const version = await infra('version')
     expect(version).toEqual(
-      ok(`Client: 0.1.0\nServer: ${(await t.api('GET', '/api/version')).version}\nAPI:    0.17.0\n`),
+      ok(`Client: 0.1.0\nServer: ${(await t.api('GET', '/api/version')).version}\nAPI:    0.22.0\n`),
     )
     expect(JSON.parse((await infra('version', '--format', 'json')).stdout)).toEqual({
       client: '0.1.0',
       server: expect.any(String),
-      api: '0.17.0',
+      api: '0.22.0',
     })
     expect((await infra('about')).stdout).toContain('Infra is access management for Kubernetes')
     expect((await infra('info', '--format', 'yaml')).stdout).toMatch(

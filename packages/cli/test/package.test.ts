@@ -56,7 +56,7 @@ it('the installed infra prints its help and version', async () => {
   expect(help.stdout).toContain('infra login [SERVER]')
   expect(await exec('infra', ['version'], box.env)).toEqual({
     code: 0,
-    stdout: 'Client: 0.1.0\nAPI:    0.17.0\n',
+    stdout: 'Client: 0.1.0\nAPI:    0.22.0\n',
     stderr: '',
   })
   expect((await exec('infra', ['users', '--help'], box.env)).stdout).toContain('infra users add USER')

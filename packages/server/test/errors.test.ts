@@ -406,27 +406,27 @@ describe('conflicts', () => {
 
 describe('durations', () => {
   it.each(['0s', '0.1ms', '99999999999999999999h', '1000000h'])(
-    'rejects the access key ttl %p with 400',
-    async (ttl) => {
-      expectFieldErrors(await t.request('POST', '/api/access-keys', { body: { userID: 'self', ttl } }), [
-        'ttl',
+    'rejects the access key expiry %p with 400',
+    async (expiry) => {
+      expectFieldErrors(await t.request('POST', '/api/access-keys', { body: { userID: 'self', expiry } }), [
+        'expiry',
       ])
     },
   )
 
-  it('rejects an out-of-range extensionDeadline with 400', async () => {
+  it('rejects an out-of-range inactivityTimeout with 400', async () => {
     expectFieldErrors(
       await t.request('POST', '/api/access-keys', {
-        body: { userID: 'self', ttl: '1h', extensionDeadline: '9999999999999h' },
+        body: { userID: 'self', expiry: '1h', inactivityTimeout: '9999999999999h' },
       }),
-      ['extensionDeadline'],
+      ['inactivityTimeout'],
     )
   })
 
   it('rejects a malformed duration with 400', async () => {
     expectFieldErrors(
-      await t.request('POST', '/api/access-keys', { body: { userID: 'self', ttl: '1 day' } }),
-      ['ttl'],
+      await t.request('POST', '/api/access-keys', { body: { userID: 'self', expiry: '1 day' } }),
+      ['expiry'],
     )
   })
 })

@@ -1,3 +1,4 @@
+import { API_VERSION } from '@infra/api-types'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
 import { expectConforms, expectError, expectFieldErrors, type Page } from './helpers.js'
@@ -136,5 +137,111 @@ describe('JSON bodies of Infra clients', () => {
       await t.request('POST', '/api/grants', { body: { user: 'self', privilege: 'view', resource: 'a b' } }),
       ['resource'],
     )
+  })
+})
+
+describe('Infra-Version selects the field names of that version', () => {
+  const as = (version: string) => ({ headers: { 'Infra-Version': version } })
+  const HOUR = 3_600_000
+  const lifetime = (key: { created: string; expires: string }) =>
+    Date.parse(key.expires) - Date.parse(key.created)
+
+  it.each(['0.17.0', '0.18.0', '0.16.2'])(
+    'gives %s clients ttl and extensionDeadline on access keys',
+    async (version) => {
+      const user = await t.userWithRole('none')
+      const created = await t.request<Record<string, string>>('POST', '/api/access-keys', {
+        ...as(version),
+        body: { userID: user.id, name: '', ttl: '1h0m0s', extensionDeadline: '30m0s' },
+      })
+      expect(created.status).toBe(201)
+      expect(created.body).toHaveProperty('extensionDeadline')
+      expect(created.body).not.toHaveProperty('inactivityTimeout')
+      expect(Math.abs(lifetime(created.body as never) - HOUR)).toBeLessThan(5_000)
+      const listed = await t.api<Page<Record<string, string>>>(
+        'GET',
+        `/api/access-keys?userID=${user.id}`,
+        as(version),
+      )
+      expect(listed.items.length).toBeGreaterThan(0)
+      for (const key of listed.items) {
+        expect(key).toHaveProperty('extensionDeadline')
+        expect(key).not.toHaveProperty('inactivityTimeout')
+      }
+    },
+  )
+
+  it.each(['0.18.1', '0.21.0', API_VERSION])(
+    'gives %s clients expiry and inactivityTimeout',
+    async (version) => {
+      const user = await t.userWithRole('none')
+      const created = await t.request<Record<string, string>>('POST', '/api/access-keys', {
+        ...as(version),
+        body: { userID: user.id, name: '', expiry: '2h0m0s', inactivityTimeout: '1h0m0s' },
+      })
+      expect(created.status).toBe(201)
+      expect(created.body).toHaveProperty('inactivityTimeout')
+      expect(created.body).not.toHaveProperty('extensionDeadline')
+      expect(Math.abs(lifetime(created.body as never) - 2 * HOUR)).toBeLessThan(5_000)
+      const listed = await t.api<Page<Record<string, string>>>(
+        'GET',
+        `/api/access-keys?userID=${user.id}`,
+        as(version),
+      )
+      for (const key of listed.items) expect(key).not.toHaveProperty('extensionDeadline')
+    },
+  )
+
+  it('reads the user_id and show_expired filters of 0.16.1 clients', async () => {
+    const user = await t.userWithRole('none')
+    const listed = await t.api<Page<{ issuedFor: string }>>(
+      'GET',
+      `/api/access-keys?user_id=${user.id}&show_expired=false&limit=0&page=0`,
+      as('0.16.1'),
+    )
+    expect(listed.items.map((key) => key.issuedFor)).toEqual([user.id])
+  })
+
+  it.each([
+    ['0.17.0', 'created_by'],
+    ['0.18.0', 'created_by'],
+    ['0.18.1', 'created_by'],
+    ['0.21.0', 'createdBy'],
+    [API_VERSION, 'createdBy'],
+  ])('names the creator of a grant for %s clients %s', async (version, field) => {
+    const other = field === 'createdBy' ? 'created_by' : 'createdBy'
+    const destination = uniqueName('d')
+    const user = await t.userWithRole('none')
+    const created = await t.request<Record<string, unknown>>('POST', '/api/grants', {
+      ...as(version),
+      body: {
+        user: user.id,
+        group: '',
+        userName: '',
+        groupName: '',
+        privilege: 'view',
+        resource: destination,
+      },
+    })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ [field]: expect.any(String), wasCreated: true })
+    expect(created.body).not.toHaveProperty(other)
+    const id = created.body.id as string
+    const fetched = await t.api<Record<string, unknown>>('GET', `/api/grants/${id}`, as(version))
+    expect(fetched).toHaveProperty(field)
+    expect(fetched).not.toHaveProperty(other)
+    const listed = await t.request<Page<Record<string, unknown>>>(
+      'GET',
+      `/api/grants?destination=${destination}&lastUpdateIndex=1&limit=0&page=0&showSystem=false&user=`,
+      as(version),
+    )
+    expect(listed.body.items).toEqual([expect.objectContaining({ id, [field]: expect.any(String) })])
+    expect(listed.body.items[0]).not.toHaveProperty(other)
+  })
+
+  it('leaves routes without older names alike for every version', async () => {
+    const user = await t.userWithRole('none')
+    const current = await t.api('GET', `/api/users/${user.id}`)
+    expect(await t.api('GET', `/api/users/${user.id}`, as('0.17.0'))).toEqual(current)
   })
 })

@@ -13,21 +13,26 @@ import { passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
 import { fieldError, ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
 import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
+import { fieldNamesFor, toClientNames, toCurrentNames } from './older-shapes.js'
 import { validationError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
 
 const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
 
-function requireVersionHeader(req: Request): void {
-  const version = req.get(INFRA_VERSION_HEADER)
+/** The version the client asked for; required on every route but the unversioned ones. */
+function requestedVersion(route: RouteDefinition, req: Request): string | undefined {
+  const version = req.get(INFRA_VERSION_HEADER)?.trim()
   if (version === undefined) {
+    if (route.unversioned) return undefined
     throw new InvalidError(
       `the ${INFRA_VERSION_HEADER} header is required, e.g. "${INFRA_VERSION_HEADER}: ${API_VERSION}"`,
     )
   }
-  if (!VERSION_FORMAT.test(version.trim())) {
+  if (!VERSION_FORMAT.test(version)) {
+    if (route.unversioned) return undefined
     throw new InvalidError(`the ${INFRA_VERSION_HEADER} header must be a version such as ${API_VERSION}`)
   }
+  return version
 }
 
 async function identify(
@@ -117,11 +122,11 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
     const handler = handlers[name] as Handler<RouteDefinition>
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'
     app[method](expressPath(route.path), async (req: Request, res: Response) => {
-      if (!route.unversioned) requireVersionHeader(req)
+      const names = fieldNamesFor(route, requestedVersion(route, req))
       const caller = await identify(ctx, route, req)
       const params = parse(route.params, req.params, 'path')
-      const query = parse(route.query, withoutEmptyParameters(req.query), 'query')
-      const body = parse(route.body, req.body, 'body')
+      const query = parse(route.query, toCurrentNames(withoutEmptyParameters(req.query), names), 'query')
+      const body = parse(route.body, toCurrentNames(req.body, names), 'body')
       // Only long polls wait long enough to care that the client left.
       let signal = NEVER_ABORTED
       if (route.longPoll) {
@@ -149,7 +154,10 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
         return
       }
       // Written directly: Express's res.json does work (ETag, charset negotiation) this API never uses.
-      const json = reply.serialized ?? JSON.stringify(reply.body)
+      const json =
+        names.size === 0
+          ? (reply.serialized ?? JSON.stringify(reply.body))
+          : JSON.stringify(toClientNames(reply.body, names))
       res
         .writeHead(status, {
           ...reply.headers,

@@ -15,7 +15,7 @@ const MAX_KEY_DURATION_MS = 100 * 365 * 24 * 3_600_000
 
 /** A duration from the request in milliseconds: more than nothing, and not beyond what dates can hold. */
 function durationField(
-  field: 'ttl' | 'extensionDeadline',
+  field: 'expiry' | 'inactivityTimeout',
   text: string | undefined,
   fallback: number,
 ): number {
@@ -45,10 +45,10 @@ export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey'
     return issueAccessKey(ctx.db, {
       userId,
       name: body.name,
-      ttlMs: durationField('ttl', body.ttl, ctx.settings.accessKeyTtlMs),
+      ttlMs: durationField('expiry', body.expiry, ctx.settings.accessKeyTtlMs),
       extensionMs: durationField(
-        'extensionDeadline',
-        body.extensionDeadline,
+        'inactivityTimeout',
+        body.inactivityTimeout,
         ctx.settings.accessKeyExtensionMs,
       ),
     })

@@ -32,15 +32,15 @@ async function connectorUser(client: InfraClient): Promise<string> {
 }
 
 export default async function addKey(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
-  const ttl = duration('ttl', args.ttl)
-  const extensionDeadline = duration('extension-deadline', args.extensionDeadline)
+  const expiry = duration('ttl', args.ttl)
+  const inactivityTimeout = duration('extension-deadline', args.extensionDeadline)
   await withSession(ctx, args, async ({ client }) => {
     const userID =
       args.USER === CONNECTOR ? await connectorUser(client) : (await requireUser(client, args.USER)).id
     const key = await client.accessKeys.create({
       userID,
-      ttl,
-      extensionDeadline,
+      expiry,
+      inactivityTimeout,
       ...(args.name ? { name: args.name } : {}),
     })
     if (args.format === 'json' || args.format === 'yaml') return printData(ctx, args.format, key)
