@@ -28,7 +28,12 @@ import {
   ListGrantsQuery,
   PatchGrantsRequest,
 } from './schemas/grants.js'
-import { CreateProviderRequest, ListProvidersQuery, Provider } from './schemas/providers.js'
+import {
+  CreateProviderRequest,
+  ListProvidersQuery,
+  PatchProviderRequest,
+  Provider,
+} from './schemas/providers.js'
 import {
   CreateUserRequest,
   CreateUserResponse,
@@ -298,6 +303,28 @@ export const routes = {
     summary: 'Get an identity provider',
     access: 'public',
     params: IdParams,
+    response: Provider,
+    successStatus: 200,
+  }),
+  updateProvider: route({
+    method: 'PUT',
+    path: '/api/providers/{id}',
+    tag: 'Providers',
+    summary: 'Replace an identity provider',
+    access: ADMIN,
+    params: IdParams,
+    body: CreateProviderRequest,
+    response: Provider,
+    successStatus: 200,
+  }),
+  patchProvider: route({
+    method: 'PATCH',
+    path: '/api/providers/{id}',
+    tag: 'Providers',
+    summary: 'Rename an identity provider or change its client secret',
+    access: ADMIN,
+    params: IdParams,
+    body: PatchProviderRequest,
     response: Provider,
     successStatus: 200,
   }),

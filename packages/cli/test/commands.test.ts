@@ -382,13 +382,20 @@ describe('keys', () => {
     expect(await names('--show-expired')).toEqual(['short-lived'])
   })
 
-  it('a connector key: a connector user with the connector role, created once', async () => {
-    const first = await infra('keys', 'add', 'connector')
+  it('a connector key: for the hidden connector user with the connector role, by --connector or by name', async () => {
+    const first = await infra('keys', 'add', '--connector')
     expect(first.code).toBe(0)
     const second = await infra('keys', 'add', 'connector')
     expect(second.code).toBe(0)
-    const users = await t.api('GET', '/api/users')
-    expect(users.items.filter((user: { name: string }) => user.name === 'connector')).toHaveLength(1)
+    const connectors = (path: string) =>
+      t
+        .api('GET', path)
+        .then(({ items }) => items.filter((user: { name: string }) => user.name === 'connector'))
+    expect(await connectors('/api/users')).toHaveLength(0)
+    expect(await connectors('/api/users?showSystem=true')).toHaveLength(1)
+    expect(await infra('keys', 'add')).toEqual(
+      failure('name the user the key is for, or pass --connector', 'e.g. infra keys add --connector'),
+    )
     const key = first.stdout.trim()
     const self = await t.api('GET', '/api/users/self', { key })
     const grants = await t.api('GET', `/api/grants?user=${self.id}&showSystem=true`)

@@ -1,5 +1,6 @@
 import { API_VERSION } from '@infra/api-types'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { importJWK, jwtVerify, type JWK } from 'jose'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
 import { expectConforms, expectError, expectFieldErrors, type Page } from './helpers.js'
 
@@ -243,5 +244,157 @@ describe('Infra-Version selects the field names of that version', () => {
     const user = await t.userWithRole('none')
     const current = await t.api('GET', `/api/users/${user.id}`)
     expect(await t.api('GET', `/api/users/${user.id}`, as('0.17.0'))).toEqual(current)
+  })
+})
+
+describe("Infra's connector and its key", () => {
+  const asClient = (key?: string) => ({
+    headers: { 'Infra-Version': '0.18.1' },
+    ...(key === undefined ? {} : { key }),
+  })
+  let connectorKey: string
+  let connectorId: string
+
+  beforeAll(async () => {
+    // As `infra keys add --connector` of Infra's CLI: find the connector user, then create a key for it.
+    const users = await t.api<Page<{ id: string; name: string }>>(
+      'GET',
+      '/api/users?group=&limit=0&name=connector&page=0&publicKeyFingerprint=&showSystem=true',
+      asClient(),
+    )
+    expect(users.items.map((user) => user.name)).toEqual(['connector'])
+    connectorId = users.items[0]!.id
+    const key = await t.api<{ accessKey: string }>('POST', '/api/access-keys', {
+      ...asClient(),
+      body: { userID: connectorId, name: '', expiry: '8760h0m0s', inactivityTimeout: '720h0m0s' },
+    })
+    connectorKey = key.accessKey
+  })
+
+  it('has a connector user, hidden unless showSystem, that cannot be deleted', async () => {
+    const hidden = await t.api<Page<unknown>>('GET', '/api/users?name=connector&showSystem=false&limit=0')
+    expect(hidden.count).toBe(0)
+    expectError(await t.request('DELETE', `/api/users/${connectorId}`), 400)
+    const grants = await t.api<Page<{ privilege: string; resource: string }>>(
+      'GET',
+      `/api/grants?user=${connectorId}&showSystem=true`,
+    )
+    expect(grants.items.map((grant) => `${grant.privilege}@${grant.resource}`)).toEqual(['connector@infra'])
+  })
+
+  it('registers, heartbeats and is seen through Infra-Destination-Name', async () => {
+    const name = uniqueName('cluster')
+    const headers = { 'Infra-Version': '0.18.1', 'Infra-Destination-Name': name }
+    const found = await t.api<Page<unknown>>(
+      'GET',
+      `/api/destinations?kind=&limit=0&name=${name}&page=0&unique_id=`,
+      { key: connectorKey, headers },
+    )
+    expect(found.count).toBe(0)
+    const connection = { url: '10.0.0.1:443', ca: '' }
+    const created = await t.request<{ id: string }>('POST', '/api/destinations', {
+      key: connectorKey,
+      headers,
+      body: {
+        name,
+        uniqueID: 'abc',
+        kind: 'kubernetes',
+        version: '0.21.0',
+        connection,
+        resources: [],
+        roles: [],
+      },
+    })
+    expect(created.status).toBe(201)
+    const beat = await t.request('PUT', `/api/destinations/${created.body.id}`, {
+      key: connectorKey,
+      headers,
+      body: { name, uniqueID: 'abc', version: '0.21.0', connection, resources: ['default'], roles: ['view'] },
+    })
+    expect(beat.status).toBe(200)
+
+    const longAgo = new Date(Date.now() - 3_600_000)
+    await t.server.ctx.db.destination.update({ where: { id: created.body.id }, data: { lastSeen: longAgo } })
+    await t.api('GET', `/api/users/${connectorId}`, { key: connectorKey, headers })
+    const seen = await t.server.ctx.db.destination.findUniqueOrThrow({ where: { id: created.body.id } })
+    expect(seen.lastSeen!.getTime()).toBeGreaterThan(Date.now() - 60_000)
+  })
+
+  it('long-polls the grants of its destination and is woken by a new grant', async () => {
+    const destination = uniqueName('cluster')
+    const list = (index: number) =>
+      t.request<Page<Record<string, unknown>>>(
+        'GET',
+        `/api/grants?destination=${destination}&group=&lastUpdateIndex=${index}&limit=0&page=0&privilege=&resource=&showInherited=false&showSystem=false&user=`,
+        { key: connectorKey, headers: { 'Infra-Version': '0.18.1', 'Infra-Destination-Name': destination } },
+      )
+    const first = await list(0)
+    expect(first.status).toBe(200)
+    const waiting = list(Number(first.headers.get('Last-Update-Index')))
+    const user = await t.userWithRole('none')
+    await t.api('POST', '/api/grants', { body: { user: user.id, privilege: 'view', resource: destination } })
+    const woken = await waiting
+    expect(woken.status).toBe(200)
+    expect(woken.body.items).toEqual([
+      expect.objectContaining({ user: user.id, created_by: expect.any(String) }),
+    ])
+  })
+
+  it('verifies tokens with the first key of /.well-known/jwks.json, as it does', async () => {
+    const keySet = await t.api<{ keys: JWK[] }>('GET', '/.well-known/jwks.json', {
+      key: connectorKey,
+      headers: {},
+    })
+    const user = await t.userWithRole('none')
+    const { token } = await t.api<{ token: string }>('POST', '/api/tokens', { key: user.key })
+    const { payload } = await jwtVerify(token, await importJWK(keySet.keys[0]!, 'EdDSA'))
+    expect(payload).toMatchObject({ name: user.name })
+  })
+})
+
+describe('providers', () => {
+  const provider = () => ({
+    name: uniqueName('okta'),
+    url: 'https://example.okta.com',
+    clientID: 'client',
+    clientSecret: 'secret',
+    kind: 'oidc',
+  })
+
+  it('replaces a provider with PUT, as `infra providers edit` does, and patches one with PATCH', async () => {
+    const created = await t.api<{ id: string }>('POST', '/api/providers', { body: provider() })
+    const replacement = { ...provider(), clientID: 'other', api: { privateKey: '', clientEmail: '' } }
+    const replaced = await t.request('PUT', `/api/providers/${created.id}`, { body: replacement })
+    expect(replaced.status).toBe(200)
+    expect(replaced.body).toMatchObject({ id: created.id, name: replacement.name, clientID: 'other' })
+    const renamed = await t.api('PATCH', `/api/providers/${created.id}`, { body: { name: 'renamed-idp' } })
+    expect(renamed).toMatchObject({ name: 'renamed-idp', clientID: 'other' })
+    expectError(await t.request('PUT', '/api/providers/zzzzzzzzzzz', { body: provider() }), 404)
+    expectFieldErrors(await t.request('PUT', `/api/providers/${created.id}`, { body: { name: 'x' } }), [
+      'url',
+      'clientID',
+      'clientSecret',
+    ])
+  })
+})
+
+describe('fieldErrors', () => {
+  it("are Infra's [{fieldName, errors}], which its CLI reads to re-prompt for a password", async () => {
+    const response = await t.request('PUT', '/api/users/self', { body: { password: 'short' } })
+    expect(response.status).toBe(400)
+    expect(response.body).toEqual({
+      code: 400,
+      message: expect.any(String),
+      fieldErrors: [{ fieldName: 'password', errors: ['must be at least 8 characters'] }],
+    })
+  })
+
+  it('name nested fields by their path', async () => {
+    const response = await t.request<{ fieldErrors: unknown }>('PATCH', '/api/grants', {
+      body: { grantsToAdd: [{ user: 'self', privilege: 'view', resource: 'a b' }] },
+    })
+    expect(response.body.fieldErrors).toEqual([
+      { fieldName: 'grantsToAdd.0.resource', errors: [expect.any(String)] },
+    ])
   })
 })

@@ -22,6 +22,12 @@ export const ListUsersQuery = PaginationQuery.extend({
 })
 export type ListUsersQuery = z.input<typeof ListUsersQuery>
 
+/**
+ * The system user that connectors' access keys belong to (`infra keys add --connector`), with the connector
+ * role: listed only with showSystem, and never deleted, as in Infra.
+ */
+export const CONNECTOR_USER_NAME = 'connector'
+
 export const CreateUserRequest = z.object({ name: UserName })
 export type CreateUserRequest = z.infer<typeof CreateUserRequest>
 

@@ -9,9 +9,10 @@ import type { Express, Request, Response } from 'express'
 import type { z } from 'zod'
 import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
-import { passwordResetPending } from '../auth/policies.js'
+import { canReportForDestinations, passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
 import { fieldError, ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
+import { markDestinationSeen } from '../services/destinations.js'
 import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
 import { fieldNamesFor, toClientNames, toCurrentNames } from './older-shapes.js'
 import { validationError } from './errors.js'
@@ -110,6 +111,15 @@ function parse<S extends z.ZodType | undefined>(schema: S, given: unknown, where
   return result.data
 }
 
+/** Sent by Infra's own connector (v0.21 and before) on every request it makes. */
+const DESTINATION_NAME_HEADER = 'Infra-Destination-Name'
+
+async function noteDestinationSeen(ctx: ServerContext, caller: Caller | undefined, req: Request) {
+  const name = req.get(DESTINATION_NAME_HEADER)
+  if (!caller || !name || name.length > 253 || !canReportForDestinations(caller)) return
+  await markDestinationSeen(ctx.db, name)
+}
+
 const NEVER_ABORTED = new AbortController().signal
 
 /** `/api/users/{id}` in the route table is `/api/users/:id` to Express. */
@@ -124,6 +134,7 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
     app[method](expressPath(route.path), async (req: Request, res: Response) => {
       const names = fieldNamesFor(route, requestedVersion(route, req))
       const caller = await identify(ctx, route, req)
+      await noteDestinationSeen(ctx, caller, req)
       const params = parse(route.params, req.params, 'path')
       const query = parse(route.query, toCurrentNames(withoutEmptyParameters(req.query), names), 'query')
       const body = parse(route.body, toCurrentNames(req.body, names), 'body')

@@ -67,6 +67,8 @@ export async function createUser(
 }
 
 export async function deleteUser(db: Database, id: string): Promise<void> {
+  const user = await db.user.findUnique({ where: { id }, select: { name: true, system: true } })
+  if (user?.system) throw new InvalidError(`cannot delete the ${user.name} user: Infra itself needs it`)
   // Grants, group memberships and access keys go with the user (ON DELETE CASCADE), in this one transaction.
   await deleteKeepingAnAdmin(db, 'user', (tx) => tx.user.deleteMany({ where: { id } }))
 }
