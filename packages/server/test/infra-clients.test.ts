@@ -147,51 +147,33 @@ describe('Infra-Version selects the field names of that version', () => {
   const lifetime = (key: { created: string; expires: string }) =>
     Date.parse(key.expires) - Date.parse(key.created)
 
-  it.each(['0.17.0', '0.18.0', '0.16.2'])(
-    'gives %s clients ttl and extensionDeadline on access keys',
-    async (version) => {
-      const user = await t.userWithRole('none')
-      const created = await t.request<Record<string, string>>('POST', '/api/access-keys', {
-        ...as(version),
-        body: { userID: user.id, name: '', ttl: '1h0m0s', extensionDeadline: '30m0s' },
-      })
-      expect(created.status).toBe(201)
-      expect(created.body).toHaveProperty('extensionDeadline')
-      expect(created.body).not.toHaveProperty('inactivityTimeout')
-      expect(Math.abs(lifetime(created.body as never) - HOUR)).toBeLessThan(5_000)
-      const listed = await t.api<Page<Record<string, string>>>(
-        'GET',
-        `/api/access-keys?userID=${user.id}`,
-        as(version),
-      )
-      expect(listed.items.length).toBeGreaterThan(0)
-      for (const key of listed.items) {
-        expect(key).toHaveProperty('extensionDeadline')
-        expect(key).not.toHaveProperty('inactivityTimeout')
-      }
-    },
-  )
-
-  it.each(['0.18.1', '0.21.0', API_VERSION])(
-    'gives %s clients expiry and inactivityTimeout',
-    async (version) => {
-      const user = await t.userWithRole('none')
-      const created = await t.request<Record<string, string>>('POST', '/api/access-keys', {
-        ...as(version),
-        body: { userID: user.id, name: '', expiry: '2h0m0s', inactivityTimeout: '1h0m0s' },
-      })
-      expect(created.status).toBe(201)
-      expect(created.body).toHaveProperty('inactivityTimeout')
-      expect(created.body).not.toHaveProperty('extensionDeadline')
-      expect(Math.abs(lifetime(created.body as never) - 2 * HOUR)).toBeLessThan(5_000)
-      const listed = await t.api<Page<Record<string, string>>>(
-        'GET',
-        `/api/access-keys?userID=${user.id}`,
-        as(version),
-      )
-      for (const key of listed.items) expect(key).not.toHaveProperty('extensionDeadline')
-    },
-  )
+  const OLD_NAMES = { lifetime: 'ttl', inactivity: 'extensionDeadline' }
+  const NEW_NAMES = { lifetime: 'expiry', inactivity: 'inactivityTimeout' }
+  it.each([
+    ['0.16.2', OLD_NAMES, NEW_NAMES],
+    ['0.17.0', OLD_NAMES, NEW_NAMES],
+    ['0.18.0', OLD_NAMES, NEW_NAMES],
+    ['0.18.1', NEW_NAMES, OLD_NAMES],
+    ['0.21.0', NEW_NAMES, OLD_NAMES],
+    [API_VERSION, NEW_NAMES, OLD_NAMES],
+  ])('gives %s clients the access key fields %p', async (version, names, others) => {
+    const user = await t.userWithRole('none')
+    const created = await t.request<Record<string, string>>('POST', '/api/access-keys', {
+      ...as(version),
+      body: { userID: user.id, name: '', [names.lifetime]: '2h0m0s', [names.inactivity]: '30m0s' },
+    })
+    expect(created.status).toBe(201)
+    expect(Math.abs(lifetime(created.body as never) - 2 * HOUR)).toBeLessThan(5_000)
+    const listed = await t.api<Page<Record<string, string>>>(
+      'GET',
+      `/api/access-keys?userID=${user.id}`,
+      as(version),
+    )
+    for (const key of [created.body, ...listed.items]) {
+      expect(key).toHaveProperty(names.inactivity)
+      expect(key).not.toHaveProperty(others.inactivity)
+    }
+  })
 
   it('reads the user_id and show_expired filters of 0.16.1 clients', async () => {
     const user = await t.userWithRole('none')
