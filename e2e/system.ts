@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-export const SERVER_BIN = join(root, 'packages/server/dist/bin/infra-server.js')
-export const CONNECTOR_BIN = join(root, 'packages/connector/dist/bin/infra-connector.js')
-export const INFRA_BIN = join(root, 'packages/cli/dist/infra.js')
+/** The repository's root directory. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const SERVER_BIN = join(ROOT, 'packages/server/dist/bin/infra-server.js')
+export const CONNECTOR_BIN = join(ROOT, 'packages/connector/dist/bin/infra-connector.js')
+export const INFRA_BIN = join(ROOT, 'packages/cli/dist/infra.js')
 const KUBECTL = process.env.KUBECTL ?? 'kubectl'
 
 /** A long-running program of ours; its output is kept for failure messages. */
@@ -57,18 +58,30 @@ export class Program {
   }
 }
 
-/** A person at their machine: their own HOME, KUBECONFIG and `infra` on the PATH (kubectl runs it for tokens). */
+/**
+ * A person at their machine: their own HOME, KUBECONFIG and `infra` on the PATH (kubectl runs it for tokens):
+ * the repository's build, or the `infra` of an installation (e.g. `npm i -g --prefix`'s bin directory).
+ */
 export class Person {
   readonly dir = mkdtempSync(join(tmpdir(), 'infra-e2e-home-'))
   readonly home = join(this.dir, 'home')
   readonly kubeconfig = join(this.home, '.kube', 'config')
   readonly env: NodeJS.ProcessEnv
+  private readonly program: [string, ...string[]]
 
-  constructor(readonly name: string) {
-    const bin = join(this.dir, 'bin')
+  constructor(
+    readonly name: string,
+    installedBin?: string,
+  ) {
+    const bin = installedBin ?? join(this.dir, 'bin')
     mkdirSync(this.home, { recursive: true })
-    mkdirSync(bin)
-    symlinkSync(INFRA_BIN, join(bin, 'infra'))
+    if (installedBin) {
+      this.program = [join(installedBin, 'infra')]
+    } else {
+      mkdirSync(bin)
+      symlinkSync(INFRA_BIN, join(bin, 'infra'))
+      this.program = [process.execPath, INFRA_BIN]
+    }
     this.env = {
       PATH: `${bin}:${process.env.PATH ?? ''}`,
       HOME: this.home,
@@ -80,7 +93,8 @@ export class Person {
   }
 
   infra(...args: string[]): Promise<Result> {
-    return run(process.execPath, [INFRA_BIN, ...args], { env: this.env })
+    const [file, ...before] = this.program
+    return run(file, [...before, ...args], { env: this.env })
   }
 
   /** `infra ...`, failing unless it succeeds; resolves to its output. */

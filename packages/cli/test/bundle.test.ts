@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { HELP_PATHS } from '../src/help-index.js'
-import { BIN, exec, PACKAGE_DIR, run, runBin, sandbox } from './helpers.js'
+import { BIN, CLI_VERSION, exec, PACKAGE_DIR, run, runBin, sandbox } from './helpers.js'
 
 const help = JSON.parse(readFileSync(join(PACKAGE_DIR, 'dist', 'help.json'), 'utf8')) as Record<
   string,
@@ -49,12 +49,17 @@ describe('the bundle', () => {
     }
   })
 
-  it('`infra version` works without a server', async () => {
+  it('`infra version` and `infra --version` work without a server', async () => {
     const box = sandbox()
     try {
       expect(await runBin(['version'], box.env)).toEqual({
         code: 0,
-        stdout: 'Client: 0.1.0\nAPI:    0.22.0\n',
+        stdout: `Client: ${CLI_VERSION}\nAPI:    0.22.0\n`,
+        stderr: '',
+      })
+      expect(await runBin(['--version'], box.env)).toEqual({
+        code: 0,
+        stdout: `${CLI_VERSION}\n`,
         stderr: '',
       })
     } finally {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { run, sandbox, startTestServer, type Sandbox, type TestServer } from './helpers.js'
+import { CLI_VERSION, run, sandbox, startTestServer, type Sandbox, type TestServer } from './helpers.js'
 
 let t: TestServer
 let box: Sandbox
@@ -456,10 +456,10 @@ describe('the command line itself', () => {
   it('version, about, and yaml', async () => {
     const version = await infra('version')
     expect(version).toEqual(
-      ok(`Client: 0.1.0\nServer: ${(await t.api('GET', '/api/version')).version}\nAPI:    0.22.0\n`),
+      ok(`Client: ${CLI_VERSION}\nServer: ${(await t.api('GET', '/api/version')).version}\nAPI:    0.22.0\n`),
     )
     expect(JSON.parse((await infra('version', '--format', 'json')).stdout)).toEqual({
-      client: '0.1.0',
+      client: CLI_VERSION,
       server: expect.any(String),
       api: '0.22.0',
     })

@@ -7,7 +7,7 @@ import {
   type TestServer as HarnessTestServer,
 } from '@infra/test-harness'
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
@@ -18,6 +18,10 @@ import { runCli, type Io } from '../src/cli.js'
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** The bundled binary (`pnpm build`), as users run it. */
 export const BIN = join(PACKAGE_DIR, 'dist', 'infra.js')
+/** What `infra version` reports: the package's version, the one source of it. */
+export const CLI_VERSION = (
+  JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }
+).version
 
 export { freePort as closedPort, uniqueName } from '@infra/test-harness'
 

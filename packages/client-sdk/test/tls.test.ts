@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { InfraClient, InfraNetworkError, type InfraClientOptions } from '../src/node.js'
-import { createAuthority } from './certificates.js'
+import { createAuthority } from '@infra/test-harness/certificates'
 import { startTestServer, type TestServer } from './harness.js'
 
 let infra: TestServer

@@ -48,7 +48,7 @@ export function startChild(
   })
 }
 
-/** The real `infra-server` binary; request logging is off (warn level) so that the API path itself is measured. */
+/** The real `infra-server` binary over plain HTTP, as the bare Express baseline; request logging is off (warn level) so that the API path itself is measured. */
 export async function startInfraServer(
   databaseUrl: string,
   adminKey: string,
@@ -57,7 +57,15 @@ export async function startInfraServer(
   const port = await findFreePort()
   const child = spawn(
     process.execPath,
-    ['dist/bin/infra-server.js', '--port', String(port), '--log-level', 'warn', ...extraArgs],
+    [
+      'dist/bin/infra-server.js',
+      '--insecure-http',
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
     {
       cwd: PACKAGE_DIR,
       env: {

@@ -1,5 +1,6 @@
 import { startEmbeddedPostgres } from '@infra/embedded-postgres'
-import { createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { KeyUsageTracker } from './auth/key-usage.js'
@@ -20,10 +21,13 @@ import { answerClientError, MAX_HEADER_BYTES } from './http/client-error.js'
 import { createLogger, type LogLevel, type Logger } from './http/logger.js'
 import { UpdateNotifier } from './live/update-notifier.js'
 import { handlers } from './routes/index.js'
+import { startBanner } from './start-banner.js'
+import { servingCertificate, type ServingCertificate, type TlsSetting } from './tls/serving.js'
 
 export interface ServerOptions {
   port: number
   host?: string
+  tls: TlsSetting
   /** Postgres to use; without one, an embedded Postgres runs in `dataDir`. */
   databaseUrl?: string | undefined
   dataDir: string
@@ -43,8 +47,11 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
+  /** https://…, or http://… with `tls: 'insecure-http'`. */
   url: string
   port: number
+  /** The certificate served at start (PEM) and its SHA-256 fingerprint; none over plain HTTP. */
+  tls: { certificate: string; fingerprint: string } | undefined
   ctx: ServerContext
   close(): Promise<void>
 }
@@ -71,6 +78,10 @@ async function start(
   logger: Logger,
   undo: (() => unknown)[],
 ): Promise<RunningServer> {
+  const certificate =
+    options.tls === 'insecure-http'
+      ? undefined
+      : await servingCertificate(options.tls, options.dataDir, logger)
   let databaseUrl = options.databaseUrl
   if (!databaseUrl) {
     const started = await startEmbeddedPostgres({
@@ -133,13 +144,6 @@ async function start(
     settings,
   }
   const { firstStartAdminKey } = await bootstrap(db, { adminAccessKey: options.adminAccessKey, config })
-  if (firstStartAdminKey) {
-    // Deliberately outside the JSON log: the one time a secret is shown, to the person starting the server.
-    process.stderr.write(
-      `\n  Infra is running for the first time. Log in as admin with this access key (valid 24h, shown once):\n\n` +
-        `    infra login --key ${firstStartAdminKey}\n\n`,
-    )
-  }
   usage.start()
   undo.push(() => usage.stop())
   const providerSessions = new ProviderSessionRefresher(
@@ -154,7 +158,7 @@ async function start(
 
   let ready = false
   const app = createApp(ctx, handlers, () => ready)
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app)
+  const server = listener(certificate, app, undo)
   server.on('clientError', answerClientError)
   server.listen(options.port, options.host ?? '0.0.0.0')
   await new Promise<void>((resolve, reject) => {
@@ -163,8 +167,24 @@ async function start(
   })
   ready = true
   const { port } = server.address() as AddressInfo
-  const url = `http://${options.host ?? '127.0.0.1'}:${port}`
-  logger.info({ port }, 'infra server listening')
+  const url = `${certificate ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${port}`
+  if (certificate) {
+    logger.info({ port, fingerprint: certificate.fingerprint }, 'infra server listening (HTTPS)')
+  } else {
+    logger.warn(
+      { port },
+      'infra server listening on plain HTTP (--insecure-http): access keys and passwords cross the network ' +
+        'in clear unless a proxy in front terminates TLS',
+    )
+  }
+  // Outside the JSON log: it may hold the one time a secret is shown, to the person starting the server.
+  const banner = startBanner({
+    port,
+    firstStartAdminKey,
+    selfSignedFingerprint: certificate?.selfSigned ? certificate.fingerprint : undefined,
+    secure: certificate !== undefined,
+  })
+  if (banner) process.stderr.write(banner)
 
   let closing: Promise<void> | undefined
   const close = () =>
@@ -181,5 +201,19 @@ async function start(
       for (const step of undo.reverse()) await step()
       logger.info('infra server stopped')
     })())
-  return { url, port, ctx, close }
+  const tls = certificate && { certificate: certificate.certificate, fingerprint: certificate.fingerprint }
+  return { url, port, tls, ctx, close }
+}
+
+/** An HTTPS server that follows its certificate's files, or a plain HTTP one. */
+function listener(
+  certificate: ServingCertificate | undefined,
+  app: ReturnType<typeof createApp>,
+  undo: (() => unknown)[],
+): Server {
+  const options = { maxHeaderSize: MAX_HEADER_BYTES }
+  if (!certificate) return createServer(options, app)
+  const server = createHttpsServer({ ...options, cert: certificate.certificate, key: certificate.key }, app)
+  undo.push(certificate.follow((pair) => server.setSecureContext({ cert: pair.certificate, key: pair.key })))
+  return server
 }

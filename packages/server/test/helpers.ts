@@ -1,5 +1,7 @@
 import { ErrorBody, routes, type Page, type RouteName } from '@infra/api-types'
-import { expect } from '@jest/globals'
+import { expect, jest } from '@jest/globals'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import type { ApiResponse, RequestOptions, TestServer } from './harness.js'
 
 export type { Page }
@@ -81,4 +83,33 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 3000, e
       await sleep(everyMs)
     }
   }
+}
+
+/** What `startServer` writes to stderr while `run` runs. */
+export async function capturingStderr<T>(run: () => Promise<T>): Promise<{ result: T; stderr: string }> {
+  let stderr = ''
+  const write = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()
+      const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined
+      done?.()
+      return true
+    })
+  try {
+    return { result: await run(), stderr }
+  } finally {
+    write.mockRestore()
+  }
+}
+
+export function collectingLogger() {
+  const lines: string[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk))
+      done()
+    },
+  })
+  return { logger: pino({ level: 'debug' }, stream), text: () => lines.join('') }
 }

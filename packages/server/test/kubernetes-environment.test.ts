@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals'
 import { createTestDatabase, eventually, freePort, type TestDatabase } from '@infra/test-harness'
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { get } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,6 +34,15 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true })
 })
 
+/** Whether /healthz answers 200 over HTTPS, unverified, as a Kubernetes probe with `scheme: HTTPS` asks. */
+const healthy = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    get(`https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false }, (response) => {
+      response.resume()
+      resolve(response.statusCode === 200)
+    }).on('error', () => resolve(false))
+  })
+
 /** Runs the built infra-server until its /healthz answers on `port`; its output if it exits first. */
 async function startsAndAnswers(env: Record<string, string>, args: string[], port: number): Promise<void> {
   const child = spawn(process.execPath, [bin, '--log-level', 'warn', ...args], {
@@ -49,12 +59,7 @@ async function startsAndAnswers(env: Record<string, string>, args: string[], por
   try {
     await Promise.race([
       exitedEarly,
-      eventually(
-        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,
-        20_000,
-        100,
-        'infra-server answering /healthz',
-      ),
+      eventually(() => healthy(port), 20_000, 100, 'infra-server answering /healthz'),
     ])
   } finally {
     child.kill('SIGTERM')

@@ -24,6 +24,8 @@ export const uniqueName = (prefix: string) =>
 export interface TestServerBaseOptions {
   port: number
   host: string
+  /** Tests call the API with plain fetch; those about TLS ask for it in their own options. */
+  tls: 'insecure-http'
   databaseUrl: string
   dataDir: string
   adminAccessKey: string
@@ -92,6 +94,7 @@ export async function startTestServer<Server extends StartedServer>(
     server = await start({
       port: 0,
       host: '127.0.0.1',
+      tls: 'insecure-http',
       databaseUrl: database.url,
       dataDir,
       adminAccessKey: adminKey,

@@ -5,6 +5,10 @@
  */
 const OPTION_VARIABLES = {
   port: 'INFRA_SERVER_PORT',
+  'tls-cert': 'INFRA_SERVER_TLS_CERT',
+  'tls-key': 'INFRA_SERVER_TLS_KEY',
+  'tls-hostname': 'INFRA_SERVER_TLS_HOSTNAMES',
+  'insecure-http': 'INFRA_SERVER_INSECURE_HTTP',
   'database-url': 'DATABASE_URL',
   'data-dir': 'INFRA_SERVER_DATA_DIR',
   'admin-access-key': 'INFRA_ADMIN_ACCESS_KEY',
@@ -23,11 +27,14 @@ export const ROOT_KEY_VARIABLE = 'INFRA_ROOT_KEY'
 /** What Kubernetes puts in INFRA_SERVER_PORT for a Service named infra-server, e.g. tcp://10.0.0.5:80. */
 const SERVICE_LINK = /^(tcp|udp|sctp):\/\//
 
-/** The options the environment sets; an empty variable counts as unset. */
+/**
+ * The options the environment sets, as yargs would parse the flags; an empty variable counts as unset, and
+ * INFRA_SERVER_INSECURE_HTTP=false as not given (so that it does not conflict with --tls-cert).
+ */
 export function optionsFromEnvironment(
   env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const options: Record<string, string> = {}
+): Record<string, string | string[] | true> {
+  const options: Record<string, string | string[] | true> = {}
   for (const [option, variable] of Object.entries(OPTION_VARIABLES)) {
     const value = env[variable]
     if (!value) continue
@@ -35,7 +42,20 @@ export function optionsFromEnvironment(
       if (SERVICE_LINK.test(value)) continue
       if (!/^\d{1,5}$/.test(value)) throw new Error(`${variable} must be a port number, not "${value}"`)
     }
-    options[option] = value
+    if (option === 'insecure-http') {
+      if (value !== 'true' && value !== 'false') {
+        throw new Error(`${variable} must be true or false, not "${value}"`)
+      }
+      if (value === 'true') options[option] = true
+      continue
+    }
+    options[option] =
+      option === 'tls-hostname'
+        ? value
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean)
+        : value
   }
   return options
 }
@@ -46,7 +66,7 @@ export function environmentHelp(): string {
     ([option, variable]) => `  ${variable.padEnd(38)}--${option}`,
   )
   return [
-    'Environment variables (a flag given wins; INFRA_SERVER_PORT is ignored when it holds a Kubernetes service link such as tcp://10.0.0.5:80):',
+    'Environment variables (a flag given wins; INFRA_SERVER_PORT is ignored when it holds a Kubernetes service link such as tcp://10.0.0.5:80; INFRA_SERVER_TLS_HOSTNAMES is comma-separated):',
     ...lines,
     `  ${ROOT_KEY_VARIABLE.padEnd(38)}the root key itself`,
   ].join('\n')

@@ -24,12 +24,35 @@ const argv = await yargs(hideBin(process.argv))
   )
   .config(fromEnvironment)
   .options({
-    port: { type: 'number', default: 8080, describe: 'Port to listen on' },
+    port: {
+      type: 'number',
+      default: 8443,
+      describe: 'Port to listen on (HTTPS, or HTTP with --insecure-http)',
+    },
+    'tls-cert': {
+      type: 'string',
+      describe: 'PEM certificate (with its chain) to serve; reloaded when the file changes',
+      implies: 'tls-key',
+    },
+    'tls-key': { type: 'string', describe: 'PEM private key of --tls-cert', implies: 'tls-cert' },
+    'tls-hostname': {
+      type: 'string',
+      array: true,
+      describe:
+        'Without --tls-cert: a name (or IP) the generated self-signed certificate is for, besides localhost, ' +
+        'the loopback addresses and the host name; repeatable',
+      conflicts: 'tls-cert',
+    },
+    'insecure-http': {
+      type: 'boolean',
+      describe: 'Serve plain HTTP, e.g. behind a proxy that terminates TLS: keys cross the network in clear',
+      conflicts: ['tls-cert', 'tls-key', 'tls-hostname'],
+    },
     'database-url': { type: 'string', describe: 'Postgres connection URL' },
     'data-dir': {
       type: 'string',
       default: join(homedir(), '.infra', 'server'),
-      describe: 'Where the embedded Postgres and other state live',
+      describe: 'Where the embedded Postgres, the root key and the generated certificate (tls/) live',
     },
     'admin-access-key': {
       type: 'string',
@@ -80,6 +103,11 @@ const argv = await yargs(hideBin(process.argv))
 try {
   const server = await startServer({
     port: argv.port,
+    tls: argv.insecureHttp
+      ? 'insecure-http'
+      : argv.tlsCert && argv.tlsKey
+        ? { certFile: argv.tlsCert, keyFile: argv.tlsKey }
+        : { selfSigned: { hostnames: argv.tlsHostname ?? [] } },
     databaseUrl: argv.databaseUrl,
     dataDir: argv.dataDir,
     adminAccessKey: argv.adminAccessKey,
