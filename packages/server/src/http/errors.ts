@@ -1,6 +1,6 @@
 import type { ErrorBody, FieldError } from '@infra/api-types'
 import type { z } from 'zod'
-import { fieldError, InvalidError, type KnownDomainError } from '../domain/errors.js'
+import { fieldError, invalidFields, type InvalidError, type KnownDomainError } from '../domain/errors.js'
 
 /** An error meant for the caller: its status and message reach the response as the documented error body. */
 export class ApiError extends Error {
@@ -55,8 +55,5 @@ function fieldErrorsFrom(error: z.ZodError): FieldError[] {
   return [...byField].map(([name, messages]) => fieldError(name, ...messages))
 }
 
-export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): InvalidError {
-  const fieldErrors = fieldErrorsFrom(error)
-  const fields = fieldErrors.map((entry) => entry.fieldName).join(', ')
-  return new InvalidError(`invalid ${where === 'path' ? 'path parameter' : where}: ${fields}`, fieldErrors)
-}
+export const validationError = (error: z.ZodError, where: 'body' | 'query' | 'path'): InvalidError =>
+  invalidFields(where, fieldErrorsFrom(error))

@@ -11,7 +11,13 @@ import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
 import { canReportForDestinations, passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
-import { fieldError, ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
+import {
+  fieldError,
+  ForbiddenError,
+  invalidFields,
+  InvalidError,
+  TooManyAttemptsError,
+} from '../domain/errors.js'
 import { markDestinationSeen } from '../services/destinations.js'
 import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
 import { fieldNamesFor, toClientNames, toCurrentNames } from './older-shapes.js'
@@ -101,8 +107,8 @@ function parse<S extends z.ZodType | undefined>(schema: S, given: unknown, where
   const value = withoutAbsentValues(schema, given)
   const unstorable = unstorableFields(value)
   if (unstorable.length > 0) {
-    throw new InvalidError(
-      `invalid ${where === 'path' ? 'path parameter' : where}: ${unstorable.join(', ')}`,
+    throw invalidFields(
+      where,
       unstorable.map((field) => fieldError(field, 'must not contain NUL characters or invalid Unicode')),
     )
   }

@@ -1,6 +1,6 @@
 import { parseDuration } from '@infra/api-types'
 import { asksOnlyForSelf, canManageUser, canReadAll } from '../auth/policies.js'
-import { fieldError, ForbiddenError, InvalidError } from '../domain/errors.js'
+import { fieldError, ForbiddenError, invalidFields } from '../domain/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   deleteAccessKey,
@@ -22,9 +22,7 @@ function durationField(
   if (text === undefined) return fallback
   const ms = parseDuration(text)
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_KEY_DURATION_MS) {
-    throw new InvalidError(`invalid body: ${field}`, [
-      fieldError(field, 'must be more than 0s and at most 876000h'),
-    ])
+    throw invalidFields('body', [fieldError(field, 'must be more than 0s and at most 876000h')])
   }
   return ms
 }
