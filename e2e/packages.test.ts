@@ -129,7 +129,7 @@ describe('the installed packages', () => {
     expect(await admin.infra('--version')).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })
     expect(await admin.infra('version')).toEqual({
       code: 0,
-      stdout: `Client: ${version}\nAPI:    0.17.0\n`,
+      stdout: `Client: ${version}\nAPI:    0.22.0\n`,
       stderr: '',
     })
     expect((await admin.infra('--help')).stdout).toContain('infra login [SERVER]')

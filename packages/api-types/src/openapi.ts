@@ -5,9 +5,12 @@ import { routes, type RouteDefinition } from './routes.js'
 import { ErrorBody } from './schemas/errors.js'
 
 const versionHeader = z.object({
-  [INFRA_VERSION_HEADER]: z
-    .string()
-    .meta({ description: 'Version of the API being requested', example: API_VERSION }),
+  [INFRA_VERSION_HEADER]: z.string().meta({
+    description:
+      'Version of the API being requested. Clients of earlier versions send and receive the field names of ' +
+      'their version (e.g. ttl and extensionDeadline on access keys up to 0.18.0); this document shows the current ones.',
+    example: API_VERSION,
+  }),
 })
 
 const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema } })

@@ -1,7 +1,11 @@
 import { z } from 'zod'
 
-/** The API version this contract describes; clients send it as the `Infra-Version` header. */
-export const API_VERSION = '0.17.0'
+/**
+ * The API version this contract describes; clients send it as the `Infra-Version` header. It moves when a shape
+ * changes (the older one then becomes an `OlderShape` of its routes), not with every release: 0.22.0 is the
+ * first release after Infra's own v0.21.0, whose clients send 0.18.1 or 0.16.2.
+ */
+export const API_VERSION = '0.22.0'
 export const INFRA_VERSION_HEADER = 'Infra-Version'
 export const LAST_UPDATE_INDEX_HEADER = 'Last-Update-Index'
 

@@ -41,9 +41,17 @@ export const queryIdList = z
 export const MAX_PAGE_LIMIT = 1000
 export const DEFAULT_PAGE_LIMIT = 100
 
+/** Infra's clients send every field, 0 for a page or limit they leave to the server: 0 stands for the default. */
+function pageField(fallback: number, max: number) {
+  return queryInt({ min: 0, max })
+    .transform((value) => value || fallback)
+    .optional()
+    .default(fallback)
+}
+
 export const PaginationQuery = z.object({
-  page: queryInt({ min: 1, max: 1_000_000 }).optional().default(1),
-  limit: queryInt({ min: 1, max: MAX_PAGE_LIMIT }).optional().default(DEFAULT_PAGE_LIMIT),
+  page: pageField(1, 1_000_000),
+  limit: pageField(DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT),
 })
 
 /** Present on the few list routes that support long polling. */

@@ -3,6 +3,8 @@ import { Id, UserRef } from './primitives.js'
 import { paginated } from './query.js'
 import type { InfraRole } from './resource.js'
 import {
+  ACCESS_KEY_FILTER_NAMES_0_16_1,
+  ACCESS_KEY_NAMES_0_18_0,
   AccessKey,
   CreateAccessKeyRequest,
   CreateAccessKeyResponse,
@@ -20,12 +22,18 @@ import { Destination, DestinationRequest, ListDestinationsQuery } from './schema
 import { CreateGroupRequest, Group, ListGroupsQuery, UpdateGroupUsersRequest } from './schemas/groups.js'
 import {
   CreateGrantResponse,
+  GRANT_NAMES_0_18_1,
   Grant,
   GrantRequest,
   ListGrantsQuery,
   PatchGrantsRequest,
 } from './schemas/grants.js'
-import { CreateProviderRequest, ListProvidersQuery, Provider } from './schemas/providers.js'
+import {
+  CreateProviderRequest,
+  ListProvidersQuery,
+  PatchProviderRequest,
+  Provider,
+} from './schemas/providers.js'
 import {
   CreateUserRequest,
   CreateUserResponse,
@@ -43,6 +51,16 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
  * - a list of Infra roles: a caller holding one of them (grants on the resource `infra`, direct or via a group).
  */
 export type RouteAccess = 'public' | 'authenticated' | readonly InfraRole[]
+
+/**
+ * The names a route's fields had for older clients, as Infra's versioned handlers kept them: a client whose
+ * `Infra-Version` is at or below `through` sends and receives `renamed[name]` in place of each current name,
+ * in the query, the body and the response (or each item of a listed page).
+ */
+export interface OlderShape {
+  through: string
+  renamed: Readonly<Record<string, string>>
+}
 
 export interface RouteDefinition {
   method: HttpMethod
@@ -70,6 +88,8 @@ export interface RouteDefinition {
   okWhenExisting?: boolean
   /** Whether a deletion can take away the last admin grant on infra, which the server refuses with 409. */
   guardsLastAdmin?: boolean
+  /** Field names of earlier versions; the OpenAPI document shows the current ones. */
+  olderShapes?: readonly OlderShape[]
 }
 
 const IdParams = z.object({ id: Id })
@@ -206,6 +226,7 @@ export const routes = {
     response: paginated(Grant),
     successStatus: 200,
     longPoll: true,
+    olderShapes: [GRANT_NAMES_0_18_1],
   }),
   createGrant: route({
     method: 'POST',
@@ -218,6 +239,7 @@ export const routes = {
     successStatus: 201,
     referencesInBody: true,
     okWhenExisting: true,
+    olderShapes: [GRANT_NAMES_0_18_1],
   }),
   patchGrants: route({
     method: 'PATCH',
@@ -239,6 +261,7 @@ export const routes = {
     params: IdParams,
     response: Grant,
     successStatus: 200,
+    olderShapes: [GRANT_NAMES_0_18_1],
   }),
   deleteGrant: route({
     method: 'DELETE',
@@ -280,6 +303,28 @@ export const routes = {
     summary: 'Get an identity provider',
     access: 'public',
     params: IdParams,
+    response: Provider,
+    successStatus: 200,
+  }),
+  updateProvider: route({
+    method: 'PUT',
+    path: '/api/providers/{id}',
+    tag: 'Providers',
+    summary: 'Replace an identity provider',
+    access: ADMIN,
+    params: IdParams,
+    body: CreateProviderRequest,
+    response: Provider,
+    successStatus: 200,
+  }),
+  patchProvider: route({
+    method: 'PATCH',
+    path: '/api/providers/{id}',
+    tag: 'Providers',
+    summary: 'Rename an identity provider or change its client secret',
+    access: ADMIN,
+    params: IdParams,
+    body: PatchProviderRequest,
     response: Provider,
     successStatus: 200,
   }),
@@ -358,6 +403,7 @@ export const routes = {
     query: ListAccessKeysQuery,
     response: paginated(AccessKey),
     successStatus: 200,
+    olderShapes: [ACCESS_KEY_NAMES_0_18_0, ACCESS_KEY_FILTER_NAMES_0_16_1],
   }),
   createAccessKey: route({
     method: 'POST',
@@ -369,6 +415,7 @@ export const routes = {
     response: CreateAccessKeyResponse,
     successStatus: 201,
     referencesInBody: true,
+    olderShapes: [ACCESS_KEY_NAMES_0_18_0],
   }),
   deleteAccessKey: route({
     method: 'DELETE',

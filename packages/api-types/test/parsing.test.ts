@@ -24,11 +24,16 @@ describe('query coercion', () => {
     })
   })
 
-  it('rejects limits above 1000, pages below 1, non-numbers and unknown booleans', () => {
+  it('reads page 0 and limit 0 as the defaults, as Infra clients send them', () => {
+    expect(ListGrantsQuery.parse({ page: '0', limit: '0' })).toMatchObject({ page: 1, limit: 100 })
+    expect(ListGrantsQuery.parse({ page: 0, limit: 0 })).toMatchObject({ page: 1, limit: 100 })
+  })
+
+  it('rejects limits above 1000, negative pages, non-numbers and unknown booleans', () => {
     for (const bad of [
       { limit: '1001' },
-      { limit: '0' },
-      { page: '0' },
+      { limit: '-1' },
+      { page: '-1' },
       { page: 'two' },
       { page: '1.5' },
       { showSystem: 'yes' },

@@ -54,7 +54,7 @@ describe('the bundle', () => {
     try {
       expect(await runBin(['version'], box.env)).toEqual({
         code: 0,
-        stdout: `Client: ${CLI_VERSION}\nAPI:    0.17.0\n`,
+        stdout: `Client: ${CLI_VERSION}\nAPI:    0.22.0\n`,
         stderr: '',
       })
       expect(await runBin(['--version'], box.env)).toEqual({

@@ -309,7 +309,7 @@ describe('keys', () => {
         name: 'example-key',
         created: expect.any(String),
         expires: expect.any(String),
-        extensionDeadline: expect.any(String),
+        inactivityTimeout: expect.any(String),
         issuedFor: self.id,
         issuedForName: 'user@example.com',
         providerID: expect.any(String),
@@ -333,7 +333,7 @@ describe('keys', () => {
         )
       ).stdout,
     )
-    expect(Date.parse(json.extensionDeadline) - Date.parse(json.created)).toBeLessThanOrEqual(
+    expect(Date.parse(json.inactivityTimeout) - Date.parse(json.created)).toBeLessThanOrEqual(
       10 * 60_000 + 5_000,
     )
     expect(json.accessKey).toMatch(/^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/)
@@ -382,13 +382,20 @@ describe('keys', () => {
     expect(await names('--show-expired')).toEqual(['short-lived'])
   })
 
-  it('a connector key: a connector user with the connector role, created once', async () => {
-    const first = await infra('keys', 'add', 'connector')
+  it('a connector key: for the hidden connector user with the connector role, by --connector or by name', async () => {
+    const first = await infra('keys', 'add', '--connector')
     expect(first.code).toBe(0)
     const second = await infra('keys', 'add', 'connector')
     expect(second.code).toBe(0)
-    const users = await t.api('GET', '/api/users')
-    expect(users.items.filter((user: { name: string }) => user.name === 'connector')).toHaveLength(1)
+    const connectors = (path: string) =>
+      t
+        .api('GET', path)
+        .then(({ items }) => items.filter((user: { name: string }) => user.name === 'connector'))
+    expect(await connectors('/api/users')).toHaveLength(0)
+    expect(await connectors('/api/users?showSystem=true')).toHaveLength(1)
+    expect(await infra('keys', 'add')).toEqual(
+      failure('name the user the key is for, or pass --connector', 'e.g. infra keys add --connector'),
+    )
     const key = first.stdout.trim()
     const self = await t.api('GET', '/api/users/self', { key })
     const grants = await t.api('GET', `/api/grants?user=${self.id}&showSystem=true`)
@@ -449,12 +456,12 @@ describe('the command line itself', () => {
   it('version, about, and yaml', async () => {
     const version = await infra('version')
     expect(version).toEqual(
-      ok(`Client: ${CLI_VERSION}\nServer: ${(await t.api('GET', '/api/version')).version}\nAPI:    0.17.0\n`),
+      ok(`Client: ${CLI_VERSION}\nServer: ${(await t.api('GET', '/api/version')).version}\nAPI:    0.22.0\n`),
     )
     expect(JSON.parse((await infra('version', '--format', 'json')).stdout)).toEqual({
       client: CLI_VERSION,
       server: expect.any(String),
-      api: '0.17.0',
+      api: '0.22.0',
     })
     expect((await infra('about')).stdout).toContain('Infra is access management for Kubernetes')
     expect((await infra('info', '--format', 'yaml')).stdout).toMatch(

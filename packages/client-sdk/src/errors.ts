@@ -32,7 +32,7 @@ export class InfraApiError extends InfraError {
   readonly status: number
   /** The `code` of the error body; the HTTP status when the body was not Infra's (e.g. a proxy's page). */
   readonly code: number
-  /** One entry per bad field, as the server sent them (`[{ name: ['must not be empty'] }]`). */
+  /** One entry per bad field, as the server sent them (`[{ fieldName: 'name', errors: ['must not be empty'] }]`). */
   readonly fieldErrors: FieldError[]
   /** How long the server asked to wait (`Retry-After`), when it did. */
   readonly retryAfterMs: number | undefined
@@ -47,7 +47,7 @@ export class InfraApiError extends InfraError {
 
   /** The messages for one field, merged across entries; empty when the field is fine. */
   errorsFor(field: string): string[] {
-    return this.fieldErrors.flatMap((entry) => entry[field] ?? [])
+    return this.fieldErrors.flatMap((entry) => (entry.fieldName === field ? entry.errors : []))
   }
 
   isBadRequest(): boolean {

@@ -226,7 +226,7 @@ describe('destinations', () => {
 describe('access keys', () => {
   it('creates, lists and deletes an access key', async () => {
     const user = await admin.users.create({ name: uniqueName('keyed') })
-    const key = await admin.accessKeys.create({ userID: user.id, name: 'ci', ttl: '1h' })
+    const key = await admin.accessKeys.create({ userID: user.id, name: 'ci', expiry: '1h' })
     expect(key).toEqual(
       expect.objectContaining({ name: 'ci', issuedFor: user.id, accessKey: expect.any(String) }),
     )

@@ -75,7 +75,11 @@ describe('InfraApiError', () => {
       url: 'https://x/api/users',
       status: 400,
       message: 'invalid body: name',
-      fieldErrors: [{ name: ['must not be empty'] }, { name: ['is too short'], other: ['x'] }],
+      fieldErrors: [
+        { fieldName: 'name', errors: ['must not be empty'] },
+        { fieldName: 'other', errors: ['x'] },
+        { fieldName: 'name', errors: ['is too short'] },
+      ],
     })
     expect(invalid.errorsFor('name')).toEqual(['must not be empty', 'is too short'])
     expect(invalid.errorsFor('missing')).toEqual([])

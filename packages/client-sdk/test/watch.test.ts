@@ -199,7 +199,7 @@ describe('watch against the long-poll contract', () => {
   const grant = (id: string, resource = 'prod'): Grant => ({
     id,
     created: '2024-01-01T00:00:00Z',
-    created_by: '4yJ3n3D8E2',
+    createdBy: '4yJ3n3D8E2',
     updated: '2024-01-01T00:00:00Z',
     user: '4yJ3n3D8E2',
     privilege: 'view',

@@ -6,7 +6,7 @@ const grant = (fields: Partial<Grant>): Grant => ({
   id: '1',
   created: '2026-01-01T00:00:00Z',
   updated: '2026-01-01T00:00:00Z',
-  created_by: '',
+  createdBy: '',
   privilege: 'view',
   resource: 'prod',
   ...fields,

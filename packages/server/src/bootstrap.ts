@@ -1,4 +1,4 @@
-import { INFRA_RESOURCE, type InfraRole } from '@infra/api-types'
+import { CONNECTOR_USER_NAME, INFRA_RESOURCE, type InfraRole } from '@infra/api-types'
 import { hashSecret, splitKey } from './auth/access-key-secret.js'
 import { hashPassword, passwordMatches } from './auth/passwords.js'
 import type { ConfigFile } from './config.js'
@@ -21,6 +21,17 @@ async function ensureUser(tx: Tx, name: string): Promise<string> {
     select: { id: true },
   })
   return user.id
+}
+
+async function ensureConnectorUser(tx: Tx): Promise<void> {
+  const user = await tx.user.upsert({
+    where: { name: CONNECTOR_USER_NAME },
+    create: { id: newId(), name: CONNECTOR_USER_NAME, system: true, providerNames: ['infra'] },
+    // A connector user made by an earlier version of the CLI, as a plain user, becomes the system one.
+    update: { system: true },
+    select: { id: true },
+  })
+  await ensureRole(tx, user.id, 'connector')
 }
 
 async function ensureRole(tx: Tx, userId: string, role: InfraRole): Promise<void> {
@@ -76,7 +87,10 @@ export interface BootstrapResult {
   firstStartAdminKey?: string
 }
 
-/** Makes the configured admin and users exist, with their keys, passwords and roles. Safe to run on every start. */
+/**
+ * Makes the connector user, the configured admin and users exist, with their keys, passwords and roles. Safe to
+ * run on every start.
+ */
 export async function bootstrap(
   db: Database,
   options: { adminAccessKey?: string | undefined; config: ConfigFile },
@@ -84,6 +98,7 @@ export async function bootstrap(
   const needsFirstAdmin = await db.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`
+      await ensureConnectorUser(tx)
       if (options.adminAccessKey !== undefined) {
         const adminId = await ensureUser(tx, ADMIN_USER_NAME)
         await ensureRole(tx, adminId, 'admin')
@@ -96,7 +111,7 @@ export async function bootstrap(
         if (declared.accessKey) await ensureKey(tx, userId, declared.accessKey, 'configured-access-key')
       }
       if (options.adminAccessKey !== undefined || options.config.users.length > 0) return false
-      if ((await tx.user.count()) > 0) return false
+      if ((await tx.user.count({ where: { system: false } })) > 0) return false
       const adminId = await ensureUser(tx, ADMIN_USER_NAME)
       await ensureRole(tx, adminId, 'admin')
       return true

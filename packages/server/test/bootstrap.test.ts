@@ -95,8 +95,9 @@ describe('--admin-access-key', () => {
     await stop(first)
     const second = await start({ adminAccessKey }, database)
     expect(await snapshot(second, adminAccessKey)).toEqual(before)
-    expect(before.users).toHaveLength(1)
-    expect(before.grants).toEqual(['admin:admin@infra'])
+    // The admin, and the system user connectors' keys belong to.
+    expect(before.users).toHaveLength(2)
+    expect(before.grants).toEqual(['admin:admin@infra', 'connector:connector@infra'])
   })
 
   it('can be rotated: after a restart with a new key, the new key works and the old one does not', async () => {

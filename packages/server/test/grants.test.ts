@@ -16,7 +16,7 @@ interface Grant {
   group?: string
   privilege: string
   resource: string
-  created_by: string
+  createdBy: string
   wasCreated?: boolean
 }
 
@@ -63,7 +63,7 @@ describe('POST /api/grants', () => {
       user: user.id,
       privilege: 'view',
       resource: 'production',
-      created_by: self,
+      createdBy: self,
       wasCreated: true,
     })
     expect(first.body.group).toBeUndefined()

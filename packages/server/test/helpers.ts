@@ -14,17 +14,15 @@ export function expectError(response: ApiResponse, status: number): string[] {
   const body = ErrorBody.parse(response.body)
   expect(body.code).toBe(status)
   expect(body.message.length).toBeGreaterThan(0)
-  return (body.fieldErrors ?? []).flatMap((entry) => Object.keys(entry))
+  return (body.fieldErrors ?? []).map((entry) => entry.fieldName)
 }
 
 /** A 400 whose fieldErrors name exactly `fields`, one entry per field. */
 export function expectFieldErrors(response: ApiResponse, fields: string[]): void {
   const named = expectError(response, 400)
   expect([...named].sort()).toEqual([...fields].sort())
-  for (const entry of (response.body as ErrorBody).fieldErrors ?? []) {
-    const messages = Object.values(entry)[0] ?? []
-    expect(messages.length).toBeGreaterThan(0)
-  }
+  for (const entry of (response.body as ErrorBody).fieldErrors ?? [])
+    expect(entry.errors.length).toBeGreaterThan(0)
 }
 
 /** The response has the route's success status and a body its documented schema accepts. */

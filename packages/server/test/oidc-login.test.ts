@@ -143,6 +143,6 @@ describe('login through an OpenID Connect provider', () => {
       key: null,
     })
     expect(unknown.status).toBe(400)
-    expect(unknown.body.fieldErrors).toEqual([{ 'oidc.providerID': ['no such provider'] }])
+    expect(unknown.body.fieldErrors).toEqual([{ fieldName: 'oidc.providerID', errors: ['no such provider'] }])
   })
 })

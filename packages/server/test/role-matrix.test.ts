@@ -161,6 +161,22 @@ const cases: Record<RouteName, Case> = {
     prepare: async () => ({ path: `/api/providers/${await newProvider()}` }),
     expect: ANYONE(200),
   },
+  updateProvider: {
+    prepare: async () => ({
+      path: `/api/providers/${await newProvider()}`,
+      options: {
+        body: { name: uniqueName('idp'), url: 'https://idp.example.com', clientID: 'c2', clientSecret: 's2' },
+      },
+    }),
+    expect: ADMIN_ONLY(200),
+  },
+  patchProvider: {
+    prepare: async () => ({
+      path: `/api/providers/${await newProvider()}`,
+      options: { body: { clientSecret: 'rotated' } },
+    }),
+    expect: ADMIN_ONLY(200),
+  },
   deleteProvider: {
     prepare: async () => ({ path: `/api/providers/${await newProvider()}` }),
     expect: ADMIN_ONLY(204),

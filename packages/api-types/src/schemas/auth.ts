@@ -12,10 +12,7 @@ const loginMethods = ['accessKey', 'passwordCredentials', 'oidc'] as const
 export const LoginRequest = z
   .object({
     accessKey: AccessKeySecret.optional(),
-    passwordCredentials: z
-      .object({ name: UserName, password: z.string().min(1).max(256) })
-      .strict()
-      .optional(),
+    passwordCredentials: z.object({ name: UserName, password: z.string().min(1).max(256) }).optional(),
     oidc: z
       .object({
         providerID: Id,
@@ -23,10 +20,8 @@ export const LoginRequest = z
         code: z.string().min(1).max(4096),
         codeVerifier: z.string().min(43).max(128).optional(),
       })
-      .strict()
       .optional(),
   })
-  .strict()
   .superRefine((login, ctx) => {
     if (loginMethods.filter((method) => login[method] !== undefined).length !== 1) {
       ctx.addIssue({
@@ -70,4 +65,4 @@ export type JsonWebKeySet = z.infer<typeof JsonWebKeySet>
 export const VersionResponse = z.object({ version: z.string() }).meta({ id: 'Version' })
 export type VersionResponse = z.infer<typeof VersionResponse>
 
-export const EmptyRequest = z.object({}).strict()
+export const EmptyRequest = z.object({})

@@ -32,15 +32,13 @@ export const ListDestinationsQuery = PaginationQuery.extend(LongPollQuery.shape)
 })
 export type ListDestinationsQuery = z.input<typeof ListDestinationsQuery>
 
-export const DestinationRequest = z
-  .object({
-    name: DestinationName.refine((name) => name !== 'infra', '"infra" is reserved'),
-    uniqueID: z.string().min(1).max(256),
-    kind: z.enum(['kubernetes']).optional().default('kubernetes'),
-    version: z.string().max(64).optional().default(''),
-    connection: DestinationConnection.optional().default({ url: '', ca: '' }),
-    resources: z.array(z.string().min(1).max(253)).max(10000).optional().default([]),
-    roles: z.array(z.string().min(1).max(253)).max(10000).optional().default([]),
-  })
-  .strict()
+export const DestinationRequest = z.object({
+  name: DestinationName.refine((name) => name !== 'infra', '"infra" is reserved'),
+  uniqueID: z.string().min(1).max(256),
+  kind: z.enum(['kubernetes']).optional().default('kubernetes'),
+  version: z.string().max(64).optional().default(''),
+  connection: DestinationConnection.optional().default({ url: '', ca: '' }),
+  resources: z.array(z.string().min(1).max(253)).max(10000).optional().default([]),
+  roles: z.array(z.string().min(1).max(253)).max(10000).optional().default([]),
+})
 export type DestinationRequest = z.input<typeof DestinationRequest>

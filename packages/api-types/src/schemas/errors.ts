@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
-/** One entry per bad field: the field's name mapped to what is wrong with it. */
-export const FieldError = z.record(z.string(), z.array(z.string()))
+/** One entry per bad field: its name (a path such as `grantsToAdd.0.resource`) and what is wrong with it. */
+export const FieldError = z.object({ fieldName: z.string(), errors: z.array(z.string()) })
 
 export const ErrorBody = z
   .object({

@@ -2,12 +2,19 @@ import { z } from 'zod'
 import { Id, Timestamp, UserName, GroupName, UserRef } from '../primitives.js'
 import { LongPollQuery, PaginationQuery, queryBoolean } from '../query.js'
 import { INFRA_RESOURCE, INFRA_ROLES, Privilege, Resource } from '../resource.js'
+import type { OlderShape } from '../routes.js'
+
+/** Infra 0.18.1 and older (and so every Infra CLI and connector) named a grant's creator `created_by`. */
+export const GRANT_NAMES_0_18_1 = {
+  through: '0.18.1',
+  renamed: { createdBy: 'created_by' },
+} as const satisfies OlderShape
 
 export const Grant = z
   .object({
     id: Id,
     created: Timestamp,
-    created_by: z.string().describe('ID of the user that created the grant'),
+    createdBy: z.string().describe('ID of the user that created the grant'),
     updated: Timestamp,
     user: Id.optional(),
     group: Id.optional(),
@@ -40,7 +47,6 @@ export const GrantRequest = z
     privilege: Privilege,
     resource: Resource,
   })
-  .strict()
   .superRefine((grant, ctx) => {
     const given = subjectFields.filter((field) => grant[field] !== undefined)
     if (given.length !== 1) {
@@ -63,10 +69,8 @@ export type GrantRequest = z.infer<typeof GrantRequest>
 export const CreateGrantResponse = Grant.extend({ wasCreated: z.boolean() }).meta({ id: 'CreatedGrant' })
 export type CreateGrantResponse = z.infer<typeof CreateGrantResponse>
 
-export const PatchGrantsRequest = z
-  .object({
-    grantsToAdd: z.array(GrantRequest).max(1000).optional().default([]),
-    grantsToRemove: z.array(GrantRequest).max(1000).optional().default([]),
-  })
-  .strict()
+export const PatchGrantsRequest = z.object({
+  grantsToAdd: z.array(GrantRequest).max(1000).optional().default([]),
+  grantsToRemove: z.array(GrantRequest).max(1000).optional().default([]),
+})
 export type PatchGrantsRequest = z.input<typeof PatchGrantsRequest>

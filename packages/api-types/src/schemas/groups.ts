@@ -19,13 +19,11 @@ export const ListGroupsQuery = PaginationQuery.extend({
 })
 export type ListGroupsQuery = z.input<typeof ListGroupsQuery>
 
-export const CreateGroupRequest = z.object({ name: GroupName }).strict()
+export const CreateGroupRequest = z.object({ name: GroupName })
 export type CreateGroupRequest = z.infer<typeof CreateGroupRequest>
 
-export const UpdateGroupUsersRequest = z
-  .object({
-    usersToAdd: z.array(Id).max(1000).optional().default([]),
-    usersToRemove: z.array(Id).max(1000).optional().default([]),
-  })
-  .strict()
+export const UpdateGroupUsersRequest = z.object({
+  usersToAdd: z.array(Id).max(1000).optional().default([]),
+  usersToRemove: z.array(Id).max(1000).optional().default([]),
+})
 export type UpdateGroupUsersRequest = z.input<typeof UpdateGroupUsersRequest>

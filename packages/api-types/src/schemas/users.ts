@@ -22,7 +22,13 @@ export const ListUsersQuery = PaginationQuery.extend({
 })
 export type ListUsersQuery = z.input<typeof ListUsersQuery>
 
-export const CreateUserRequest = z.object({ name: UserName }).strict()
+/**
+ * The system user that connectors' access keys belong to (`infra keys add --connector`), with the connector
+ * role: listed only with showSystem, and never deleted, as in Infra.
+ */
+export const CONNECTOR_USER_NAME = 'connector'
+
+export const CreateUserRequest = z.object({ name: UserName })
 export type CreateUserRequest = z.infer<typeof CreateUserRequest>
 
 export const CreateUserResponse = z
@@ -30,7 +36,5 @@ export const CreateUserResponse = z
   .meta({ id: 'CreatedUser' })
 export type CreateUserResponse = z.infer<typeof CreateUserResponse>
 
-export const UpdateUserRequest = z
-  .object({ oldPassword: z.string().max(256).optional(), password: Password })
-  .strict()
+export const UpdateUserRequest = z.object({ oldPassword: z.string().max(256).optional(), password: Password })
 export type UpdateUserRequest = z.infer<typeof UpdateUserRequest>

@@ -13,9 +13,7 @@ function originOf(url: string | undefined): string {
 
 /** `invalid name: must not contain whitespace` from the server's field errors, else its message. */
 function apiMessage(error: InfraApiError): string {
-  const parts = error.fieldErrors.flatMap((entry) =>
-    Object.entries(entry).map(([field, messages]) => `invalid ${field}: ${messages.join(', ')}`),
-  )
+  const parts = error.fieldErrors.map((entry) => `invalid ${entry.fieldName}: ${entry.errors.join(', ')}`)
   return parts.length > 0 ? parts.join('; ') : error.message
 }
 

@@ -12,6 +12,9 @@ export const canReadAll = (caller: Caller) => hasRole(caller, 'admin', 'view')
 export const canReadAccessData = (caller: Caller) => canReadAll(caller) || hasRole(caller, 'connector')
 
 /** A user's own keys and password are theirs to manage; an admin manages everyone's. */
+/** Connectors report on their destinations; admins may stand in for one. */
+export const canReportForDestinations = (caller: Caller) => hasRole(caller, 'admin', 'connector')
+
 export const canManageUser = (caller: Caller, userId: string) =>
   userId === caller.userId || hasRole(caller, 'admin')
 

@@ -136,8 +136,12 @@ export class TokenSigner {
     return { token, expires }
   }
 
-  /** Every key that may verify a valid token now, and the next one, published ahead of use. */
-  jwks(): { keys: JWK[] } {
-    return { keys: this.keys.map((key) => key.publicJwk) }
+  /**
+   * Every key that may verify a valid token now, and the next one, published ahead of use. The key signing now
+   * comes first: Infra's own connector verifies with the first key of the set alone.
+   */
+  jwks(now = new Date()): { keys: JWK[] } {
+    const signing = (key: LoadedKey) => (key.activatesAt <= now && now < key.retiresAt ? 0 : 1)
+    return { keys: [...this.keys].sort((a, b) => signing(a) - signing(b)).map((key) => key.publicJwk) }
   }
 }

@@ -8,6 +8,17 @@ abstract class DomainError extends Error {
   abstract readonly kind: string
 }
 
+export const fieldError = (fieldName: string, ...errors: string[]): FieldError => ({ fieldName, errors })
+
+/**
+ * Bad fields of a request, each named with what is wrong in the message too: Infra's own CLI shows only the
+ * message (`invalid body: expiry: must be more than 0s`).
+ */
+export function invalidFields(where: 'body' | 'query' | 'path', fieldErrors: FieldError[]): InvalidError {
+  const details = fieldErrors.map((entry) => `${entry.fieldName}: ${entry.errors.join(', ')}`).join('; ')
+  return new InvalidError(`invalid ${where === 'path' ? 'path parameter' : where}: ${details}`, fieldErrors)
+}
+
 /** The request itself is wrong: a field, a missing login method, an unknown provider. */
 export class InvalidError extends DomainError {
   readonly kind = 'invalid'

@@ -1,6 +1,6 @@
 import type { ErrorBody, FieldError } from '@infra/api-types'
 import type { z } from 'zod'
-import { InvalidError, type KnownDomainError } from '../domain/errors.js'
+import { fieldError, invalidFields, type InvalidError, type KnownDomainError } from '../domain/errors.js'
 
 /** An error meant for the caller: its status and message reach the response as the documented error body. */
 export class ApiError extends Error {
@@ -52,11 +52,8 @@ function fieldErrorsFrom(error: z.ZodError): FieldError[] {
         .join('.') || 'body'
     byField.set(name, [...(byField.get(name) ?? []), issue.message])
   }
-  return [...byField].map(([name, messages]) => ({ [name]: messages }))
+  return [...byField].map(([name, messages]) => fieldError(name, ...messages))
 }
 
-export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): InvalidError {
-  const fieldErrors = fieldErrorsFrom(error)
-  const fields = fieldErrors.map((entry) => Object.keys(entry)[0]).join(', ')
-  return new InvalidError(`invalid ${where === 'path' ? 'path parameter' : where}: ${fields}`, fieldErrors)
-}
+export const validationError = (error: z.ZodError, where: 'body' | 'query' | 'path'): InvalidError =>
+  invalidFields(where, fieldErrorsFrom(error))

@@ -9,24 +9,37 @@ import type { Express, Request, Response } from 'express'
 import type { z } from 'zod'
 import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
-import { passwordResetPending } from '../auth/policies.js'
+import { canReportForDestinations, passwordResetPending } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
-import { ForbiddenError, InvalidError, TooManyAttemptsError } from '../domain/errors.js'
+import {
+  fieldError,
+  ForbiddenError,
+  invalidFields,
+  InvalidError,
+  TooManyAttemptsError,
+} from '../domain/errors.js'
+import { markDestinationSeen } from '../services/destinations.js'
+import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
+import { fieldNamesFor, toClientNames, toCurrentNames } from './older-shapes.js'
 import { validationError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
 
 const VERSION_FORMAT = /^\d+\.\d+\.\d+$/
 
-function requireVersionHeader(req: Request): void {
-  const version = req.get(INFRA_VERSION_HEADER)
+/** The version the client asked for; required on every route but the unversioned ones. */
+function requestedVersion(route: RouteDefinition, req: Request): string | undefined {
+  const version = req.get(INFRA_VERSION_HEADER)?.trim()
   if (version === undefined) {
+    if (route.unversioned) return undefined
     throw new InvalidError(
       `the ${INFRA_VERSION_HEADER} header is required, e.g. "${INFRA_VERSION_HEADER}: ${API_VERSION}"`,
     )
   }
-  if (!VERSION_FORMAT.test(version.trim())) {
+  if (!VERSION_FORMAT.test(version)) {
+    if (route.unversioned) return undefined
     throw new InvalidError(`the ${INFRA_VERSION_HEADER} header must be a version such as ${API_VERSION}`)
   }
+  return version
 }
 
 async function identify(
@@ -89,18 +102,28 @@ function unstorableFields(input: unknown): string[] {
   return found.reverse()
 }
 
-function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, where: 'body' | 'query' | 'path') {
+function parse<S extends z.ZodType | undefined>(schema: S, given: unknown, where: 'body' | 'query' | 'path') {
   if (!schema) return undefined
+  const value = withoutAbsentValues(schema, given)
   const unstorable = unstorableFields(value)
   if (unstorable.length > 0) {
-    throw new InvalidError(
-      `invalid ${where === 'path' ? 'path parameter' : where}: ${unstorable.join(', ')}`,
-      unstorable.map((field) => ({ [field]: ['must not contain NUL characters or invalid Unicode'] })),
+    throw invalidFields(
+      where,
+      unstorable.map((field) => fieldError(field, 'must not contain NUL characters or invalid Unicode')),
     )
   }
   const result = schema.safeParse(value)
   if (!result.success) throw validationError(result.error, where)
   return result.data
+}
+
+/** Sent by Infra's own connector (v0.21 and before) on every request it makes. */
+const DESTINATION_NAME_HEADER = 'Infra-Destination-Name'
+
+async function noteDestinationSeen(ctx: ServerContext, caller: Caller | undefined, req: Request) {
+  const name = req.get(DESTINATION_NAME_HEADER)
+  if (!caller || !name || name.length > 253 || !canReportForDestinations(caller)) return
+  await markDestinationSeen(ctx.db, name)
 }
 
 const NEVER_ABORTED = new AbortController().signal
@@ -115,11 +138,12 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
     const handler = handlers[name] as Handler<RouteDefinition>
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'
     app[method](expressPath(route.path), async (req: Request, res: Response) => {
-      if (!route.unversioned) requireVersionHeader(req)
+      const names = fieldNamesFor(route, requestedVersion(route, req))
       const caller = await identify(ctx, route, req)
+      await noteDestinationSeen(ctx, caller, req)
       const params = parse(route.params, req.params, 'path')
-      const query = parse(route.query, req.query, 'query')
-      const body = parse(route.body, req.body, 'body')
+      const query = parse(route.query, toCurrentNames(withoutEmptyParameters(req.query), names), 'query')
+      const body = parse(route.body, toCurrentNames(req.body, names), 'body')
       // Only long polls wait long enough to care that the client left.
       let signal = NEVER_ABORTED
       if (route.longPoll) {
@@ -147,7 +171,10 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
         return
       }
       // Written directly: Express's res.json does work (ETag, charset negotiation) this API never uses.
-      const json = reply.serialized ?? JSON.stringify(reply.body)
+      const json =
+        names.size === 0
+          ? (reply.serialized ?? JSON.stringify(reply.body))
+          : JSON.stringify(toClientNames(reply.body, names))
       res
         .writeHead(status, {
           ...reply.headers,

@@ -1,6 +1,6 @@
 import { parseDuration } from '@infra/api-types'
 import { asksOnlyForSelf, canManageUser, canReadAll } from '../auth/policies.js'
-import { ForbiddenError, InvalidError } from '../domain/errors.js'
+import { fieldError, ForbiddenError, invalidFields } from '../domain/errors.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   deleteAccessKey,
@@ -15,16 +15,14 @@ const MAX_KEY_DURATION_MS = 100 * 365 * 24 * 3_600_000
 
 /** A duration from the request in milliseconds: more than nothing, and not beyond what dates can hold. */
 function durationField(
-  field: 'ttl' | 'extensionDeadline',
+  field: 'expiry' | 'inactivityTimeout',
   text: string | undefined,
   fallback: number,
 ): number {
   if (text === undefined) return fallback
   const ms = parseDuration(text)
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_KEY_DURATION_MS) {
-    throw new InvalidError(`invalid body: ${field}`, [
-      { [field]: ['must be more than 0s and at most 876000h'] },
-    ])
+    throw invalidFields('body', [fieldError(field, 'must be more than 0s and at most 876000h')])
   }
   return ms
 }
@@ -45,10 +43,10 @@ export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey'
     return issueAccessKey(ctx.db, {
       userId,
       name: body.name,
-      ttlMs: durationField('ttl', body.ttl, ctx.settings.accessKeyTtlMs),
+      ttlMs: durationField('expiry', body.expiry, ctx.settings.accessKeyTtlMs),
       extensionMs: durationField(
-        'extensionDeadline',
-        body.extensionDeadline,
+        'inactivityTimeout',
+        body.inactivityTimeout,
         ctx.settings.accessKeyExtensionMs,
       ),
     })

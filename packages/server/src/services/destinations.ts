@@ -91,3 +91,18 @@ export async function deleteDestination(db: Database, id: string): Promise<void>
   const { count } = await db.destination.deleteMany({ where: { id } })
   if (count === 0) throw new NotFoundError('destination')
 }
+
+// Infra's own connector names its destination on every request, long polls included: one write in this many.
+const SEEN_GRANULARITY_MS = 5_000
+
+/** A request from the connector of a destination, by name: a sign of life, as a heartbeat is. */
+export async function markDestinationSeen(db: Database, name: string): Promise<void> {
+  const now = new Date()
+  await db.destination.updateMany({
+    where: {
+      name,
+      OR: [{ lastSeen: null }, { lastSeen: { lt: new Date(now.getTime() - SEEN_GRANULARITY_MS) } }],
+    },
+    data: { lastSeen: now },
+  })
+}

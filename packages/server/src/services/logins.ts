@@ -4,7 +4,7 @@ import { ProviderLoginError, type ProviderIdentity } from '../auth/oidc.js'
 import { passwordMatches } from '../auth/passwords.js'
 import type { ServerContext } from '../context.js'
 import type { Database } from '../db/prisma.js'
-import { InvalidError, UnauthenticatedError } from '../domain/errors.js'
+import { fieldError, InvalidError, UnauthenticatedError } from '../domain/errors.js'
 import { issueAccessKey } from './access-keys.js'
 import { syncProviderUser } from './provider-users.js'
 import { toLoginResponse } from './serialize.js'
@@ -61,7 +61,7 @@ export async function logInWithProvider(
 ): Promise<LoginResponse> {
   const provider = await ctx.db.provider.findUnique({ where: { id: oidc.providerID } })
   if (!provider)
-    throw new InvalidError('no such identity provider', [{ 'oidc.providerID': ['no such provider'] }])
+    throw new InvalidError('no such identity provider', [fieldError('oidc.providerID', 'no such provider')])
   let user: { id: string; name: string }
   let identity: ProviderIdentity
   try {

@@ -35,7 +35,7 @@ export const toApiGroup = (group: db.Group & { _count: { members: number } }): G
 export const toApiGrant = (grant: Omit<db.Grant, 'destination'>): Grant => ({
   id: grant.id,
   created: iso(grant.created),
-  created_by: grant.createdBy,
+  createdBy: grant.createdBy,
   updated: iso(grant.updated),
   user: grant.userId ?? undefined,
   group: grant.groupId ?? undefined,
@@ -75,7 +75,7 @@ export const toApiAccessKey = (key: db.AccessKey & { user: { name: string } }): 
   name: key.name,
   created: iso(key.created),
   expires: iso(key.expires),
-  extensionDeadline: iso(key.extensionDeadline),
+  inactivityTimeout: iso(key.extensionDeadline),
   issuedFor: key.userId,
   issuedForName: key.user.name,
   lastUsed: isoOrNothing(key.lastUsed),

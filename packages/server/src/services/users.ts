@@ -5,7 +5,7 @@ import { generateOneTimePassword, hashPassword, passwordMatches } from '../auth/
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma, SqlPool } from '../db/prisma.js'
-import { InvalidError, NotFoundError, nameTaken } from '../domain/errors.js'
+import { fieldError, InvalidError, NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiUser } from './serialize.js'
@@ -67,6 +67,8 @@ export async function createUser(
 }
 
 export async function deleteUser(db: Database, id: string): Promise<void> {
+  const user = await db.user.findUnique({ where: { id }, select: { name: true, system: true } })
+  if (user?.system) throw new InvalidError(`cannot delete the ${user.name} user: Infra itself needs it`)
   // Grants, group memberships and access keys go with the user (ON DELETE CASCADE), in this one transaction.
   await deleteKeepingAnAdmin(db, 'user', (tx) => tx.user.deleteMany({ where: { id } }))
 }
@@ -88,11 +90,11 @@ export async function changePassword(db: Database, id: string, change: PasswordC
   if (change.requireOldPassword) {
     if (change.oldPassword === undefined) {
       throw new InvalidError('oldPassword is required', [
-        { oldPassword: ['is required to change your password'] },
+        fieldError('oldPassword', 'is required to change your password'),
       ])
     }
     if (!(await passwordMatches(change.oldPassword, user.passwordHash))) {
-      throw new InvalidError('oldPassword is incorrect', [{ oldPassword: ['is incorrect'] }])
+      throw new InvalidError('oldPassword is incorrect', [fieldError('oldPassword', 'is incorrect')])
     }
   }
   const passwordHash = await hashPassword(change.password)

@@ -1,7 +1,6 @@
-import { formatDuration, parseDuration } from '@infra/api-types'
-import type { InfraClient } from '@infra/client-sdk'
+import { CONNECTOR_USER_NAME, formatDuration, parseDuration } from '@infra/api-types'
 import { CliError, type Context } from '../../lib/context.js'
-import { findUser, requireUser } from '../../lib/lookup.js'
+import { requireUser } from '../../lib/lookup.js'
 import { printData, relativeTime } from '../../lib/output.js'
 import { withSession } from '../../lib/session.js'
 import type { ArgsOf } from '../define.js'
@@ -21,26 +20,20 @@ function duration(flag: string, text: string): string {
   return formatDuration(ms)
 }
 
-const CONNECTOR = 'connector'
-
-/** The user connectors authenticate as, created with the connector role on first use. */
-async function connectorUser(client: InfraClient): Promise<string> {
-  const existing = await findUser(client, CONNECTOR)
-  const id = existing?.id ?? (await client.users.create({ name: CONNECTOR })).id
-  await client.grants.create({ user: id, privilege: 'connector', resource: 'infra' })
-  return id
-}
-
 export default async function addKey(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
-  const ttl = duration('ttl', args.ttl)
-  const extensionDeadline = duration('extension-deadline', args.extensionDeadline)
+  const expiry = duration('ttl', args.ttl)
+  const inactivityTimeout = duration('extension-deadline', args.extensionDeadline)
+  // `connector` as the user still works, as the command was written before --connector.
+  const userName = args.connector ? CONNECTOR_USER_NAME : args.USER
+  if (userName === undefined || userName === '') {
+    throw new CliError('name the user the key is for, or pass --connector', 'e.g. infra keys add --connector')
+  }
   await withSession(ctx, args, async ({ client }) => {
-    const userID =
-      args.USER === CONNECTOR ? await connectorUser(client) : (await requireUser(client, args.USER)).id
+    const userID = (await requireUser(client, userName)).id
     const key = await client.accessKeys.create({
       userID,
-      ttl,
-      extensionDeadline,
+      expiry,
+      inactivityTimeout,
       ...(args.name ? { name: args.name } : {}),
     })
     if (args.format === 'json' || args.format === 'yaml') return printData(ctx, args.format, key)

@@ -2,10 +2,11 @@ import { defineCommand, FORMAT_OPTION } from '../define.js'
 
 const DURATION_DEFAULT = '720h0m0s'
 
-export const command = defineCommand('add USER|connector', 'Create an access key', {
+export const command = defineCommand('add [USER]', 'Create an access key', {
   about: 'Create an access key for a user or a connector.',
-  positionals: { USER: { type: 'string', demandOption: true } },
+  positionals: { USER: { type: 'string', describe: 'The user the key is for' } },
   options: {
+    connector: { type: 'boolean', describe: 'Create the key for the connector' },
     'extension-deadline': {
       type: 'string',
       describe: 'A specified deadline that the access key must be used within to remain valid',
@@ -24,7 +25,7 @@ export const command = defineCommand('add USER|connector', 'Create an access key
       '$0 keys add user@example.com --ttl=12h --name example-key',
       "Create an access key named 'example-key' for a user that expires in 12 hours",
     ],
-    ['$0 keys add connector', 'Create an access key to add a Kubernetes connection to Infra'],
+    ['$0 keys add --connector', 'Create an access key to add a Kubernetes connection to Infra'],
   ],
 })
 export default command.handledBy(() => import('./add.handler.js'))
