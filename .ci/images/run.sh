@@ -86,7 +86,14 @@ run_container() {
   podman run -d --name "$@" 2>/dev/null >/dev/null
 }
 
-infra() { HOME=$WORK/home KUBECONFIG=$WORK/home/kubeconfig node packages/cli/dist/infra.js "$@"; }
+# The CLI as its users get it: the packed @infra/cli, installed with `npm install -g` into a prefix of its own.
+install_cli() {
+  pnpm --dir packages/cli pack --pack-destination "$WORK/cli-package" >/dev/null
+  npm install -g --silent --no-audit --no-fund --prefix "$WORK/cli" "$WORK"/cli-package/*.tgz
+  infra --version
+}
+
+infra() { HOME=$WORK/home KUBECONFIG=$WORK/home/kubeconfig "$WORK/cli/bin/infra" "$@"; }
 
 # Read-only root filesystem, a tmpfs for /tmp (as `docker run --read-only --tmpfs /tmp`), data in a volume.
 run_server() { # name port
@@ -171,6 +178,7 @@ timed "server image" build_image server "$SERVER_IMAGE"
 timed "connector image" build_image connector "$CONNECTOR_IMAGE"
 # `run.sh build`: the images only (e.g. for .ci/cluster/run.sh), without the smoke tests.
 [ "${1:-}" != build ] || { step "built in $SECONDS s"; exit 0; }
+timed "CLI from its npm package" install_cli
 timed "server smoke test" test_server
 timed "connector smoke test" test_connector
 step "done in $SECONDS s"
