@@ -22,22 +22,9 @@ ldflags="$(bash ../kube/version-ldflags.sh go.mod)"
 tools=(kubelet kube-controller-manager kube-scheduler kube-proxy)
 
 key="$( { cat go.mod go.sum; go env GOVERSION GOOS GOARCH; gcc --version | head -n 1; echo "$ldflags"; } | sha256sum | cut -d' ' -f1)"
-cache="${INFRA_NODE_CACHE:-$HOME/.cache/infra-node}"
-dir="$cache/$key"
-
-if [[ -f "$dir/.done" ]]; then
-  touch "$dir" 2>/dev/null || true # mark as recently used (see pruning below)
-  echo "$dir"
-  exit 0
-fi
-
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
-if [[ -f "$dir/.done" ]]; then
-  echo "$dir"
-  exit 0
-fi
+source "$here/../cache.sh"
+cache_enter "${INFRA_NODE_CACHE:-$HOME/.cache/infra-node}" "$key" .done
+dir="$cache_dir"
 
 echo "node/build.sh: building ${tools[*]} and pause -> $dir" >&2
 echo "node/build.sh: ~3 minutes after the apiserver build warmed the Go cache, ~6 cold; later runs use the cache" >&2
@@ -54,7 +41,6 @@ echo "$pause_tag" >"$tmp/pause.tag"
 strip "$tmp/pause"
 mv -f "$tmp"/* "$dir/"
 touch "$dir/.done"
-# Drop builds of other versions not used for a week (each is ~250 MB).
-find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+cache_prune
 echo "node/build.sh: built in $(( $(date +%s) - start ))s" >&2
 echo "$dir"
