@@ -34,7 +34,7 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-echo "build.sh: building kube-apiserver harness (${KUBE_VERSION}) -> $bin" >&2
+echo "build.sh: building kube-apiserver harness -> $bin" >&2
 echo "build.sh: the first build takes several minutes; later runs use the cache" >&2
 start=$(date +%s)
 tmp="$bin.tmp.$$"

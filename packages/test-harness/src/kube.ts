@@ -67,26 +67,63 @@ export function buildKubeApiServerBeforeTests(): void {
   execFileSync('bash', [buildScript], { stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
+/** A cluster that can be shut down and started again: same port, certificates, tokens and data (its etcd). */
+export interface RestartableKubeApiServer extends KubeApiServer {
+  /** Stops the API server (and its etcd), keeping its data; until `startAgain`, connections are refused. */
+  shutDown(): Promise<void>
+  /** Starts it again on the same port and data; resolves once it is ready. */
+  startAgain(): Promise<void>
+}
+
 /** Starts a fresh, empty cluster (or returns the INFRA_TEST_KUBECONFIG one). */
 export async function startKubeApiServer(): Promise<KubeApiServer> {
   const external = process.env.INFRA_TEST_KUBECONFIG
   if (external) return fromKubeconfig(external)
+  const outDir = uniqueTempPath('infra-kube-out')
+  const running = await spawnHarness(outDir, {})
+  return {
+    ...clusterOf(running),
+    ...(running.child.pid === undefined ? {} : { pid: running.child.pid }),
+    stop: () => stopRunning(running),
+  }
+}
 
+/** Starts a fresh, empty cluster of its own that can be restarted (never the INFRA_TEST_KUBECONFIG one). */
+export async function startRestartableKubeApiServer(): Promise<RestartableKubeApiServer> {
+  const outDir = uniqueTempPath('infra-kube-out')
+  // Not under the harness's own temporary prefix, so that no other run sweeps it while the cluster is down.
+  const stateDir = uniqueTempPath('infra-kube-state')
+  const env = { KUBE_HARNESS_STATE_DIR: stateDir }
+  let running = await spawnHarness(outDir, env)
+  return {
+    ...clusterOf(running),
+    shutDown: () => stopRunning(running),
+    startAgain: async () => {
+      running = await spawnHarness(outDir, env)
+    },
+    stop: async () => {
+      await stopRunning(running)
+      fs.rmSync(stateDir, { recursive: true, force: true })
+    },
+  }
+}
+
+function uniqueTempPath(prefix: string): string {
+  return path.join(os.tmpdir(), `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`)
+}
+
+/** Runs the harness binary until it prints `ready`. */
+async function spawnHarness(outDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const bin = await buildKubeApiServer()
   // The harness creates OUTDIR and removes it again when it exits, even when
   // it is terminated because this process died (PR_SET_PDEATHSIG).
-  const outDir = path.join(
-    os.tmpdir(),
-    `infra-kube-out-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
-  )
   const child = spawn(bin, [outDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GOTRACEBACK: 'all' },
+    env: { ...process.env, GOTRACEBACK: 'all', ...env },
   })
   const running: Running = { child, outDir }
   live.add(running)
   registerExitHooks()
-
   let stderrTail = ''
   const echo = process.env.INFRA_KUBE_DEBUG === '1'
   child.stderr?.setEncoding('utf8')
@@ -137,7 +174,12 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   child.unref()
   for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.()
 
-  const cluster = JSON.parse(fs.readFileSync(path.join(outDir, 'cluster.json'), 'utf8')) as {
+  return running
+}
+
+/** What a running harness wrote to its OUTDIR. */
+function clusterOf(running: Running): Omit<KubeApiServer, 'stop' | 'pid'> {
+  const cluster = JSON.parse(fs.readFileSync(path.join(running.outDir, 'cluster.json'), 'utf8')) as {
     server: string
     ca: string
     tokens: Record<string, string>
@@ -146,9 +188,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     url: cluster.server,
     ca: cluster.ca,
     tokens: cluster.tokens,
-    kubeconfigPath: path.join(outDir, 'admin.kubeconfig'),
-    ...(child.pid === undefined ? {} : { pid: child.pid }),
-    stop: () => stopRunning(running),
+    kubeconfigPath: path.join(running.outDir, 'admin.kubeconfig'),
   }
 }
 
