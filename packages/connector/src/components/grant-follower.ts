@@ -74,6 +74,8 @@ export class GrantFollower {
           failures = 0
           this.state = await this.derive(list)
           this.options.onGrants(this.state)
+          // From this line on the proxy and the bindings follow these grants: when a revoke took effect.
+          logger.info({ grants: list.length }, 'grants updated')
           loaded()
         }
       } catch (error) {
