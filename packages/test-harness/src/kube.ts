@@ -33,6 +33,8 @@ const buildScript = fileURLToPath(new URL('../kube/build.sh', import.meta.url))
 const readyTimeoutMs = () => Number(process.env.INFRA_KUBE_READY_TIMEOUT_MS ?? 120_000)
 const BUILD_TIMEOUT_MS = 45 * 60_000
 const STOP_TIMEOUT_MS = 30_000
+/** How long a restartable cluster's API server may take to stop gracefully when shut down. */
+const SHUT_DOWN_GRACE_MS = 3_000
 const STDERR_TAIL_BYTES = 16 * 1024
 
 let binaryPromise: Promise<string> | undefined
@@ -69,7 +71,10 @@ export function buildKubeApiServerBeforeTests(): void {
 
 /** A cluster that can be shut down and started again: same port, certificates, tokens and data (its etcd). */
 export interface RestartableKubeApiServer extends KubeApiServer {
-  /** Stops the API server (and its etcd), keeping its data; until `startAgain`, connections are refused. */
+  /**
+   * Stops the API server (and its etcd), keeping its data: SIGTERM, so it refuses new connections at once; its
+   * open watches end when it exits, at most 3 s later. Until `startAgain`, connections are refused.
+   */
   shutDown(): Promise<void>
   /** Starts it again on the same port and data; resolves once it is ready. */
   startAgain(): Promise<void>
@@ -97,7 +102,7 @@ export async function startRestartableKubeApiServer(): Promise<RestartableKubeAp
   let running = await spawnHarness(outDir, env)
   return {
     ...clusterOf(running),
-    shutDown: () => stopRunning(running),
+    shutDown: () => stopRunning(running, SHUT_DOWN_GRACE_MS),
     startAgain: async () => {
       running = await spawnHarness(outDir, env)
     },
@@ -222,7 +227,12 @@ interface Running {
 
 const live = new Set<Running>()
 
-function stopRunning(r: Running): Promise<void> {
+/**
+ * Stops the harness: SIGTERM, and SIGKILL if it has not exited after STOP_TIMEOUT_MS. With `graceMs`, a second
+ * SIGTERM after that long makes it clean up and exit at once, instead of waiting for the API server to finish
+ * its open watches (up to 20 s).
+ */
+function stopRunning(r: Running, graceMs?: number): Promise<void> {
   r.stopping ??= (async () => {
     const { child } = r
     const exitedWithin = (ms: number) =>
@@ -232,6 +242,7 @@ function stopRunning(r: Running): Promise<void> {
       ])
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
+      if (graceMs !== undefined && !(await exitedWithin(graceMs))) child.kill('SIGTERM')
       if (!(await exitedWithin(STOP_TIMEOUT_MS))) {
         child.kill('SIGKILL')
         await exitedWithin(5_000)
