@@ -1,57 +1,39 @@
 // The connector killed (SIGKILL, as an OOM kill or a node failure would) while grants change, then started
 // again by its supervisor: the bindings follow the grants as they are now, bindings made by hand stay as they
 // are, and kubectl goes on with the token it had before.
-import { createTestDatabase, eventually, run, type TestDatabase } from '@infra/test-harness'
+import { eventually } from '@infra/test-harness'
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { recordResults, table } from '../results.js'
+import { collectLogLines, type LogLine, type RunningServer } from '../system.js'
 import {
-  collectLogLines,
-  Connector,
-  logInAsNewUser,
-  Person,
-  startServer,
-  type LogLine,
-  type RunningServer,
-} from '../system.js'
-import { RESULTS, RESULTS_TITLE, infraBindings, sameBindings, type Binding } from './cluster.js'
+  ALICE,
+  ClusterSystem,
+  machineLoad,
+  RESULTS,
+  RESULTS_TITLE,
+  infraBindings,
+  sameBindings,
+  type Binding,
+} from './cluster.js'
 
-const ALICE = 'alice@example.com'
 const CAROL = 'carol@example.com'
 
-let database: TestDatabase
-let kube: KubeApiServer
-let server: RunningServer
-let connector: Connector
-const admin = new Person('admin')
-const alice = new Person('alice')
-
-const kubeAdmin = (...args: string[]) => run('kubectl', ['--kubeconfig', kube.kubeconfigPath, ...args])
-const aliceCan = async (...args: string[]) =>
-  (await alice.kubectl('--context', 'infra:dev.web', ...args)).code === 0
+let system: ClusterSystem<KubeApiServer>
 
 beforeAll(async () => {
-  ;[database, kube] = await Promise.all([createTestDatabase(), startKubeApiServer()])
-  await kubeAdmin('create', 'namespace', 'web')
-  await kubeAdmin('create', 'namespace', 'ops')
-  server = await startServer(admin, database.url)
-  connector = await Connector.start({ admin, server, kubeconfig: kube.kubeconfigPath, name: 'dev' })
-  await logInAsNewUser(admin, alice, ALICE, server)
-  await admin.must('users', 'add', CAROL)
+  system = await ClusterSystem.start({ startKube: startKubeApiServer, namespaces: ['web', 'ops'] })
+  await system.admin.must('users', 'add', CAROL)
 })
 
-afterAll(async () => {
-  await Promise.allSettled([alice.infra('logout')])
-  await Promise.allSettled([connector?.stop(), server?.program.stop()])
-  await Promise.allSettled([kube?.stop(), database?.drop()])
-  for (const person of [admin, alice]) person.cleanup()
-})
+afterAll(() => system?.stop())
 
 describe('the connector killed and started again', () => {
   it('reconciles the grants changed meanwhile, leaves hand-made bindings alone, and takes the tokens it took before', async () => {
+    const { admin, kube, server, connector } = system
     await admin.must('grants', 'add', ALICE, 'dev.web', '--role', 'edit')
     await admin.must('grants', 'add', ALICE, 'dev.ops', '--role', 'view')
-    await kubeAdmin(
+    await system.kubeAdmin(
       'create',
       'rolebinding',
       'by-hand',
@@ -63,7 +45,7 @@ describe('the connector killed and started again', () => {
       'web',
     )
     const handMade = async () =>
-      (await kubeAdmin('get', 'rolebinding', 'by-hand', '-n', 'web', '-o', 'json')).stdout
+      (await system.kubeAdmin('get', 'rolebinding', 'by-hand', '-n', 'web', '-o', 'json')).stdout
     const handMadeBefore = await handMade()
     const before: Binding[] = ['web edit User:alice@example.com', 'ops view User:alice@example.com']
     await eventually(
@@ -74,7 +56,7 @@ describe('the connector killed and started again', () => {
     )
     // kubectl gets a token (the CLI caches it) and uses it through the connector.
     const tokenCalls = countTokenCalls(server)
-    await eventually(() => aliceCan('get', 'configmaps', '-n', 'web'), 15_000, 50, 'kubectl to work')
+    await eventually(() => system.aliceCan('get', 'configmaps', '-n', 'web'), 15_000, 50, 'kubectl to work')
     const tokensBefore = tokenCalls()
     expect(tokensBefore).toBeGreaterThan(0)
 
@@ -87,7 +69,7 @@ describe('the connector killed and started again', () => {
     const starting = connector.startAgain()
     const log = collectLogLines(connector.program!)
     const served = eventually(
-      async () => (await aliceCan('get', 'configmaps', '-n', 'web')) && Date.now(),
+      async () => (await system.aliceCan('get', 'configmaps', '-n', 'web')) && Date.now(),
       30_000,
       0,
       'kubectl to work through the restarted connector',
@@ -104,7 +86,7 @@ describe('the connector killed and started again', () => {
 
     expect(await handMade()).toBe(handMadeBefore)
     expect(tokenCalls()).toBe(tokensBefore)
-    expect(await aliceCan('get', 'configmaps', '-n', 'ops')).toBe(false)
+    expect(await system.aliceCan('get', 'configmaps', '-n', 'ops')).toBe(false)
 
     // The connector writes its log in batches, at least once a second.
     const logged = (what: string, matches: (line: LogLine) => boolean) =>
@@ -136,7 +118,7 @@ ${table(
 
 The revoked grant's binding was deleted and the new one created; the hand-made RoleBinding was not touched
 (same resourceVersion). kubectl used the token it had from before the restart: no \`POST /api/tokens\` reached
-the server between the kill and the first request served.`,
+the server between the kill and the first request served. ${machineLoad()}`,
     )
   })
 })

@@ -2,56 +2,36 @@
 // between them): meanwhile the connector keeps enforcing the grants it last saw, as intended; once it can
 // reach the server again the revoke takes effect as soon as it learns of it, and from that moment on its
 // proxy admits no request of that user. The user's requests run back to back through the whole window.
-import { createTestDatabase, eventually, run, TcpProxy, type TestDatabase } from '@infra/test-harness'
+import { eventually, TcpProxy } from '@infra/test-harness'
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { recordResults, table } from '../results.js'
-import {
-  collectLogLines,
-  Connector,
-  kubeGet,
-  logInAsNewUser,
-  Person,
-  startServer,
-  type LogLine,
-  type RunningServer,
-} from '../system.js'
-import { RESULTS, RESULTS_TITLE } from './cluster.js'
+import { collectLogLines, kubeGet, type LogLine } from '../system.js'
+import { ALICE, ClusterSystem, machineLoad, RESULTS, RESULTS_TITLE } from './cluster.js'
 
-const ALICE = 'alice@example.com'
 /** How long the partition lasts after the revoke. */
 const PARTITION_MS = 8_000
 const CONFIGMAPS = '/api/v1/namespaces/web/configmaps'
 
-let database: TestDatabase
-let kube: KubeApiServer
-let server: RunningServer
+let system: ClusterSystem<KubeApiServer>
+/** Between the connector and the server. */
 let partition: TcpProxy
-let connector: Connector
-const admin = new Person('admin')
-const alice = new Person('alice')
 
 beforeAll(async () => {
-  ;[database, kube] = await Promise.all([createTestDatabase(), startKubeApiServer()])
-  await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', 'web'])
-  server = await startServer(admin, database.url)
-  partition = await TcpProxy.start(server.port)
-  connector = await Connector.start({
-    admin,
-    server,
-    serverUrl: `https://127.0.0.1:${partition.port}`,
-    kubeconfig: kube.kubeconfigPath,
-    name: 'dev',
+  system = await ClusterSystem.start({
+    startKube: startKubeApiServer,
+    namespaces: ['web'],
+    serverUrl: async (server) => {
+      partition = await TcpProxy.start(server.port)
+      return `https://127.0.0.1:${partition.port}`
+    },
   })
-  await logInAsNewUser(admin, alice, ALICE, server)
 })
 
 afterAll(async () => {
-  await Promise.allSettled([alice.infra('logout')])
-  await Promise.allSettled([connector?.stop(), server?.program.stop(), partition?.close()])
-  await Promise.allSettled([kube?.stop(), database?.drop()])
-  for (const person of [admin, alice]) person.cleanup()
+  await system?.stop()
+  await partition?.close()
 })
 
 interface Attempt {
@@ -62,6 +42,7 @@ interface Attempt {
 
 describe('a grant revoked while the connector cannot reach the server', () => {
   it('is enforced as soon as the connector learns of it, and no request is admitted after that', async () => {
+    const { admin, alice, connector } = system
     await admin.must('grants', 'add', ALICE, 'dev.web', '--role', 'edit')
     await eventually(
       async () => (await alice.kubectl('--context', 'infra:dev.web', 'get', 'configmaps')).code === 0,
@@ -152,7 +133,7 @@ During the partition, after the revoke, alice could still do what the grant allo
 (${admittedDuring} admitted). This is the intended behaviour: the connector keeps enforcing the last grants it
 saw while it cannot reach the server, and the Kubernetes binding stays until it can. Asserted: no request of
 alice's was admitted after the connector learned of the revoke, neither by the test's record (sent after it)
-nor by the proxy's audit log (started after it).`,
+nor by the proxy's audit log (started after it). ${machineLoad()}`,
     )
   })
 })
