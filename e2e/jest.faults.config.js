@@ -5,4 +5,6 @@ export default {
   ...base,
   testMatch: ['<rootDir>/faults/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
+  // One case at a time: each measures how fast the system recovers, which another case's load would skew.
+  maxWorkers: 1,
 }

@@ -1,8 +1,9 @@
 // The whole system as users run it: the built `infra-server`, `infra-connector` and `infra` programs as their
 // own processes, a real kube-apiserver, and the real kubectl, each user with a home of their own.
-import { eventually, run, type Result } from '@infra/test-harness'
+import { eventually, freePort, randomAccessKey, run, type Result } from '@infra/test-harness'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import https from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -41,6 +42,11 @@ export class Program {
     return this.output
   }
 
+  /** Calls `listener` with every chunk the program prints from now on (all of it, not only the kept tail). */
+  onOutput(listener: (chunk: string) => void): void {
+    for (const stream of [this.child.stdout, this.child.stderr]) stream?.on('data', listener)
+  }
+
   async waitUntilReady(url: string, init?: RequestInit): Promise<void> {
     await this.waitUntil(async () => (await fetch(url, init)).ok, 'ready')
   }
@@ -56,6 +62,12 @@ export class Program {
     })
   }
 
+  /** Kills the program at once (SIGKILL), as a crash or an OOM kill would; resolves once it has exited. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL')
+    await this.exited
+  }
+
   async stop(): Promise<number | null> {
     this.child.kill('SIGTERM')
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000)
@@ -63,6 +75,52 @@ export class Program {
     clearTimeout(timer)
     return code
   }
+}
+
+/** The parts of `kubectl config view -o json` that name a context's cluster and its exec plugin. */
+interface KubeconfigView {
+  clusters?: Array<{
+    cluster: { server?: string; 'certificate-authority-data'?: string }
+    extensions?: Array<{ name: string; extension: unknown }>
+  }>
+  users?: Array<{
+    user?: {
+      exec?: {
+        apiVersion: string
+        command: string
+        args?: string[]
+        env?: Array<{ name: string; value: string }>
+        provideClusterInfo?: boolean
+      }
+    }
+  }>
+}
+
+/** A Kubernetes API endpoint with what authenticates to it, e.g. a connector's proxy and a user's token. */
+export interface KubeCredentials {
+  server: string
+  ca: string | undefined
+  token: string
+}
+
+/** One GET to a Kubernetes API with the credentials; resolves to the response status (0: no answer). */
+export function kubeGet(credentials: KubeCredentials, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = https.get(
+      new URL(path, credentials.server),
+      {
+        ...(credentials.ca === undefined ? {} : { ca: credentials.ca }),
+        headers: { authorization: `Bearer ${credentials.token}` },
+        timeout: 5_000,
+      },
+      (response) => {
+        response.resume()
+        response.on('end', () => resolve(response.statusCode ?? 0))
+      },
+    )
+    request.on('timeout', () => request.destroy())
+    request.on('error', () => resolve(0))
+  })
 }
 
 /**
@@ -115,7 +173,181 @@ export class Person {
     return run(KUBECTL, args, { env: this.env })
   }
 
+  /**
+   * What kubectl sends for `context`: its server and CA, and the token its exec plugin prints when run as
+   * kubectl runs it (the plugin's arguments and environment, the cluster's details when it asks for them).
+   */
+  async kubeCredentials(context: string): Promise<KubeCredentials> {
+    const view = JSON.parse(
+      (
+        await this.kubectl(
+          'config',
+          'view',
+          '--raw',
+          '--minify',
+          '--flatten',
+          '--context',
+          context,
+          '-o',
+          'json',
+        )
+      ).stdout,
+    ) as KubeconfigView
+    const entry = view.clusters?.[0]
+    const exec = view.users?.[0]?.user?.exec
+    if (!entry?.cluster.server || !exec)
+      throw new Error(`${this.name}: context ${context} has no exec plugin`)
+    const env = { ...this.env }
+    for (const variable of exec.env ?? []) env[variable.name] = variable.value
+    if (exec.provideClusterInfo) {
+      const config = entry.extensions?.find(({ name }) => name === 'client.authentication.k8s.io/exec')
+      env.KUBERNETES_EXEC_INFO = JSON.stringify({
+        apiVersion: exec.apiVersion,
+        kind: 'ExecCredential',
+        spec: { interactive: false, cluster: { ...entry.cluster, config: config?.extension } },
+      })
+    }
+    const result = await run(exec.command, exec.args ?? [], { env })
+    if (result.code !== 0) throw new Error(`${this.name}: the exec plugin failed: ${result.stderr}`)
+    const credential = JSON.parse(result.stdout) as { status: { token: string } }
+    const ca = entry.cluster['certificate-authority-data']
+    return {
+      server: entry.cluster.server,
+      ca: ca === undefined ? undefined : Buffer.from(ca, 'base64').toString(),
+      token: credential.status.token,
+    }
+  }
+
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/** An Infra server on HTTPS with the certificate it generates, and an admin logged in to it. */
+export interface RunningServer {
+  program: Program
+  /** `localhost:PORT`, as people type it. */
+  address: string
+  /** What the CLI passes to trust the server's self-signed certificate. */
+  trust: string[]
+  /** The server's certificate file, which connectors pin. */
+  certificateFile: string
+  port: number
+}
+
+/** Starts `infra-server` on the database and logs `admin` in to it with the admin access key (no agent). */
+export async function startServer(admin: Person, databaseUrl: string): Promise<RunningServer> {
+  const adminKey = randomAccessKey()
+  const port = await freePort()
+  const dataDir = join(admin.dir, `server-${port}`)
+  const program = Program.start('infra-server', SERVER_BIN, ['--port', String(port), '--data-dir', dataDir], {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    INFRA_ADMIN_ACCESS_KEY: adminKey,
+  })
+  const [, fingerprint] = await program.waitForOutput(/SHA-256 fingerprint is\n\n +(\S+)\n/)
+  await program.waitForOutput(/infra server listening/)
+  const server: RunningServer = {
+    program,
+    address: `localhost:${port}`,
+    trust: ['--tls-trusted-fingerprint', fingerprint!],
+    certificateFile: join(dataDir, 'tls', 'cert.pem'),
+    port,
+  }
+  await admin.must('login', server.address, '--key', adminKey, '--no-agent', ...server.trust)
+  return server
+}
+
+/**
+ * An `infra-connector` for destination `name` in front of a cluster, with an access key the admin made for it.
+ * It keeps its ports, state directory and key when started again, as one restarted by its supervisor would.
+ */
+export class Connector {
+  program: Program | undefined
+
+  private constructor(
+    private readonly args: string[],
+    private readonly accessKey: string,
+    private readonly healthUrl: string,
+  ) {}
+
+  /**
+   * Starts one, talking to the server at `serverUrl` (the server itself, or something in between such as a
+   * TCP proxy), and resolves once it is ready.
+   */
+  static async start(options: {
+    admin: Person
+    server: RunningServer
+    serverUrl?: string
+    kubeconfig: string
+    name: string
+  }): Promise<Connector> {
+    const { admin, server } = options
+    const [proxyPort, healthPort] = [await freePort(), await freePort()]
+    const connector = new Connector(
+      [
+        ...['--server', options.serverUrl ?? `https://127.0.0.1:${server.port}`],
+        ...['--server-ca', server.certificateFile],
+        ...['--name', options.name],
+        ...['--endpoint', `127.0.0.1:${proxyPort}`, '--listen', `127.0.0.1:${proxyPort}`],
+        ...['--health-listen', `127.0.0.1:${healthPort}`],
+        ...['--kubeconfig', options.kubeconfig],
+        ...['--state-dir', join(admin.dir, `connector-${options.name}`)],
+      ],
+      await admin.must('keys', 'add', 'connector'),
+      `http://127.0.0.1:${healthPort}`,
+    )
+    await connector.startAgain()
+    return connector
+  }
+
+  /** Starts the program (again, after `kill`), with the same ports, state and key; resolves once ready. */
+  async startAgain(): Promise<void> {
+    this.program = Program.start('infra-connector', CONNECTOR_BIN, this.args, {
+      ...process.env,
+      INFRA_ACCESS_KEY: this.accessKey,
+    })
+    await this.program.waitUntilReady(`${this.healthUrl}/readyz`)
+  }
+
+  async stop(): Promise<void> {
+    await this.program?.stop()
+  }
+}
+
+/** A line of a program's JSON log (pino's): `time` in milliseconds since the epoch. */
+export interface LogLine {
+  time: number
+  msg: string
+  [field: string]: unknown
+}
+
+/** Collects every JSON log line `program` prints from now on, parsed, in order (other lines are skipped). */
+export function collectLogLines(program: Program): LogLine[] {
+  const lines: LogLine[] = []
+  let partial = ''
+  program.onOutput((chunk) => {
+    const complete = (partial + chunk).split('\n')
+    partial = complete.pop() ?? ''
+    for (const line of complete) {
+      try {
+        lines.push(JSON.parse(line) as LogLine)
+      } catch {
+        // not a log line
+      }
+    }
+  })
+  return lines
+}
+
+/** Makes `email` a user with an access key and logs `person` in with it (their agent keeps the kubeconfig). */
+export async function logInAsNewUser(
+  admin: Person,
+  person: Person,
+  email: string,
+  server: RunningServer,
+): Promise<void> {
+  await admin.must('users', 'add', email)
+  const key = await admin.must('keys', 'add', email)
+  await person.must('login', server.address, '--key', key, ...server.trust)
 }

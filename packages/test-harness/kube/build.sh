@@ -17,7 +17,7 @@ source "$here/../cache.sh"
 cache_enter "${INFRA_KUBE_CACHE:-$HOME/.cache/infra-kube}" "$key" kube-apiserver-harness kube-apiserver-harness
 bin="$cache_dir/kube-apiserver-harness"
 
-echo "build.sh: building kube-apiserver harness (${KUBE_VERSION}) -> $bin" >&2
+echo "build.sh: building kube-apiserver harness -> $bin" >&2
 echo "build.sh: the first build takes several minutes; later runs use the cache" >&2
 start=$(date +%s)
 tmp="$bin.tmp.$$"

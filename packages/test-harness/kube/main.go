@@ -12,6 +12,10 @@
 // prints "ready" on stdout. It runs until SIGTERM/SIGINT (or until its parent
 // process dies), then stops the apiserver and etcd and removes its temporary
 // directory and the files it wrote to OUTDIR. All logs go to stderr.
+//
+// With KUBE_HARNESS_STATE_DIR set, the cluster lives in that directory instead
+// (etcd data, certificates, tokens and the port) and outlives the run: a later
+// run with the same directory is the same cluster restarted, on the same port.
 package main
 
 import (
@@ -73,6 +77,8 @@ import (
 const (
 	tmpPrefix       = "infra-kube-harness-"
 	pidFileName     = "harness.pid"
+	portFileName    = "port"
+	stateDirEnv     = "KUBE_HARNESS_STATE_DIR"
 	readyTimeout    = 110 * time.Second
 	shutdownTimeout = 20 * time.Second
 )
@@ -137,7 +143,7 @@ func run() int {
 		return 1
 	}
 	sweepStaleTempDirs()
-	tmpDir, err := os.MkdirTemp("", tmpPrefix+"*")
+	tmpDir, keepTmpDir, err := stateDir()
 	if err != nil {
 		logf("%v", err)
 		return 1
@@ -159,6 +165,9 @@ func run() int {
 			}
 			if createdOutDir {
 				_ = os.Remove(outDir) // only if empty
+			}
+			if keepTmpDir {
+				return
 			}
 			if err := os.RemoveAll(tmpDir); err != nil {
 				logf("warning: removing %s: %v", tmpDir, err)
@@ -199,29 +208,14 @@ func run() int {
 	logf("etcd ready at %s", etcdURL)
 
 	// --- credentials ----------------------------------------------------------
-	pki, err := writePKI(filepath.Join(tmpDir, "pki"))
+	pki, err := loadOrWritePKI(filepath.Join(tmpDir, "pki"))
 	if err != nil {
 		logf("generating certificates: %v", err)
 		return 1
 	}
-	tokens := map[string]string{}
-	var tokenCSV strings.Builder
-	for _, u := range users {
-		tok, err := randomToken()
-		if err != nil {
-			logf("%v", err)
-			return 1
-		}
-		tokens[u.name] = tok
-		// token,user,uid[,"group1,group2"]
-		fmt.Fprintf(&tokenCSV, "%s,%s,%s-uid", tok, u.name, u.name)
-		if u.groups != "" {
-			fmt.Fprintf(&tokenCSV, ",%q", u.groups)
-		}
-		tokenCSV.WriteString("\n")
-	}
 	tokenFile := filepath.Join(tmpDir, "tokens.csv")
-	if err := os.WriteFile(tokenFile, []byte(tokenCSV.String()), 0o600); err != nil {
+	tokens, err := loadOrWriteTokens(tokenFile)
+	if err != nil {
 		logf("%v", err)
 		return 1
 	}
@@ -229,7 +223,7 @@ func run() int {
 	// --- kube-apiserver -------------------------------------------------------
 	// Let the kernel pick the port and hand the open listener to the apiserver:
 	// no race with concurrent runs.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listen(filepath.Join(tmpDir, portFileName))
 	if err != nil {
 		logf("listen: %v", err)
 		return 1
@@ -540,6 +534,83 @@ type pkiFiles struct {
 	caFile, certFile, keyFile, saKeyFile string
 }
 
+// stateDir is where the cluster's data lives: KUBE_HARNESS_STATE_DIR, kept
+// after the run, or else a fresh temporary directory, removed after it.
+func stateDir() (dir string, keep bool, err error) {
+	if dir := os.Getenv(stateDirEnv); dir != "" {
+		return dir, true, os.MkdirAll(dir, 0o700)
+	}
+	dir, err = os.MkdirTemp("", tmpPrefix+"*")
+	return dir, false, err
+}
+
+// listen opens the port named in portFile (a restart), or a port the kernel
+// picks, which it then writes there.
+func listen(portFile string) (net.Listener, error) {
+	if data, err := os.ReadFile(portFile); err == nil {
+		return net.Listen("tcp", "127.0.0.1:"+strings.TrimSpace(string(data)))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(portFile, []byte(port), 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// loadOrWriteTokens reads the users' tokens from tokenFile (a restart), or
+// makes random ones and writes them there, as kube-apiserver's
+// --token-auth-file: token,user,uid[,"group1,group2"].
+func loadOrWriteTokens(tokenFile string) (map[string]string, error) {
+	tokens := map[string]string{}
+	if data, err := os.ReadFile(tokenFile); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if fields := strings.SplitN(line, ",", 3); len(fields) == 3 {
+				tokens[fields[1]] = fields[0]
+			}
+		}
+		return tokens, nil
+	}
+	var csv strings.Builder
+	for _, u := range users {
+		tok, err := randomToken()
+		if err != nil {
+			return nil, err
+		}
+		tokens[u.name] = tok
+		fmt.Fprintf(&csv, "%s,%s,%s-uid", tok, u.name, u.name)
+		if u.groups != "" {
+			fmt.Fprintf(&csv, ",%q", u.groups)
+		}
+		csv.WriteString("\n")
+	}
+	return tokens, os.WriteFile(tokenFile, []byte(csv.String()), 0o600)
+}
+
+func pkiIn(dir string) *pkiFiles {
+	return &pkiFiles{
+		caFile:    filepath.Join(dir, "ca.crt"),
+		certFile:  filepath.Join(dir, "apiserver.crt"),
+		keyFile:   filepath.Join(dir, "apiserver.key"),
+		saKeyFile: filepath.Join(dir, "sa.key"),
+	}
+}
+
+// loadOrWritePKI reads the certificates and keys from dir (a restart), or
+// generates them there.
+func loadOrWritePKI(dir string) (*pkiFiles, error) {
+	f := pkiIn(dir)
+	if _, err := os.Stat(f.saKeyFile); err == nil {
+		f.caPEM, err = os.ReadFile(f.caFile)
+		return f, err
+	}
+	return writePKI(dir)
+}
+
 func writePKI(dir string) (*pkiFiles, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -593,13 +664,8 @@ func writePKI(dir string) (*pkiFiles, error) {
 		return nil, err
 	}
 
-	f := &pkiFiles{
-		caPEM:     pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		caFile:    filepath.Join(dir, "ca.crt"),
-		certFile:  filepath.Join(dir, "apiserver.crt"),
-		keyFile:   filepath.Join(dir, "apiserver.key"),
-		saKeyFile: filepath.Join(dir, "sa.key"),
-	}
+	f := pkiIn(dir)
+	f.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 	keyPEM, err := ecKeyPEM(key)
 	if err != nil {
 		return nil, err

@@ -10,3 +10,4 @@ export {
   type TestServer,
   type TestServerBaseOptions,
 } from './infra-server.js'
+export { TcpProxy } from './tcp-proxy.js'

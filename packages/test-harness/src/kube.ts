@@ -33,6 +33,8 @@ const buildScript = fileURLToPath(new URL('../kube/build.sh', import.meta.url))
 const readyTimeoutMs = () => Number(process.env.INFRA_KUBE_READY_TIMEOUT_MS ?? 120_000)
 const BUILD_TIMEOUT_MS = 45 * 60_000
 const STOP_TIMEOUT_MS = 30_000
+/** How long a restartable cluster's API server may take to stop gracefully when shut down. */
+const SHUT_DOWN_GRACE_MS = 3_000
 const STDERR_TAIL_BYTES = 16 * 1024
 
 let binaryPromise: Promise<string> | undefined
@@ -67,26 +69,66 @@ export function buildKubeApiServerBeforeTests(): void {
   execFileSync('bash', [buildScript], { stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
+/** A cluster that can be shut down and started again: same port, certificates, tokens and data (its etcd). */
+export interface RestartableKubeApiServer extends KubeApiServer {
+  /**
+   * Stops the API server (and its etcd), keeping its data: SIGTERM, so it refuses new connections at once; its
+   * open watches end when it exits, at most 3 s later. Until `startAgain`, connections are refused.
+   */
+  shutDown(): Promise<void>
+  /** Starts it again on the same port and data; resolves once it is ready. */
+  startAgain(): Promise<void>
+}
+
 /** Starts a fresh, empty cluster (or returns the INFRA_TEST_KUBECONFIG one). */
 export async function startKubeApiServer(): Promise<KubeApiServer> {
   const external = process.env.INFRA_TEST_KUBECONFIG
   if (external) return fromKubeconfig(external)
+  const outDir = uniqueTempPath('infra-kube-out')
+  const running = await spawnHarness(outDir, {})
+  return {
+    ...clusterOf(running),
+    ...(running.child.pid === undefined ? {} : { pid: running.child.pid }),
+    stop: () => stopRunning(running),
+  }
+}
 
+/** Starts a fresh, empty cluster of its own that can be restarted (never the INFRA_TEST_KUBECONFIG one). */
+export async function startRestartableKubeApiServer(): Promise<RestartableKubeApiServer> {
+  const outDir = uniqueTempPath('infra-kube-out')
+  // Not under the harness's own temporary prefix, so that no other run sweeps it while the cluster is down.
+  const stateDir = uniqueTempPath('infra-kube-state')
+  const env = { KUBE_HARNESS_STATE_DIR: stateDir }
+  let running = await spawnHarness(outDir, env)
+  return {
+    ...clusterOf(running),
+    shutDown: () => stopRunning(running, SHUT_DOWN_GRACE_MS),
+    startAgain: async () => {
+      running = await spawnHarness(outDir, env)
+    },
+    stop: async () => {
+      await stopRunning(running)
+      fs.rmSync(stateDir, { recursive: true, force: true })
+    },
+  }
+}
+
+function uniqueTempPath(prefix: string): string {
+  return path.join(os.tmpdir(), `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`)
+}
+
+/** Runs the harness binary until it prints `ready`. */
+async function spawnHarness(outDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const bin = await buildKubeApiServer()
   // The harness creates OUTDIR and removes it again when it exits, even when
   // it is terminated because this process died (PR_SET_PDEATHSIG).
-  const outDir = path.join(
-    os.tmpdir(),
-    `infra-kube-out-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
-  )
   const child = spawn(bin, [outDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GOTRACEBACK: 'all' },
+    env: { ...process.env, GOTRACEBACK: 'all', ...env },
   })
   const running: Running = { child, outDir }
   live.add(running)
   registerExitHooks()
-
   let stderrTail = ''
   const echo = process.env.INFRA_KUBE_DEBUG === '1'
   child.stderr?.setEncoding('utf8')
@@ -137,7 +179,12 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   child.unref()
   for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.()
 
-  const cluster = JSON.parse(fs.readFileSync(path.join(outDir, 'cluster.json'), 'utf8')) as {
+  return running
+}
+
+/** What a running harness wrote to its OUTDIR. */
+function clusterOf(running: Running): Omit<KubeApiServer, 'stop' | 'pid'> {
+  const cluster = JSON.parse(fs.readFileSync(path.join(running.outDir, 'cluster.json'), 'utf8')) as {
     server: string
     ca: string
     tokens: Record<string, string>
@@ -146,9 +193,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     url: cluster.server,
     ca: cluster.ca,
     tokens: cluster.tokens,
-    kubeconfigPath: path.join(outDir, 'admin.kubeconfig'),
-    ...(child.pid === undefined ? {} : { pid: child.pid }),
-    stop: () => stopRunning(running),
+    kubeconfigPath: path.join(running.outDir, 'admin.kubeconfig'),
   }
 }
 
@@ -182,7 +227,12 @@ interface Running {
 
 const live = new Set<Running>()
 
-function stopRunning(r: Running): Promise<void> {
+/**
+ * Stops the harness: SIGTERM, and SIGKILL if it has not exited after STOP_TIMEOUT_MS. With `graceMs`, a second
+ * SIGTERM after that long makes it clean up and exit at once, instead of waiting for the API server to finish
+ * its open watches (up to 20 s).
+ */
+function stopRunning(r: Running, graceMs?: number): Promise<void> {
   r.stopping ??= (async () => {
     const { child } = r
     const exitedWithin = (ms: number) =>
@@ -192,6 +242,7 @@ function stopRunning(r: Running): Promise<void> {
       ])
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
+      if (graceMs !== undefined && !(await exitedWithin(graceMs))) child.kill('SIGTERM')
       if (!(await exitedWithin(STOP_TIMEOUT_MS))) {
         child.kill('SIGKILL')
         await exitedWithin(5_000)

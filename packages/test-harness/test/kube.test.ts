@@ -4,7 +4,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startKubeApiServer, writeKubeconfig, type KubeApiServer } from '../src/kube.js'
+import {
+  startKubeApiServer,
+  startRestartableKubeApiServer,
+  writeKubeconfig,
+  type KubeApiServer,
+} from '../src/kube.js'
 import { run, type Result } from '../src/processes.js'
 
 const TIMEOUT = 180_000
@@ -200,4 +205,24 @@ describe('real kube-apiserver harness', () => {
     expect(r.stderr).toMatch(/refused/i)
     second = undefined
   })
+
+  withUsers(
+    'a restartable cluster comes back on the same port with its objects and credentials',
+    async () => {
+      const restartable = await startRestartableKubeApiServer()
+      try {
+        const saved = path.join(workDir, 'restartable.kubeconfig')
+        fs.copyFileSync(restartable.kubeconfigPath, saved)
+        await ok(saved, 'create', 'namespace', 'kept')
+        await restartable.shutDown()
+        const down = await kubectl(saved, '--request-timeout=5s', 'get', 'namespaces')
+        expect(down.stderr).toMatch(/refused/i)
+        await restartable.startAgain()
+        // The kubeconfig from before (same port, CA and token) still works, and the namespace is still there.
+        expect(await ok(saved, 'get', 'namespace', 'kept', '-o', 'name')).toBe('namespace/kept')
+      } finally {
+        await restartable.stop()
+      }
+    },
+  )
 })

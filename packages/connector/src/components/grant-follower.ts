@@ -29,6 +29,11 @@ interface GrantFollowerOptions {
 
 /** Waits after a failed watch, doubling up to 30 s. */
 const RETRY = { initialMs: 1_000, maxMs: 30_000 }
+/**
+ * Reconnects of the long poll after a lost connection back off only up to this (jittered): a revoke made while
+ * the server was out of reach takes effect within seconds of reaching it again, however long that took.
+ */
+const RECONNECT_BACKOFF = { initialDelayMs: 500, maxDelayMs: 3_000 }
 /** Failures in a row, before any grants arrived, after which the connector gives up starting. */
 const FAILURES_BEFORE_GIVING_UP = 3
 
@@ -66,6 +71,7 @@ export class GrantFollower {
           { destination },
           {
             signal,
+            backoff: RECONNECT_BACKOFF,
             onRetry: (error, info) =>
               logger.warn({ err: error, retryInMs: info.delayMs }, 'grant watch interrupted'),
             onUnchanged: () => this.options.onUnchanged(),
@@ -74,6 +80,8 @@ export class GrantFollower {
           failures = 0
           this.state = await this.derive(list)
           this.options.onGrants(this.state)
+          // From this line on the proxy and the bindings follow these grants: when a revoke took effect.
+          logger.info({ grants: list.length }, 'grants updated')
           loaded()
         }
       } catch (error) {

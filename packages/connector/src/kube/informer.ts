@@ -13,8 +13,11 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number
 }
 
-/** Waits after a failed watch or list, doubling up to 30 s. */
-const WATCH_RETRY = { initialMs: 500, maxMs: 30_000 }
+/**
+ * Waits after a failed watch or list, doubling up to 3 s: an API server that restarts is watched again within
+ * seconds of being back, however long it was away (a try is one connection to it).
+ */
+const WATCH_RETRY = { initialMs: 500, maxMs: 3_000 }
 
 const key = (object: KubeObject) =>
   object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name
