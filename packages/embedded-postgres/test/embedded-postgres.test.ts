@@ -29,4 +29,28 @@ describe('startEmbeddedPostgres', () => {
       await rm(dataDir, { recursive: true, force: true })
     }
   }, 60_000)
+
+  it('stops immediately, dropping connections, and recovers what was committed when started again', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'infra-embedded-pg-'))
+    try {
+      const first = await startEmbeddedPostgres({ dataDir, persistent: true })
+      const client = new pg.Client({ connectionString: first.adminUrl })
+      client.on('error', () => undefined)
+      await client.connect()
+      await client.query('CREATE TABLE kept (value text)')
+      await client.query("INSERT INTO kept VALUES ('committed')")
+      await first.stopImmediately()
+      await expect(client.query('SELECT 1')).rejects.toThrow()
+
+      const second = await startEmbeddedPostgres({ dataDir, persistent: true, port: first.port })
+      expect(second.adminUrl).toBe(first.adminUrl)
+      const again = new pg.Client({ connectionString: second.adminUrl })
+      await again.connect()
+      expect((await again.query('SELECT value FROM kept')).rows).toEqual([{ value: 'committed' }])
+      await again.end()
+      await second.stop()
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

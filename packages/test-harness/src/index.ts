@@ -1,3 +1,5 @@
+export { startDedicatedPostgres, type DedicatedPostgres } from './dedicated-postgres.js'
+export { startTcpLoadBalancer, type Backend, type TcpLoadBalancer } from './load-balancer.js'
 export { createTestDatabase, testDatabaseServerUrl, type TestDatabase } from './postgres.js'
 export { eventually, freePort, run, type Result } from './processes.js'
 export {

@@ -37,9 +37,11 @@ async function onServer<T>(serverUrl: string, run: (client: pg.Client) => Promis
   }
 }
 
-/** A new, empty database of its own for one test file; `drop()` removes it and every connection to it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const serverUrl = testDatabaseServerUrl()
+/**
+ * A new, empty database of its own for one test file, on the run's server or the one `serverUrl` names; `drop()`
+ * removes it and every connection to it.
+ */
+export async function createTestDatabase(serverUrl = testDatabaseServerUrl()): Promise<TestDatabase> {
   const name = `infra_test_${randomBytes(6).toString('hex')}`
   await onServer(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`))
   return {
