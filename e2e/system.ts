@@ -156,7 +156,7 @@ export async function startConnectorProcess(options: {
 }
 
 /** A GET of the cluster's API as its admin (no kubectl in between, for timings); resolves to the JSON. */
-export function kubeGet<T>(kube: KubeApiServer, path: string): Promise<T> {
+function kubeGet<T>(kube: KubeApiServer, path: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const request = httpsGet(
       new URL(path, kube.url),

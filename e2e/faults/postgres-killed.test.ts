@@ -8,9 +8,9 @@ import {
   freePort,
   randomAccessKey,
   run,
-  startDedicatedPostgres,
+  startStoppablePostgres,
   uniqueName,
-  type DedicatedPostgres,
+  type StoppablePostgres,
 } from '@infra/test-harness'
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
@@ -36,7 +36,7 @@ const OUTAGE_MS = 3_000
 const PHASES = ['before', 'outage', 'after'] as const
 type Phase = (typeof PHASES)[number]
 
-let postgres: DedicatedPostgres
+let postgres: StoppablePostgres
 let kube: KubeApiServer
 let server: Program
 let connector: Program
@@ -48,10 +48,12 @@ const alice = new Person('alice')
 const bob = new Person('bob')
 
 beforeAll(async () => {
-  ;[postgres, kube] = await Promise.all([startDedicatedPostgres(), startKubeApiServer()])
+  const cluster = (async () => {
+    kube = await startKubeApiServer()
+    await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', NAMESPACE])
+  })()
+  postgres = await startStoppablePostgres()
   const database = await createTestDatabase(postgres.adminUrl)
-  await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', NAMESPACE])
-
   adminKey = randomAccessKey()
   const port = await freePort()
   const serverDir = join(admin.dir, 'server')
@@ -69,22 +71,29 @@ beforeAll(async () => {
   serverCertificate = readFileSync(certificateFile, 'utf8')
   const trust = ['--tls-trusted-fingerprint', fingerprint!]
   await admin.must('login', serverAddress, '--key', adminKey, '--no-agent', ...trust)
+  const engineers = Promise.all(
+    (
+      [
+        [alice, 'alice@example.com'],
+        [bob, 'bob@example.com'],
+      ] as const
+    ).map(async ([person, name]) => {
+      await admin.must('users', 'add', name)
+      await admin.must('grants', 'add', name, RESOURCE, '--role', 'edit', '--force')
+      await person.must('login', serverAddress, '--key', await admin.must('keys', 'add', name), ...trust)
+    }),
+  )
+  const connectorKey = await admin.must('keys', 'add', 'connector')
+  await cluster
   connector = await startConnectorProcess({
     name: DESTINATION,
     server: `https://${serverAddress}`,
     serverCa: certificateFile,
-    accessKey: await admin.must('keys', 'add', 'connector'),
+    accessKey: connectorKey,
     kube,
     dir: admin.dir,
   })
-  for (const [person, name] of [
-    [alice, 'alice@example.com'],
-    [bob, 'bob@example.com'],
-  ] as const) {
-    await admin.must('users', 'add', name)
-    await admin.must('grants', 'add', name, RESOURCE, '--role', 'edit')
-    await person.must('login', serverAddress, '--key', await admin.must('keys', 'add', name), ...trust)
-  }
+  await engineers
 }, 120_000)
 
 afterAll(async () => {

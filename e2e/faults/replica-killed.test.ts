@@ -61,10 +61,6 @@ async function startReplica(index: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  ;[database, kube] = await Promise.all([createTestDatabase(), startKubeApiServer()])
-  for (const namespace of ['web', 'other'])
-    await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', namespace])
-
   // The load balancer passes TLS through, so every replica serves the same certificate; clients check it as
   // usual: the connector by the CA, the CLI by the certificate's fingerprint.
   const authority = await createAuthority()
@@ -75,26 +71,40 @@ beforeAll(async () => {
   writeFileSync(join(tls, 'ca.pem'), authority.certificate)
   serverCa = authority.certificate
   const trust = ['--tls-trusted-fingerprint', new X509Certificate(certificate.certificate).fingerprint256]
-
   ports.push(await freePort(), await freePort())
-  // One after the other: the first one up makes the database's tables and the admin.
-  await startReplica(0)
-  await startReplica(1)
   balancer = await startTcpLoadBalancer(ports.map((port) => ({ host: '127.0.0.1', port })))
   serverAddress = `127.0.0.1:${balancer.port}`
 
+  const cluster = (async () => {
+    kube = await startKubeApiServer()
+    for (const namespace of ['web', 'other'])
+      await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', namespace])
+  })()
+  database = await createTestDatabase()
+  // The first replica makes the database's tables and the admin; until the second is up, the load balancer
+  // passes over it.
+  await startReplica(0)
+  const second = startReplica(1)
   await admin.must('login', serverAddress, '--key', adminKey, '--no-agent', ...trust)
-  connector = await startConnectorProcess({
-    name: DESTINATION,
-    server: `https://${serverAddress}`,
-    serverCa: join(tls, 'ca.pem'),
-    accessKey: await admin.must('keys', 'add', 'connector'),
-    kube,
-    dir: admin.dir,
-  })
   await admin.must('users', 'add', ENGINEER)
-  await admin.must('grants', 'add', ENGINEER, `${DESTINATION}.web`, '--role', 'edit')
-  await alice.must('login', serverAddress, '--key', await admin.must('keys', 'add', ENGINEER), ...trust)
+  const [connectorKey, aliceKey] = await Promise.all([
+    admin.must('keys', 'add', 'connector'),
+    admin.must('keys', 'add', ENGINEER),
+    admin.must('grants', 'add', ENGINEER, `${DESTINATION}.web`, '--role', 'edit', '--force'),
+  ])
+  await cluster
+  ;[connector] = await Promise.all([
+    startConnectorProcess({
+      name: DESTINATION,
+      server: `https://${serverAddress}`,
+      serverCa: join(tls, 'ca.pem'),
+      accessKey: connectorKey,
+      kube,
+      dir: admin.dir,
+    }),
+    alice.must('login', serverAddress, '--key', aliceKey, ...trust),
+    second,
+  ])
 }, 120_000)
 
 afterAll(async () => {

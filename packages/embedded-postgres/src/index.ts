@@ -20,8 +20,6 @@ export interface RunningPostgres {
   adminUrl: string
   /** The URL of another database on the same cluster. */
   urlFor(database: string): string
-  /** The port it listens on (on 127.0.0.1), e.g. to start it again where its clients look for it. */
-  port: number
   stop(): Promise<void>
   /**
    * Stops it the way `pg_ctl stop -m immediate` does (SIGQUIT): every connection dropped at once, no checkpoint;
@@ -89,7 +87,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     adminUrl: urlFor('postgres'),
     urlFor,
-    port,
     stop: () => postgres.stop(),
     stopImmediately: async () => {
       // The postmaster's process ID is the first line of postmaster.pid, which is where pg_ctl reads it too.

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { startEmbeddedPostgres } from '../src/index.js'
+import { findFreePort, startEmbeddedPostgres } from '../src/index.js'
 
 describe('startEmbeddedPostgres', () => {
   it('runs a real Postgres that keeps its data across restarts when persistent', async () => {
@@ -33,7 +33,8 @@ describe('startEmbeddedPostgres', () => {
   it('stops immediately, dropping connections, and recovers what was committed when started again', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'infra-embedded-pg-'))
     try {
-      const first = await startEmbeddedPostgres({ dataDir, persistent: true })
+      const port = await findFreePort()
+      const first = await startEmbeddedPostgres({ dataDir, persistent: true, port })
       const client = new pg.Client({ connectionString: first.adminUrl })
       client.on('error', () => undefined)
       await client.connect()
@@ -42,7 +43,7 @@ describe('startEmbeddedPostgres', () => {
       await first.stopImmediately()
       await expect(client.query('SELECT 1')).rejects.toThrow()
 
-      const second = await startEmbeddedPostgres({ dataDir, persistent: true, port: first.port })
+      const second = await startEmbeddedPostgres({ dataDir, persistent: true, port })
       expect(second.adminUrl).toBe(first.adminUrl)
       const again = new pg.Client({ connectionString: second.adminUrl })
       await again.connect()

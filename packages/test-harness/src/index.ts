@@ -1,6 +1,10 @@
-export { startDedicatedPostgres, type DedicatedPostgres } from './dedicated-postgres.js'
-export { startTcpLoadBalancer, type Backend, type TcpLoadBalancer } from './load-balancer.js'
-export { createTestDatabase, testDatabaseServerUrl, type TestDatabase } from './postgres.js'
+export {
+  createTestDatabase,
+  startStoppablePostgres,
+  testDatabaseServerUrl,
+  type StoppablePostgres,
+  type TestDatabase,
+} from './postgres.js'
 export { eventually, freePort, run, type Result } from './processes.js'
 export {
   randomAccessKey,
@@ -12,3 +16,4 @@ export {
   type TestServer,
   type TestServerBaseOptions,
 } from './infra-server.js'
+export { startTcpLoadBalancer, type Backend, type TcpLoadBalancer } from './load-balancer.js'

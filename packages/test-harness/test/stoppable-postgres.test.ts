@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import pg from 'pg'
-import { createTestDatabase, startDedicatedPostgres, type DedicatedPostgres } from '../src/index.js'
+import { createTestDatabase, startStoppablePostgres, type StoppablePostgres } from '../src/index.js'
 
-let postgres: DedicatedPostgres | undefined
+let postgres: StoppablePostgres | undefined
 afterAll(() => postgres?.close())
 
-describe('startDedicatedPostgres', () => {
-  it('is a server of its own, which crashes on demand and comes back with what was committed', async () => {
-    postgres = await startDedicatedPostgres()
+describe('startStoppablePostgres', () => {
+  it('crashes on demand (stop -m immediate) and comes back with what was committed', async () => {
+    postgres = await startStoppablePostgres()
     const database = await createTestDatabase(postgres.adminUrl)
     expect(new URL(database.url).port).toBe(new URL(postgres.adminUrl).port)
     const client = new pg.Client({ connectionString: database.url })
