@@ -59,7 +59,7 @@ export class Program {
     })
   }
 
-  /** SIGKILL: a crash, as far as everyone else can tell; resolves once the process is gone. */
+  /** Kills the program at once (SIGKILL), as a crash or an OOM kill would; resolves once it has exited. */
   async kill(): Promise<void> {
     this.child.kill('SIGKILL')
     await this.exited
@@ -156,7 +156,7 @@ export async function startConnectorProcess(options: {
 }
 
 /** A GET of the cluster's API as its admin (no kubectl in between, for timings); resolves to the JSON. */
-function kubeGet<T>(kube: KubeApiServer, path: string): Promise<T> {
+function kubeJson<T>(kube: KubeApiServer, path: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const request = httpsGet(
       new URL(path, kube.url),
@@ -192,7 +192,7 @@ export async function boundSubjects(
   destination: string,
   namespace: string,
 ): Promise<string[]> {
-  const list = await kubeGet<RoleBindingList>(
+  const list = await kubeJson<RoleBindingList>(
     kube,
     `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings?labelSelector=${encodeURIComponent(ownedSelector(destination))}`,
   )
