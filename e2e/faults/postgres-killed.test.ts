@@ -33,6 +33,8 @@ const NAMESPACE = 'web'
 const RESOURCE = `${DESTINATION}.${NAMESPACE}`
 const CONTEXT = `infra:${RESOURCE}`
 const OUTAGE_MS = 3_000
+/** Writers at once, each creating a user, granting it access and adding it to a group, over and over. */
+const WRITERS = 4
 const PHASES = ['before', 'outage', 'after'] as const
 type Phase = (typeof PHASES)[number]
 
@@ -130,8 +132,7 @@ describe('Postgres killed and restarted under load', () => {
     const client = loadClient(serverAddress, adminKey, serverCertificate)
     const team = await client.groups.create({ name: uniqueName('team') })
     await client.grants.create({ group: team.id, privilege: 'view', resource: RESOURCE })
-    await waitForKubectl(alice, 'worked')
-    await waitForKubectl(bob, 'worked')
+    await Promise.all([waitForKubectl(alice, 'worked'), waitForKubectl(bob, 'worked')])
     // Bob's grant goes before the outage; he keeps his kubeconfig (and its cached kubectl token) from before.
     const bobsKubeconfig = join(bob.dir, 'kept-kubeconfig')
     copyFileSync(bob.kubeconfig, bobsKubeconfig)
@@ -187,14 +188,13 @@ describe('Postgres killed and restarted under load', () => {
       }
     }
     const load = Promise.all([
-      writer(),
-      writer(),
+      ...Array.from({ length: WRITERS }, writer),
       reader(),
       kubectlLoop(alice, undefined, kubectl.alice),
       kubectlLoop(bob, bobsKubeconfig, kubectl.bob),
     ])
 
-    await sleep(1_500)
+    await sleep(2_000)
     phase = 'outage'
     await postgres.stopImmediately()
     await sleep(OUTAGE_MS)
@@ -239,7 +239,7 @@ describe('Postgres killed and restarted under load', () => {
       'Postgres killed and restarted under load',
       [
         `\`pnpm --filter @infra/e2e test:faults postgres-killed\`: a dedicated Postgres stopped as \`pg_ctl stop -m immediate\` ` +
-          `does for ${OUTAGE_MS / 1000} s, then started again (crash recovery), while two writers create users, ` +
+          `does for ${OUTAGE_MS / 1000} s, then started again (crash recovery), while ${WRITERS} writers create users, ` +
           'grant them access and add them to a group, a reader lists, the connector and two agents long-poll, and ' +
           'kubectl runs through the connector for alice (granted) and bob (revoked before the outage).',
         '',
