@@ -1,6 +1,8 @@
 // The whole system as users run it: the built `infra-server`, `infra-connector` and `infra` programs as their
 // own processes, a real kube-apiserver, and the real kubectl, each user with a home of their own.
+import { ownedSelector } from '@infra/connector'
 import { eventually, freePort, randomAccessKey, run, type Result } from '@infra/test-harness'
+import type { KubeApiServer } from '@infra/test-harness/kube'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import https from 'node:https'
@@ -350,4 +352,78 @@ export async function logInAsNewUser(
   await admin.must('users', 'add', email)
   const key = await admin.must('keys', 'add', email)
   await person.must('login', server.address, '--key', key, ...server.trust)
+}
+
+/** The connector of destination `name` for the cluster `kube`, started and ready; its files go in `dir`. */
+export async function startConnectorProcess(options: {
+  name: string
+  /** The server's URL, as the connector reaches it, and the CA file it trusts it by. */
+  server: string
+  serverCa: string
+  accessKey: string
+  kube: KubeApiServer
+  dir: string
+}): Promise<Program> {
+  const [proxyPort, healthPort] = [await freePort(), await freePort()]
+  const connector = Program.start(
+    'infra-connector',
+    CONNECTOR_BIN,
+    [
+      ...['--server', options.server, '--server-ca', options.serverCa, '--name', options.name],
+      ...['--endpoint', `127.0.0.1:${proxyPort}`, '--listen', `127.0.0.1:${proxyPort}`],
+      ...['--health-listen', `127.0.0.1:${healthPort}`, '--kubeconfig', options.kube.kubeconfigPath],
+      ...['--state-dir', join(options.dir, 'connector')],
+    ],
+    { ...process.env, INFRA_ACCESS_KEY: options.accessKey },
+  )
+  await connector.waitUntilReady(`http://127.0.0.1:${healthPort}/readyz`)
+  return connector
+}
+
+/** A GET of the cluster's API as its admin (no kubectl in between, for timings); resolves to the JSON. */
+function kubeJson<T>(kube: KubeApiServer, path: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(
+      new URL(path, kube.url),
+      { ca: kube.ca, headers: { Authorization: `Bearer ${kube.tokens.admin ?? ''}` } },
+      (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => {
+          if (response.statusCode === 200) resolve(JSON.parse(body) as T)
+          else reject(new Error(`GET ${path}: ${response.statusCode ?? 'no status'} ${body}`))
+        })
+      },
+    )
+    request.on('error', reject)
+  })
+}
+
+interface RoleBindingList {
+  items: Array<{
+    metadata: { name: string }
+    roleRef: { name: string }
+    subjects?: Array<{ kind: string; name: string }>
+  }>
+}
+
+/**
+ * What the RoleBindings of destination `destination`'s connector in `namespace` grant, one `role kind/name` line
+ * per subject of each, sorted: a subject bound twice to one role shows twice.
+ */
+export async function boundSubjects(
+  kube: KubeApiServer,
+  destination: string,
+  namespace: string,
+): Promise<string[]> {
+  const list = await kubeJson<RoleBindingList>(
+    kube,
+    `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings?labelSelector=${encodeURIComponent(ownedSelector(destination))}`,
+  )
+  return list.items
+    .flatMap((binding) =>
+      (binding.subjects ?? []).map((subject) => `${binding.roleRef.name} ${subject.kind}/${subject.name}`),
+    )
+    .sort()
 }

@@ -1,4 +1,10 @@
-export { createTestDatabase, testDatabaseServerUrl, type TestDatabase } from './postgres.js'
+export {
+  createTestDatabase,
+  startStoppablePostgres,
+  testDatabaseServerUrl,
+  type StoppablePostgres,
+  type TestDatabase,
+} from './postgres.js'
 export { eventually, freePort, run, type Result } from './processes.js'
 export {
   randomAccessKey,
@@ -11,3 +17,4 @@ export {
   type TestServerBaseOptions,
 } from './infra-server.js'
 export { TcpProxy } from './tcp-proxy.js'
+export { startTcpLoadBalancer, type Backend, type TcpLoadBalancer } from './load-balancer.js'
