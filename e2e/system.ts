@@ -105,8 +105,8 @@ export interface KubeCredentials {
   token: string
 }
 
-/** One GET to a Kubernetes API with the credentials; resolves to the response status (0: no answer). */
-export function kubeGet(credentials: KubeCredentials, path: string): Promise<number> {
+/** One GET to a Kubernetes API with the credentials; resolves to the response's status (0: no answer) and body. */
+function kubeRequest(credentials: KubeCredentials, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const request = https.get(
       new URL(path, credentials.server),
@@ -116,13 +116,20 @@ export function kubeGet(credentials: KubeCredentials, path: string): Promise<num
         timeout: 5_000,
       },
       (response) => {
-        response.resume()
-        response.on('end', () => resolve(response.statusCode ?? 0))
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
       },
     )
     request.on('timeout', () => request.destroy())
-    request.on('error', () => resolve(0))
+    request.on('error', () => resolve({ status: 0, body: '' }))
   })
+}
+
+/** One GET to a Kubernetes API with the credentials; resolves to the response status (0: no answer). */
+export async function kubeGet(credentials: KubeCredentials, path: string): Promise<number> {
+  return (await kubeRequest(credentials, path)).status
 }
 
 /**
@@ -235,18 +242,32 @@ export interface RunningServer {
   /** The server's certificate file, which connectors pin. */
   certificateFile: string
   port: number
+  /** The access key `admin` logged in with (`INFRA_ADMIN_ACCESS_KEY`). */
+  adminKey: string
 }
 
-/** Starts `infra-server` on the database and logs `admin` in to it with the admin access key (no agent). */
-export async function startServer(admin: Person, databaseUrl: string): Promise<RunningServer> {
+/**
+ * Starts `infra-server` on the database, with `args` besides its port and data directory, and logs `admin` in
+ * to it with the admin access key (no agent).
+ */
+export async function startServer(
+  admin: Person,
+  databaseUrl: string,
+  args: string[] = [],
+): Promise<RunningServer> {
   const adminKey = randomAccessKey()
   const port = await freePort()
   const dataDir = join(admin.dir, `server-${port}`)
-  const program = Program.start('infra-server', SERVER_BIN, ['--port', String(port), '--data-dir', dataDir], {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    INFRA_ADMIN_ACCESS_KEY: adminKey,
-  })
+  const program = Program.start(
+    'infra-server',
+    SERVER_BIN,
+    ['--port', String(port), '--data-dir', dataDir, ...args],
+    {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      INFRA_ADMIN_ACCESS_KEY: adminKey,
+    },
+  )
   const [, fingerprint] = await program.waitForOutput(/SHA-256 fingerprint is\n\n +(\S+)\n/)
   await program.waitForOutput(/infra server listening/)
   const server: RunningServer = {
@@ -255,6 +276,7 @@ export async function startServer(admin: Person, databaseUrl: string): Promise<R
     trust: ['--tls-trusted-fingerprint', fingerprint!],
     certificateFile: join(dataDir, 'tls', 'cert.pem'),
     port,
+    adminKey,
   }
   await admin.must('login', server.address, '--key', adminKey, '--no-agent', ...server.trust)
   return server
@@ -273,30 +295,26 @@ export class Connector {
     private readonly healthUrl: string,
   ) {}
 
-  /**
-   * Starts one, talking to the server at `serverUrl` (the server itself, or something in between such as a
-   * TCP proxy), and resolves once it is ready.
-   */
+  /** Starts one, talking to the server at `server` (the server itself, or something in between such as a
+   * TCP proxy or a load balancer) and trusting it by the CA file `serverCa`; resolves once it is ready. */
   static async start(options: {
-    admin: Person
-    server: RunningServer
-    serverUrl?: string
-    kubeconfig: string
     name: string
+    server: string
+    serverCa: string
+    accessKey: string
+    kubeconfig: string
+    /** Where its state directory goes. */
+    dir: string
   }): Promise<Connector> {
-    const { admin, server } = options
     const [proxyPort, healthPort] = [await freePort(), await freePort()]
     const connector = new Connector(
       [
-        ...['--server', options.serverUrl ?? `https://127.0.0.1:${server.port}`],
-        ...['--server-ca', server.certificateFile],
-        ...['--name', options.name],
+        ...['--server', options.server, '--server-ca', options.serverCa, '--name', options.name],
         ...['--endpoint', `127.0.0.1:${proxyPort}`, '--listen', `127.0.0.1:${proxyPort}`],
-        ...['--health-listen', `127.0.0.1:${healthPort}`],
-        ...['--kubeconfig', options.kubeconfig],
-        ...['--state-dir', join(admin.dir, `connector-${options.name}`)],
+        ...['--health-listen', `127.0.0.1:${healthPort}`, '--kubeconfig', options.kubeconfig],
+        ...['--state-dir', join(options.dir, `connector-${options.name}`)],
       ],
-      await admin.must('keys', 'add', 'connector'),
+      options.accessKey,
       `http://127.0.0.1:${healthPort}`,
     )
     await connector.startAgain()
@@ -354,50 +372,14 @@ export async function logInAsNewUser(
   await person.must('login', server.address, '--key', key, ...server.trust)
 }
 
-/** The connector of destination `name` for the cluster `kube`, started and ready; its files go in `dir`. */
-export async function startConnectorProcess(options: {
-  name: string
-  /** The server's URL, as the connector reaches it, and the CA file it trusts it by. */
-  server: string
-  serverCa: string
-  accessKey: string
-  kube: KubeApiServer
-  dir: string
-}): Promise<Program> {
-  const [proxyPort, healthPort] = [await freePort(), await freePort()]
-  const connector = Program.start(
-    'infra-connector',
-    CONNECTOR_BIN,
-    [
-      ...['--server', options.server, '--server-ca', options.serverCa, '--name', options.name],
-      ...['--endpoint', `127.0.0.1:${proxyPort}`, '--listen', `127.0.0.1:${proxyPort}`],
-      ...['--health-listen', `127.0.0.1:${healthPort}`, '--kubeconfig', options.kube.kubeconfigPath],
-      ...['--state-dir', join(options.dir, 'connector')],
-    ],
-    { ...process.env, INFRA_ACCESS_KEY: options.accessKey },
-  )
-  await connector.waitUntilReady(`http://127.0.0.1:${healthPort}/readyz`)
-  return connector
-}
-
 /** A GET of the cluster's API as its admin (no kubectl in between, for timings); resolves to the JSON. */
-function kubeJson<T>(kube: KubeApiServer, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const request = httpsGet(
-      new URL(path, kube.url),
-      { ca: kube.ca, headers: { Authorization: `Bearer ${kube.tokens.admin ?? ''}` } },
-      (response) => {
-        let body = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk: string) => (body += chunk))
-        response.on('end', () => {
-          if (response.statusCode === 200) resolve(JSON.parse(body) as T)
-          else reject(new Error(`GET ${path}: ${response.statusCode ?? 'no status'} ${body}`))
-        })
-      },
-    )
-    request.on('error', reject)
-  })
+async function kubeJson<T>(kube: KubeApiServer, path: string): Promise<T> {
+  const { status, body } = await kubeRequest(
+    { server: kube.url, ca: kube.ca, token: kube.tokens.admin ?? '' },
+    path,
+  )
+  if (status !== 200) throw new Error(`GET ${path}: ${status || 'no answer'} ${body}`)
+  return JSON.parse(body) as T
 }
 
 interface RoleBindingList {

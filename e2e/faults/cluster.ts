@@ -76,11 +76,12 @@ export class ClusterSystem<Kube extends KubeApiServer> {
     const [admin, alice] = [new Person('admin'), new Person('alice')]
     const server = await startServer(admin, database.url)
     const connector = await Connector.start({
-      admin,
-      server,
-      ...(options.serverUrl ? { serverUrl: await options.serverUrl(server) } : {}),
-      kubeconfig: kube.kubeconfigPath,
       name: 'dev',
+      server: options.serverUrl ? await options.serverUrl(server) : `https://127.0.0.1:${server.port}`,
+      serverCa: server.certificateFile,
+      accessKey: await admin.must('keys', 'add', 'connector'),
+      kubeconfig: kube.kubeconfigPath,
+      dir: admin.dir,
     })
     await logInAsNewUser(admin, alice, ALICE, server)
     return new ClusterSystem(admin, alice, database, kube, server, connector)

@@ -5,8 +5,6 @@
 import {
   createTestDatabase,
   eventually,
-  freePort,
-  randomAccessKey,
   run,
   startStoppablePostgres,
   uniqueName,
@@ -17,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { copyFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { recordResults, table } from '../results.js'
-import { boundSubjects, Person, Program, SERVER_BIN, startConnectorProcess } from '../system.js'
+import { boundSubjects, Connector, Person, startServer, type RunningServer } from '../system.js'
 import {
   Answers,
   grantedSubjects,
@@ -40,8 +38,8 @@ type Phase = (typeof PHASES)[number]
 
 let postgres: StoppablePostgres
 let kube: KubeApiServer
-let server: Program
-let connector: Program
+let server: RunningServer
+let connector: Connector
 let serverAddress: string
 let serverCertificate: string
 let adminKey: string
@@ -56,23 +54,11 @@ beforeAll(async () => {
   })()
   postgres = await startStoppablePostgres()
   const database = await createTestDatabase(postgres.adminUrl)
-  adminKey = randomAccessKey()
-  const port = await freePort()
-  const serverDir = join(admin.dir, 'server')
-  serverAddress = `127.0.0.1:${port}`
-  server = Program.start(
-    'infra-server',
-    SERVER_BIN,
-    // The load is one admin key's: no rate limit in its way.
-    ['--port', String(port), '--data-dir', serverDir, '--rate-limit', '1000000'],
-    { ...process.env, DATABASE_URL: database.url, INFRA_ADMIN_ACCESS_KEY: adminKey },
-  )
-  const [, fingerprint] = await server.waitForOutput(/SHA-256 fingerprint is\n\n +(\S+)\n/)
-  await server.waitForOutput(/infra server listening/)
-  const certificateFile = join(serverDir, 'tls', 'cert.pem')
-  serverCertificate = readFileSync(certificateFile, 'utf8')
-  const trust = ['--tls-trusted-fingerprint', fingerprint!]
-  await admin.must('login', serverAddress, '--key', adminKey, '--no-agent', ...trust)
+  // The load is one admin key's: no rate limit in its way.
+  server = await startServer(admin, database.url, ['--rate-limit', '1000000'])
+  serverAddress = `127.0.0.1:${server.port}`
+  serverCertificate = readFileSync(server.certificateFile, 'utf8')
+  adminKey = server.adminKey
   const engineers = Promise.all(
     (
       [
@@ -82,17 +68,23 @@ beforeAll(async () => {
     ).map(async ([person, name]) => {
       await admin.must('users', 'add', name)
       await admin.must('grants', 'add', name, RESOURCE, '--role', 'edit', '--force')
-      await person.must('login', serverAddress, '--key', await admin.must('keys', 'add', name), ...trust)
+      await person.must(
+        'login',
+        serverAddress,
+        '--key',
+        await admin.must('keys', 'add', name),
+        ...server.trust,
+      )
     }),
   )
   const connectorKey = await admin.must('keys', 'add', 'connector')
   await cluster
-  connector = await startConnectorProcess({
+  connector = await Connector.start({
     name: DESTINATION,
     server: `https://${serverAddress}`,
-    serverCa: certificateFile,
+    serverCa: server.certificateFile,
     accessKey: connectorKey,
-    kube,
+    kubeconfig: kube.kubeconfigPath,
     dir: admin.dir,
   })
   await engineers
@@ -100,7 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled([alice.infra('logout'), bob.infra('logout')])
-  await Promise.allSettled([connector?.stop(), server?.stop()])
+  await Promise.allSettled([connector?.stop(), server?.program.stop()])
   await Promise.allSettled([kube?.stop(), postgres?.close()])
   for (const person of [admin, alice, bob]) person.cleanup()
 })

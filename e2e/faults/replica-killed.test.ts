@@ -20,7 +20,7 @@ import { X509Certificate } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { recordResults, table } from '../results.js'
-import { boundSubjects, Person, Program, SERVER_BIN, startConnectorProcess } from '../system.js'
+import { boundSubjects, Person, Program, SERVER_BIN, Connector } from '../system.js'
 import { Answers, grantedSubjects, kubectlOutcome, loadClient, medianAndMax, sleep } from './api-load.js'
 
 const RESULTS = join(import.meta.dirname, 'results.md')
@@ -34,7 +34,7 @@ type Phase = (typeof PHASES)[number]
 let database: TestDatabase
 let kube: KubeApiServer
 let balancer: TcpLoadBalancer
-let connector: Program
+let connector: Connector
 const replicas: Program[] = []
 const ports: number[] = []
 let serverAddress: string
@@ -94,12 +94,12 @@ beforeAll(async () => {
   ])
   await cluster
   ;[connector] = await Promise.all([
-    startConnectorProcess({
+    Connector.start({
       name: DESTINATION,
       server: `https://${serverAddress}`,
       serverCa: join(tls, 'ca.pem'),
       accessKey: connectorKey,
-      kube,
+      kubeconfig: kube.kubeconfigPath,
       dir: admin.dir,
     }),
     alice.must('login', serverAddress, '--key', aliceKey, ...trust),

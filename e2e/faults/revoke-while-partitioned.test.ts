@@ -2,7 +2,7 @@
 // between them): meanwhile the connector keeps enforcing the grants it last saw, as intended; once it can
 // reach the server again the revoke takes effect as soon as it learns of it, and from that moment on its
 // proxy admits no request of that user. The user's requests run back to back through the whole window.
-import { eventually, TcpProxy } from '@infra/test-harness'
+import { eventually, startTcpLoadBalancer, type TcpLoadBalancer } from '@infra/test-harness'
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -16,14 +16,14 @@ const CONFIGMAPS = '/api/v1/namespaces/web/configmaps'
 
 let system: ClusterSystem<KubeApiServer>
 /** Between the connector and the server. */
-let partition: TcpProxy
+let partition: TcpLoadBalancer
 
 beforeAll(async () => {
   system = await ClusterSystem.start({
     startKube: startKubeApiServer,
     namespaces: ['web'],
     serverUrl: async (server) => {
-      partition = await TcpProxy.start(server.port)
+      partition = await startTcpLoadBalancer([{ host: '127.0.0.1', port: server.port }])
       return `https://127.0.0.1:${partition.port}`
     },
   })

@@ -8,16 +8,9 @@ import { spawn } from 'node:child_process'
 import https from 'node:https'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startTcpLoadBalancer } from '@infra/test-harness'
 import { writeKubeconfig } from '@infra/test-harness/kube'
-import {
-  eventually,
-  freePort,
-  percentile,
-  startEnv,
-  startForwarder,
-  type InfraUser,
-  type TestEnv,
-} from './env.js'
+import { eventually, freePort, percentile, startEnv, type InfraUser, type TestEnv } from './env.js'
 
 const RBAC = '/apis/rbac.authorization.k8s.io/v1'
 const DESTINATION = 'test-cluster'
@@ -373,9 +366,11 @@ describe('grants to RBAC', () => {
   })
 
   it('converges after the API server was unreachable (connections reset, watches lost)', async () => {
-    const forwarder = await startForwarder(new URL(env.kube.url))
+    const forwarder = await startTcpLoadBalancer([
+      { host: '127.0.0.1', port: Number(new URL(env.kube.url).port) },
+    ])
     const kubeconfig = writeKubeconfig(join(env.workDir, 'forwarded.kubeconfig'), {
-      url: forwarder.url,
+      url: `https://127.0.0.1:${forwarder.port}`,
       ca: env.kube.ca,
       token: env.kube.tokens.admin!,
       user: 'admin',
@@ -388,12 +383,12 @@ describe('grants to RBAC', () => {
     try {
       const before = await env.grant({ user: alice.id, privilege: 'view', resource: 'outage-cluster.web' })
       await eventually(() => binding('RoleBinding', 'infra:outage-cluster:view', 'web'))
-      await forwarder.cut()
+      forwarder.cut()
       // While the API server is away: one grant removed, one added, and a hand-made change to its binding.
       await env.revoke(before)
       const during = await env.grant({ user: bob.id, privilege: 'edit', resource: 'outage-cluster.db' })
       await new Promise((resolve) => setTimeout(resolve, 1_000))
-      await forwarder.restore()
+      forwarder.restore()
       await eventually(
         async () => (await binding('RoleBinding', 'infra:outage-cluster:view', 'web')) === undefined,
         20_000,

@@ -12,7 +12,6 @@ import {
 } from '@infra/test-harness'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -194,41 +193,4 @@ export async function startEnv(): Promise<TestEnv> {
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
-}
-
-/** A TCP forwarder in front of the API server that can be cut (every connection reset, none accepted) and restored. */
-export async function startForwarder(target: URL): Promise<{
-  url: string
-  cut(): Promise<void>
-  restore(): Promise<void>
-  close(): Promise<void>
-}> {
-  const sockets = new Set<Socket>()
-  const port = await freePort()
-  let server: Server | undefined
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const next = createServer((client) => {
-        const upstream = connect(Number(target.port), target.hostname)
-        for (const socket of [client, upstream]) {
-          sockets.add(socket)
-          socket.on('close', () => sockets.delete(socket))
-          socket.on('error', () => undefined)
-        }
-        client.pipe(upstream).pipe(client)
-        client.on('close', () => upstream.destroy())
-        upstream.on('close', () => client.destroy())
-      })
-      next.once('error', reject)
-      next.listen(port, '127.0.0.1', () => resolve())
-      server = next
-    })
-  const cut = async () => {
-    const current = server
-    server = undefined
-    for (const socket of sockets) socket.resetAndDestroy()
-    if (current) await new Promise<void>((resolve) => current.close(() => resolve()))
-  }
-  await listen()
-  return { url: `https://127.0.0.1:${port}`, cut, restore: listen, close: cut }
 }

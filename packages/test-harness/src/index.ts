@@ -16,5 +16,4 @@ export {
   type TestServer,
   type TestServerBaseOptions,
 } from './infra-server.js'
-export { TcpProxy } from './tcp-proxy.js'
 export { startTcpLoadBalancer, type Backend, type TcpLoadBalancer } from './load-balancer.js'
