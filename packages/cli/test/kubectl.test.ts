@@ -447,6 +447,14 @@ describe('infra tokens add', () => {
     expect(seen.at(-1)).toMatchObject({ destination: 'dev', name: USER })
   })
 
+  it('refuses an empty --destination, which the server would read as none', async () => {
+    expect(await runBin(['tokens', 'add', '--destination', ''], box.env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: --destination needs a name\nhint: see infra list for yours\n',
+    })
+  })
+
   it('answers in the API version kubectl asks for', async () => {
     const result = await runBin(DEV_ARGS, {
       ...box.env,

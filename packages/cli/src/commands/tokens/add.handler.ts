@@ -41,6 +41,8 @@ export default async function addToken(ctx: Context, args: ArgsOf<typeof command
   const print = (token: CachedToken) => ctx.io.stdout.write(execCredential(token, ctx.env))
   const destination = args.destination
   if (destination === undefined) return answerOlderEntry(ctx, args, url, print)
+  // The server reads an empty destination as none, as it reads Infra's own clients.
+  if (destination === '') throw new CliError('--destination needs a name', 'see infra list for yours')
   const path = tokenCachePath(ctx.home, url, keyID, destination)
 
   const cached = readCachedToken(path)
