@@ -1,6 +1,6 @@
-// What Infra promises, driven as its users would: an admin runs the server and a connector in front of a real
-// kube-apiserver; an engineer logs in once; kubectl works as soon as access is granted, is limited to what was
-// granted, and stops as soon as the grant is removed, without the engineer doing anything.
+// What Infra promises, driven as its users would: an admin runs the server and a connector per cluster (two, in
+// front of one real kube-apiserver); an engineer logs in once; kubectl works as soon as access is granted, is
+// limited to what was granted, and stops as soon as the grant is removed, without the engineer doing anything.
 import {
   createTestDatabase,
   eventually,
@@ -12,7 +12,7 @@ import {
 import { startKubeApiServer, type KubeApiServer } from '@infra/test-harness/kube'
 import { startOidcProvider, type TestIdentityProvider } from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { copyFileSync } from 'node:fs'
+import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromiumPath, launchChromium } from './browser.js'
 import { CONNECTOR_BIN, INFRA_BIN, Person, Program, SERVER_BIN } from './system.js'
@@ -27,13 +27,15 @@ let database: TestDatabase
 let idp: TestIdentityProvider
 let kube: KubeApiServer
 let server: Program
-let connector: Program
+/** A connector per destination, both in front of the same kube-apiserver. */
+const connectors: Program[] = []
 /** The server as people type it, and what they pass to trust its self-signed certificate. */
 let serverAddress: string
 let trustServer: string[]
 const admin = new Person('admin')
 const alice = new Person('alice')
 const grace = new Person('grace')
+const bob = new Person('bob')
 
 const contextsOf = async (person: Person) =>
   (await person.kubectl('config', 'get-contexts', '-o', 'name')).stdout.split('\n').filter(Boolean).sort()
@@ -87,39 +89,42 @@ beforeAll(async () => {
   await server.waitForOutput(/infra server listening/)
   await admin.must('login', serverAddress, '--key', adminKey, '--no-agent', ...trustServer)
 
-  const proxyPort = await freePort()
-  const healthPort = await freePort()
-  connector = Program.start(
-    'infra-connector',
-    CONNECTOR_BIN,
-    [
-      '--server',
-      `https://127.0.0.1:${serverPort}`,
-      '--server-ca',
-      join(serverDir, 'tls', 'cert.pem'),
-      '--name',
-      'dev',
-      '--endpoint',
-      `127.0.0.1:${proxyPort}`,
-      '--listen',
-      `127.0.0.1:${proxyPort}`,
-      '--health-listen',
-      `127.0.0.1:${healthPort}`,
-      '--kubeconfig',
-      kube.kubeconfigPath,
-      '--state-dir',
-      join(admin.dir, 'connector'),
-    ],
-    { ...process.env, INFRA_ACCESS_KEY: await admin.must('keys', 'add', 'connector') },
-  )
-  await connector.waitUntilReady(`http://127.0.0.1:${healthPort}/readyz`)
+  for (const name of ['dev', 'staging']) {
+    const proxyPort = await freePort()
+    const healthPort = await freePort()
+    const connector = Program.start(
+      `infra-connector ${name}`,
+      CONNECTOR_BIN,
+      [
+        '--server',
+        `https://127.0.0.1:${serverPort}`,
+        '--server-ca',
+        join(serverDir, 'tls', 'cert.pem'),
+        '--name',
+        name,
+        '--endpoint',
+        `127.0.0.1:${proxyPort}`,
+        '--listen',
+        `127.0.0.1:${proxyPort}`,
+        '--health-listen',
+        `127.0.0.1:${healthPort}`,
+        '--kubeconfig',
+        kube.kubeconfigPath,
+        '--state-dir',
+        join(admin.dir, `connector-${name}`),
+      ],
+      { ...process.env, INFRA_ACCESS_KEY: await admin.must('keys', 'add', 'connector') },
+    )
+    connectors.push(connector)
+    await connector.waitUntilReady(`http://127.0.0.1:${healthPort}/readyz`)
+  }
 })
 
 afterAll(async () => {
   await Promise.allSettled([alice.infra('logout'), grace.infra('logout')])
-  await Promise.allSettled([connector?.stop(), server?.stop()])
+  await Promise.allSettled([...connectors.map((connector) => connector.stop()), server?.stop()])
   await Promise.allSettled([kube?.stop(), database?.drop(), idp?.close()])
-  for (const person of [admin, alice, grace]) person.cleanup()
+  for (const person of [admin, alice, grace, bob]) person.cleanup()
 })
 
 describe('an engineer with kubectl', () => {
@@ -248,4 +253,59 @@ describe('an engineer with kubectl', () => {
       console.log(`account removed at the provider to kubectl refused: ${Math.round(refused)} ms`)
     },
   )
+
+  it('with two clusters: a token works at the cluster it is for, never at the other; one cached token each', async () => {
+    const engineer = 'bob@example.com'
+    await admin.must('users', 'add', engineer)
+    await admin.must('grants', 'add', engineer, 'dev.web', '--role', 'view')
+    await admin.must('grants', 'add', engineer, 'staging.web', '--role', 'view')
+    const key = await admin.must('keys', 'add', engineer)
+    await bob.must('login', serverAddress, '--key', key, '--no-agent', ...trustServer)
+    expect(await contextsOf(bob)).toEqual(['infra:dev.web', 'infra:staging.web'])
+    const list = (context: string, ...args: string[]) =>
+      bob.kubectl('--context', context, ...args, 'get', 'configmaps', '-o', 'name')
+    for (const context of ['infra:dev.web', 'infra:staging.web']) {
+      await waitFor(async () => (await list(context)).code === 0, `kubectl to work at ${context}`)
+    }
+
+    // kubectl on both clusters at once, from an empty token cache: each process gets its own cluster's token.
+    const cache = join(bob.home, '.infra', 'cache', 'tokens')
+    rmSync(cache, { recursive: true, force: true })
+    const results = await Promise.all(
+      ['infra:dev.web', 'infra:staging.web'].flatMap((context) =>
+        Array.from({ length: 5 }, () => list(context)),
+      ),
+    )
+    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' })
+    const cached = readdirSync(cache)
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => (JSON.parse(readFileSync(join(cache, file), 'utf8')) as { token: string }).token)
+    const audiences = cached.map(
+      (token) =>
+        (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { aud: unknown }).aud,
+    )
+    expect(audiences.sort()).toEqual([
+      ['infra', 'dev'],
+      ['infra', 'staging'],
+    ])
+
+    // The token kubectl got for dev, replayed at staging's connector (as a compromised dev cluster could): 401.
+    const devToken = JSON.parse(await bob.must('tokens', 'add', '--destination', 'dev')).status
+      .token as string
+    const replay = join(bob.dir, 'replay-kubeconfig')
+    copyFileSync(bob.kubeconfig, replay)
+    await run('kubectl', [
+      '--kubeconfig',
+      replay,
+      'config',
+      'set-credentials',
+      'replayer',
+      `--token=${devToken}`,
+    ])
+    const at = (context: string) => list(context, '--kubeconfig', replay, '--user', 'replayer')
+    const refused = await at('infra:staging.web')
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toMatch(/Unauthorized|must be logged in/)
+    expect(await at('infra:dev.web')).toMatchObject({ code: 0 })
+  })
 })

@@ -1,6 +1,7 @@
 export * from './primitives.js'
 export * from './query.js'
 export * from './resource.js'
+export * from './token-audience.js'
 export * from './server-url.js'
 export * from './base58.js'
 export * from './duration.js'

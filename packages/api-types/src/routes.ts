@@ -11,6 +11,7 @@ import {
   ListAccessKeysQuery,
 } from './schemas/access-keys.js'
 import {
+  CreateTokenRequest,
   CreateTokenResponse,
   EmptyRequest,
   JsonWebKeySet,
@@ -455,9 +456,9 @@ export const routes = {
     method: 'POST',
     path: '/api/tokens',
     tag: 'Authentication',
-    summary: 'Create a short-lived token for kubectl',
+    summary: 'Create a short-lived token for kubectl at one destination',
     access: 'authenticated',
-    body: EmptyRequest.optional(),
+    body: CreateTokenRequest.optional(),
     response: CreateTokenResponse,
     successStatus: 201,
   }),

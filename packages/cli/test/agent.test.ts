@@ -2,12 +2,12 @@
 // as soon as grants, group membership or destinations change, and it stops at logout, at the next login, and
 // when its access key stops working.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { isAlive, runningAgent } from '@infra/agent'
+import { isAlive, runningAgent, startAgent, stopAgent } from '@infra/agent'
 import { eventually } from '@infra/test-harness'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse } from 'yaml'
-import { run, runBin, sandbox, startTestServer, type Sandbox, type TestServer } from './helpers.js'
+import { parse, stringify } from 'yaml'
+import { BIN, run, runBin, sandbox, startTestServer, type Sandbox, type TestServer } from './helpers.js'
 
 const USER = 'agent-user@example.com'
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
@@ -116,6 +116,35 @@ describe('the background agent', () => {
       },
     )
     expect(log()).toMatch(/access key is no longer valid/)
+  })
+
+  it('rewrites the kubectl entries an older CLI wrote (no destination) as soon as it starts', async () => {
+    const box = newBox()
+    const user = 'agent-upgraded@example.com'
+    await asAdmin('users', 'add', user)
+    await asAdmin('grants', 'add', user, 'agent-dev', '--role', 'view')
+    const login = await runBin(
+      ['login', t.url, '--key', await asAdmin('keys', 'add', user), '--no-agent'],
+      box.env,
+    )
+    expect(login.code).toBe(0)
+    type Users = { users: { user: { exec: { args: string[] } } }[] }
+    const execArgs = () =>
+      (parse(readFileSync(box.kubeconfig, 'utf8')) as Users).users.map((u) => u.user.exec.args)
+    // As an older CLI wrote them: `tokens add` alone.
+    const config = parse(readFileSync(box.kubeconfig, 'utf8')) as Users
+    for (const entry of config.users) entry.user.exec.args = entry.user.exec.args.slice(0, -2)
+    writeFileSync(box.kubeconfig, stringify(config))
+    expect(execArgs()).toEqual([['tokens', 'add']])
+
+    const home = join(box.home, '.infra')
+    startAgent(home, process.execPath, [BIN, 'agent', '--server', t.url], box.env)
+    try {
+      await timeUntil(() => execArgs()[0]?.length === 4, 'the agent to rewrite the entries')
+      expect(execArgs()).toEqual([['tokens', 'add', '--destination', 'agent-dev']])
+    } finally {
+      stopAgent(home)
+    }
   })
 
   it('is not started with --no-agent', async () => {

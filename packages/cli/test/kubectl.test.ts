@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { isAudienceOf } from '@infra/api-types'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import {
   chmodSync,
@@ -14,7 +15,7 @@ import {
 } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import { dirname, join } from 'node:path'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import {
   BIN,
   exec,
@@ -33,13 +34,17 @@ const KUBECTL = '/usr/bin/kubectl'
 let t: TestServer
 let admin: Sandbox
 let box: Sandbox
-let destination: Server
+/** Stand-ins for the connectors of two destinations, by name, and the host:port each registered. */
+const standIns = new Map<string, Server>()
+const destinationUrls: Record<string, string> = {}
 let destinationUrl: string
 let ca: string
-/** Bearer tokens the destination received, after checking them against the server's JWKS. */
-const seen: { name: string; groups: string[] }[] = []
+/** Bearer tokens the destinations accepted, after checking them against the server's JWKS. */
+const seen: { destination: string; name: string; groups: string[]; token: string }[] = []
 
 const USER = 'dev@example.com'
+/** What kubectl runs after the CLI's command for infra:dev. */
+const DEV_ARGS = ['tokens', 'add', '--destination', 'dev']
 const OTHERS = {
   apiVersion: 'v1',
   kind: 'Config',
@@ -56,19 +61,17 @@ const names = (list: { name: string }[] = []) => list.map((item) => item.name)
 async function verify(token: string) {
   const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', t.url))
   const { payload } = await jwtVerify(token, jwks)
-  return payload as { name: string; groups: string[]; exp: number }
+  return payload as { name: string; groups: string[]; exp: number; aud: unknown }
 }
 
-beforeAll(async () => {
-  t = await startTestServer()
-  const certificate = await createSelfSigned({ dns: ['localhost'], ip: ['127.0.0.1'] })
-  ca = certificate.certificate
-  // Stands in for the connector in front of a cluster: answers kubectl, checking its token like the connector.
-  destination = createServer({ cert: certificate.certificate, key: certificate.key }, (req, res) => {
+/** Answers kubectl in front of `destination`, checking its token as the connector does: signed, and for it. */
+async function startStandIn(destination: string, certificate: { certificate: string; key: string }) {
+  const standIn = createServer({ cert: certificate.certificate, key: certificate.key }, (req, res) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '')
     verify(token)
       .then((claims) => {
-        seen.push({ name: claims.name, groups: claims.groups })
+        if (!isAudienceOf(claims.aud, destination)) throw new Error('for another destination')
+        seen.push({ destination, name: claims.name, groups: claims.groups, token })
         res.setHeader('Content-Type', 'application/json')
         res.end(
           JSON.stringify({
@@ -92,8 +95,18 @@ beforeAll(async () => {
         )
       })
   })
-  await new Promise<void>((resolve) => destination.listen(0, '127.0.0.1', resolve))
-  destinationUrl = `127.0.0.1:${(destination.address() as { port: number }).port}`
+  await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve))
+  standIns.set(destination, standIn)
+  destinationUrls[destination] = `127.0.0.1:${(standIn.address() as { port: number }).port}`
+}
+
+beforeAll(async () => {
+  t = await startTestServer()
+  const certificate = await createSelfSigned({ dns: ['localhost'], ip: ['127.0.0.1'] })
+  ca = certificate.certificate
+  await startStandIn('dev', certificate)
+  await startStandIn('prod', certificate)
+  destinationUrl = destinationUrls.dev!
 
   admin = sandbox()
   box = sandbox()
@@ -111,7 +124,7 @@ beforeAll(async () => {
     body: {
       name: 'prod',
       uniqueID: 'prod-cluster',
-      connection: { url: `https://${destinationUrl}`, ca },
+      connection: { url: `https://${destinationUrls.prod}`, ca },
       resources: ['default', 'kube-system'],
       roles: ['cluster-admin', 'view', 'connect'],
     },
@@ -137,7 +150,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => destination.close(resolve))
+  for (const standIn of standIns.values()) await new Promise((resolve) => standIn.close(resolve))
   await t.close()
   admin.cleanup()
   box.cleanup()
@@ -169,7 +182,7 @@ describe('kubeconfig', () => {
         exec: {
           apiVersion: 'client.authentication.k8s.io/v1',
           command: 'infra',
-          args: ['tokens', 'add'],
+          args: ['tokens', 'add', '--destination', 'dev'],
           env: [{ name: 'INFRA_SERVER', value: t.url }],
           installHint: 'The Infra CLI gives kubectl its tokens: install it with npm install -g @infra/cli',
           interactiveMode: 'IfAvailable',
@@ -227,6 +240,7 @@ describe('kubeconfig', () => {
       status: { token: expect.any(String), expirationTimestamp: expect.any(String) },
     })
     const claims = await verify(credential.status.token)
+    expect(claims.aud).toEqual(['infra', 'dev'])
     expect(claims.name).toBe(USER)
     expect(claims.groups).toEqual(['devs'])
     expect(Math.abs(claims.exp * 1000 - Date.parse(credential.status.expirationTimestamp))).toBeLessThan(1000)
@@ -236,7 +250,7 @@ describe('kubeconfig', () => {
     const version = await exec(KUBECTL, ['--context', 'infra:dev', 'get', '--raw', '/version'], box.env)
     expect(version.stderr).toBe('')
     expect(JSON.parse(version.stdout)).toMatchObject({ gitVersion: 'v1.32.0-infra-test', platform: USER })
-    expect(seen.at(-1)).toEqual({ name: USER, groups: ['devs'] })
+    expect(seen.at(-1)).toMatchObject({ destination: 'dev', name: USER, groups: ['devs'] })
   })
 
   it('use switches the current context; unknown or unconnected destinations are refused', async () => {
@@ -313,7 +327,7 @@ describe('the exec plugin wherever the CLI is installed', () => {
     const other = sandbox({ PATH: BARE_PATH })
     try {
       const plugin = await loginAndUseKubectl(BIN, other.env)
-      expect(plugin).toMatchObject({ command: BIN, args: ['tokens', 'add'] })
+      expect(plugin).toMatchObject({ command: BIN, args: DEV_ARGS })
     } finally {
       other.cleanup()
     }
@@ -324,7 +338,7 @@ describe('the exec plugin wherever the CLI is installed', () => {
     const other = sandbox({ PATH: `${copy.bin}:${BARE_PATH}` })
     try {
       const plugin = await loginAndUseKubectl(copy.entry, other.env)
-      expect(plugin).toMatchObject({ command: process.execPath, args: [copy.entry, 'tokens', 'add'] })
+      expect(plugin).toMatchObject({ command: process.execPath, args: [copy.entry, ...DEV_ARGS] })
     } finally {
       other.cleanup()
       rmSync(copy.prefix, { recursive: true, force: true })
@@ -338,7 +352,7 @@ describe('the exec plugin wherever the CLI is installed', () => {
       const plugin = await loginAndUseKubectl(installed.entry, other.env)
       expect(plugin).toMatchObject({
         command: 'infra',
-        args: ['tokens', 'add'],
+        args: DEV_ARGS,
         installHint: expect.stringContaining('npm install -g @infra/cli'),
       })
     } finally {
@@ -355,7 +369,7 @@ describe('the exec plugin wherever the CLI is installed', () => {
     const other = sandbox({ PATH: `${impostor}:${installed.bin}:${BARE_PATH}` })
     try {
       const plugin = await loginAndUseKubectl(installed.entry, other.env)
-      expect(plugin).toMatchObject({ command: installed.entry, args: ['tokens', 'add'] })
+      expect(plugin).toMatchObject({ command: installed.entry, args: DEV_ARGS })
     } finally {
       other.cleanup()
       rmSync(installed.prefix, { recursive: true, force: true })
@@ -372,7 +386,7 @@ describe('infra tokens add', () => {
     rmSync(cacheDir(), { recursive: true, force: true })
     t.clearLog()
     const env = { ...box.env, INFRA_SERVER: t.url }
-    const results = await Promise.all(Array.from({ length: 50 }, () => runBin(['tokens', 'add'], env)))
+    const results = await Promise.all(Array.from({ length: 50 }, () => runBin(DEV_ARGS, env)))
     for (const result of results) {
       expect(result).toEqual({
         code: 0,
@@ -388,13 +402,61 @@ describe('infra tokens add', () => {
     expect(statSync(join(cacheDir(), files[0] as string)).mode & 0o777).toBe(0o600)
 
     t.clearLog()
-    const again = await runBin(['tokens', 'add'], env)
+    const again = await runBin(DEV_ARGS, env)
     expect(JSON.parse(again.stdout).status.token).toBe([...tokens][0])
     expect(t.requests()).toEqual([])
   })
 
+  it('kubectl on two clusters at once, 10 processes each: one server call per cluster, each token for its own', async () => {
+    rmSync(cacheDir(), { recursive: true, force: true })
+    t.clearLog()
+    seen.length = 0
+    const contexts = ['infra:dev', 'infra:prod.kube-system']
+    const results = await Promise.all(
+      contexts.flatMap((context) =>
+        Array.from({ length: 10 }, () =>
+          exec(KUBECTL, ['--context', context, 'get', '--raw', '/version'], box.env),
+        ),
+      ),
+    )
+    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(tokenCalls()).toHaveLength(2)
+    for (const destination of ['dev', 'prod']) {
+      const tokens = new Set(seen.filter((use) => use.destination === destination).map((use) => use.token))
+      expect(tokens.size).toBe(1)
+    }
+    expect(readdirSync(cacheDir()).filter((file) => file.endsWith('.json'))).toHaveLength(2)
+  })
+
+  it('an entry an older CLI wrote (no destination): rewritten at its first use, saying so; kubectl works', async () => {
+    const config = kubeconfig()
+    for (const user of config.users)
+      if (user.name.startsWith('infra:')) user.user.exec.args = ['tokens', 'add']
+    writeFileSync(box.kubeconfig, stringify(config))
+    const version = () => exec(KUBECTL, ['--context', 'infra:dev', 'get', '--raw', '/version'], box.env)
+    // Whether this very kubectl gets through depends on when kubectl reads the kubeconfig again.
+    expect((await version()).stderr).toContain(
+      `warning: this kubectl entry, written by an older Infra CLI, names no destination; Infra's entries in ${box.kubeconfig} now do (if kubectl was refused, run it again)\n`,
+    )
+    const users = kubeconfig().users.filter((user: { name: string }) => user.name.startsWith('infra:'))
+    expect(users.map((user: { user: { exec: { args: string[] } } }) => user.user.exec.args)).toEqual([
+      DEV_ARGS,
+      ['tokens', 'add', '--destination', 'prod'],
+    ])
+    expect(await version()).toMatchObject({ code: 0, stderr: '' })
+    expect(seen.at(-1)).toMatchObject({ destination: 'dev', name: USER })
+  })
+
+  it('refuses an empty --destination, which the server would read as none', async () => {
+    expect(await runBin(['tokens', 'add', '--destination', ''], box.env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: --destination needs a name\nhint: see infra list for yours\n',
+    })
+  })
+
   it('answers in the API version kubectl asks for', async () => {
-    const result = await runBin(['tokens', 'add'], {
+    const result = await runBin(DEV_ARGS, {
       ...box.env,
       KUBERNETES_EXEC_INFO: JSON.stringify({
         apiVersion: 'client.authentication.k8s.io/v1beta1',
@@ -412,13 +474,13 @@ describe('infra tokens add', () => {
       await run(['login', t.url, '--key', key], other.env)
       const stored = JSON.parse(readFileSync(join(other.home, '.infra', 'credentials'), 'utf8')).keys[t.url]
       await t.api('POST', '/api/logout', { key: stored })
-      const result = await runBin(['tokens', 'add'], other.env)
+      const result = await runBin(DEV_ARGS, other.env)
       expect(result).toEqual({
         code: 1,
         stdout: '',
         stderr: `error: your session on ${t.url} has expired or was revoked\nhint: run infra login ${t.url} to log in again\n`,
       })
-      expect(await runBin(['tokens', 'add'], other.env)).toEqual({
+      expect(await runBin(DEV_ARGS, other.env)).toEqual({
         code: 1,
         stdout: '',
         stderr: `error: not logged in to ${t.url}\nhint: run infra login ${t.url}\n`,

@@ -201,9 +201,12 @@ export class InfraClient {
     return this.api.logout({}, options)
   }
 
-  /** A short-lived JWT for kubectl, naming the caller and their groups. */
-  createToken(options?: RequestOptions): Promise<CallOutput<'createToken'>> {
-    return this.api.createToken({}, options)
+  /**
+   * A short-lived JWT for kubectl at `destination`, naming the caller and their groups; only that destination's
+   * connector accepts it.
+   */
+  createToken(destination: string, options?: RequestOptions): Promise<CallOutput<'createToken'>> {
+    return this.api.createToken({ body: { destination } }, options)
   }
 
   /** The server's version. */

@@ -291,9 +291,11 @@ describe('authentication', () => {
     expect((await apiError(() => sessionClient.users.get('self'))).isUnauthorized()).toBe(true)
   })
 
-  it('creates a token for kubectl', async () => {
-    const token = await admin.createToken()
+  it('creates a token for kubectl at one destination', async () => {
+    const token = await admin.createToken('production')
     expect(token).toEqual({ token: expect.stringMatching(/^ey/), expires: expect.any(String) })
+    const payload = JSON.parse(Buffer.from(token.token.split('.')[1] ?? '', 'base64url').toString('utf8'))
+    expect(payload.aud).toEqual(['infra', 'production'])
   })
 })
 

@@ -284,7 +284,7 @@ async function main() {
     const direct = { url: env.kube.url, token: env.kube.tokens.alice!, ca: env.kube.ca }
     const proxied = {
       url: `https://127.0.0.1:${port}`,
-      token: await env.token(user),
+      token: await env.token(user, 'bench'),
       ca: destination.connection.ca,
     }
     // The binding must be in place before measuring.

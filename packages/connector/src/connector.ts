@@ -120,6 +120,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     const keysStopped = new AbortController()
     const verifier = new TokenVerifier(
       { fetchKeys: () => client.jwks({ signal: keysStopped.signal }) },
+      options.name,
       options.jwksRefetchCooldownMs !== undefined ? { refetchCooldownMs: options.jwksRefetchCooldownMs } : {},
     )
     const proxy = new KubeProxy({

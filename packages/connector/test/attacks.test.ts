@@ -8,6 +8,7 @@ import { SignJWT, base64url } from 'jose'
 import { createSecretKey } from 'node:crypto'
 import { AccessList } from '../src/auth/access.js'
 import {
+  FIXTURE_DESTINATION,
   headerValues,
   newKeys,
   rawRequest,
@@ -183,6 +184,40 @@ describe('tokens', () => {
 
   it('for another audience → 401', async () => {
     await refused(await tokenWith({ audience: 'kubernetes' }))
+  })
+
+  describe('for another destination, or for none, signed by the same server → 401', () => {
+    // The fixture serves FIXTURE_DESTINATION; each audience below is what an attacker holding a genuine
+    // token for another cluster, or able to ask the server for one, would try.
+    const audiences: [string, unknown][] = [
+      ['another destination', ['infra', 'other']],
+      ['no destination (what Infra’s own CLI asks for)', 'infra'],
+      ['no aud at all', undefined],
+      ['the destination alone, as a string', FIXTURE_DESTINATION],
+      ['the destination alone, in a list', [FIXTURE_DESTINATION]],
+      ['both destinations', ['infra', FIXTURE_DESTINATION, 'other']],
+      ['both destinations, ours last', ['infra', 'other', FIXTURE_DESTINATION]],
+      ['ours twice', ['infra', FIXTURE_DESTINATION, FIXTURE_DESTINATION]],
+      ['the two names swapped', [FIXTURE_DESTINATION, 'infra']],
+      ['upper case', ['infra', FIXTURE_DESTINATION.toUpperCase()]],
+      ['capitalized', ['infra', `${FIXTURE_DESTINATION[0]?.toUpperCase()}${FIXTURE_DESTINATION.slice(1)}`]],
+      ['INFRA in upper case', ['INFRA', FIXTURE_DESTINATION]],
+      ['a leading space', ['infra', ` ${FIXTURE_DESTINATION}`]],
+      ['a trailing space', ['infra', `${FIXTURE_DESTINATION} `]],
+      ['a trailing newline', ['infra', `${FIXTURE_DESTINATION}\n`]],
+      ['a trailing NUL', ['infra', `${FIXTURE_DESTINATION}\u0000`]],
+      ['a namespace of it', ['infra', `${FIXTURE_DESTINATION}.default`]],
+      ['a look-alike (Cyrillic е)', ['infra', FIXTURE_DESTINATION.replace('e', '\u0435')]],
+      ['an object with the right values', { 0: 'infra', 1: FIXTURE_DESTINATION }],
+      ['a nested list', [['infra', FIXTURE_DESTINATION]]],
+    ]
+    it.each(audiences)('%s', async (_, audience) => {
+      await refused(await tokenWith({ audience }))
+    })
+
+    it('while the genuine token for this destination passes', async () => {
+      expect((await get('/api/v1/pods', [], await tokenWith({}))).status).toBe(200)
+    })
   })
 
   it('from another issuer → 401', async () => {

@@ -49,7 +49,8 @@ export interface TestEnv {
   createGroup(name: string, members: string[]): Promise<string>
   grant(grant: { user?: string; group?: string; privilege: string; resource: string }): Promise<string>
   revoke(id: string): Promise<void>
-  token(user: InfraUser): Promise<string>
+  /** A token from the server for `user` at `destination`. */
+  token(user: InfraUser, destination: string): Promise<string>
   /** An access key for a new user holding the Infra role `connector`. */
   connectorKey(): Promise<string>
   /** Renders the chart and applies it, returning a kubeconfig for its ServiceAccount (least privilege). */
@@ -105,8 +106,9 @@ export async function startEnv(): Promise<TestEnv> {
     revoke: async (id) => {
       await infra.api('DELETE', `/api/grants/${id}`)
     },
-    token: async (user) =>
-      (await infra.api<{ token: string }>('POST', '/api/tokens', { body: {}, key: user.key })).token,
+    token: async (user, destination) =>
+      (await infra.api<{ token: string }>('POST', '/api/tokens', { body: { destination }, key: user.key }))
+        .token,
     connectorKey: async () => {
       const user = await createUser(uniqueName('connector'))
       await infra.api('POST', '/api/grants', {

@@ -1,5 +1,6 @@
 // A fake Kubernetes API server that records what reaches it, and a proxy in front of it with a local key set:
 // for attack and streaming tests that need to see exactly which headers and bytes arrive upstream.
+import { tokenAudience } from '@infra/api-types'
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -111,7 +112,7 @@ export interface TokenOptions {
   name?: unknown
   groups?: unknown
   issuer?: string
-  audience?: string
+  audience?: unknown
   expiresIn?: number
   notBefore?: number
   issuedAt?: number
@@ -119,15 +120,21 @@ export interface TokenOptions {
   omit?: string[]
 }
 
+/** The destination the proxy of the fixture serves. */
+export const FIXTURE_DESTINATION = 'fixture'
+
 export async function signToken(keys: Keys, options: TokenOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
   const name = options.name ?? 'alice'
-  const claims: Record<string, unknown> = { name, groups: options.groups ?? [] }
+  const claims: Record<string, unknown> = {
+    name,
+    groups: options.groups ?? [],
+    aud: 'audience' in options ? options.audience : tokenAudience(FIXTURE_DESTINATION),
+  }
   for (const field of options.omit ?? []) delete claims[field]
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'EdDSA', kid: options.kid ?? keys.kid, typ: 'JWT' })
     .setIssuer(options.issuer ?? 'infra')
-    .setAudience(options.audience ?? 'infra')
     .setSubject(typeof name === 'string' ? name : JSON.stringify(name))
     .setIssuedAt(options.issuedAt ?? now)
     .setExpirationTime(now + (options.expiresIn ?? 300))
@@ -177,6 +184,7 @@ export async function startProxyFixture(
         return Promise.resolve(structuredClone<{ keys: Array<Record<string, unknown>> }>(jwks))
       },
     },
+    FIXTURE_DESTINATION,
     { refetchCooldownMs: 1_000 },
   )
   await verifier.refresh()

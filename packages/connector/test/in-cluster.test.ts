@@ -123,7 +123,7 @@ afterAll(async () => {
       const kubeconfig = writeKubeconfig(join(env.workDir, 'pod-user.kubeconfig'), {
         url: `https://127.0.0.1:${port}`,
         ca: registered.connection.ca,
-        token: await env.token(user),
+        token: await env.token(user, 'chart-test'),
       })
       const listed = await eventually(async () => {
         const result = await env.kubectl(kubeconfig, 'get', 'namespaces', '-o', 'name')

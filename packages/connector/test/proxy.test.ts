@@ -112,7 +112,11 @@ beforeAll(async () => {
     return report.problems.length === 0 && report.skipped.length === 0 && report
   })
   for (const user of [viewer, editor, member, connectOnly, nobody, execUser]) {
-    kubeconfigs[user.name] = env.userKubeconfig(user.name.split('@')[0]!, connector, await env.token(user))
+    kubeconfigs[user.name] = env.userKubeconfig(
+      user.name.split('@')[0]!,
+      connector,
+      await env.token(user, DESTINATION),
+    )
   }
   // A pod for exec/logs/port-forward (it stays Pending: the harness runs no nodes).
   await env.adminKubectl(
@@ -211,7 +215,7 @@ describe('kubectl through the proxy', () => {
       .setIssuedAt()
       .setExpirationTime('5m')
       .sign(privateKey)
-    const genuine = await env.token(viewer)
+    const genuine = await env.token(viewer, DESTINATION)
     const [header, payload] = genuine.split('.')
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`
     const resigned = `${header}.${Buffer.from(JSON.stringify({ name: 'admin', groups: ['system:masters'], iss: 'infra', aud: 'infra', exp: 9999999999, iat: 1 })).toString('base64url')}.${genuine.split('.')[2]}`
@@ -221,6 +225,27 @@ describe('kubectl through the proxy', () => {
       expect(result.code).not.toBe(0)
       expect(result.stderr).toMatch(/Unauthorized|must be logged in/)
     }
+  })
+
+  it('refuses with 401 a token the server minted for another destination, or for none', async () => {
+    // The same server, the same keys, a user granted here: only the token's destination differs.
+    const elsewhere = await env.token(viewer, `${DESTINATION}-b`)
+    const { token: unbound } = (
+      await env.request<{ token: string }>('POST', '/api/tokens', { body: {}, key: viewer.key })
+    ).body
+    for (const token of [elsewhere, unbound]) {
+      const result = await env.kubectl(
+        env.userKubeconfig('replayer', connector, token),
+        'get',
+        'pods',
+        '-n',
+        'web',
+      )
+      expect(result.code).not.toBe(0)
+      expect(result.stderr).toMatch(/Unauthorized|must be logged in/)
+    }
+    const genuine = env.userKubeconfig('replayer', connector, await env.token(viewer, DESTINATION))
+    expect((await env.kubectl(genuine, 'get', 'pods', '-n', 'web')).code).toBe(0)
   })
 
   it('refuses kubectl --as / --as-group (client-sent impersonation) with 400', async () => {
@@ -318,7 +343,7 @@ describe('revocation', () => {
     for (let i = 0; i < 5; i++) {
       const user = await env.createUser(`revoked-${i}@example.com`)
       const grant = await env.grant({ user: user.id, privilege: 'view', resource: `${DESTINATION}.web` })
-      const token = await env.token(user)
+      const token = await env.token(user, DESTINATION)
       await eventually(async () => (await proxyGet('/api/v1/namespaces/web/pods', token)) === 200, 5_000)
       const start = performance.now()
       await env.revoke(grant)
@@ -348,7 +373,10 @@ describe('revocation', () => {
         const stayer = await env.createUser(`stayer-${tag}@example.com`)
         const group = await env.createGroup(`leavers-${tag}`, [leaver.id, stayer.id])
         await env.grant({ group, privilege: 'view', resource: `${DESTINATION}.web` })
-        const [leaverToken, stayerToken] = [await env.token(leaver), await env.token(stayer)]
+        const [leaverToken, stayerToken] = [
+          await env.token(leaver, DESTINATION),
+          await env.token(stayer, DESTINATION),
+        ]
         await eventually(
           async () => (await proxyGet('/api/v1/namespaces/web/pods', leaverToken)) === 200,
           5_000,
@@ -375,7 +403,7 @@ describe('revocation', () => {
     const user = await env.createUser('watcher@example.com')
     const grant = await env.grant({ user: user.id, privilege: 'view', resource: `${DESTINATION}.web` })
     await eventually(async () => (await connector.reconciled()).skipped.length === 0)
-    const config = env.userKubeconfig('watcher', connector, await env.token(user))
+    const config = env.userKubeconfig('watcher', connector, await env.token(user, DESTINATION))
     const watch = watchConfigMaps(config, 'watch-cache-2')
     const exited = new Promise<number | null>((resolve) => watch.child.once('exit', (code) => resolve(code)))
     try {

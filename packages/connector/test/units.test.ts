@@ -17,7 +17,7 @@ import { destinationLabelValue } from '../src/rbac/labels.js'
 import { isEligibleRole } from '../src/registration.js'
 import { endpointHost, generateAuthority, issueServingCertificate } from '../src/tls/authority.js'
 import { DirectoryStore, loadOrCreateAuthority } from '../src/tls/store.js'
-import { newKeys, signToken } from './fake-upstream.js'
+import { FIXTURE_DESTINATION, newKeys, signToken } from './fake-upstream.js'
 
 const required = [
   '--server',
@@ -242,6 +242,7 @@ describe('token verifier', () => {
           return Promise.resolve(structuredClone(published))
         },
       },
+      FIXTURE_DESTINATION,
       { refetchCooldownMs: 0 },
     )
     await verifier.refresh()
@@ -260,9 +261,10 @@ describe('token verifier', () => {
 
   it('never takes a private or symmetric key from the key set', async () => {
     const keys = await newKeys('k')
-    const verifier = new TokenVerifier({
-      fetchKeys: () => Promise.resolve({ keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] }),
-    })
+    const verifier = new TokenVerifier(
+      { fetchKeys: () => Promise.resolve({ keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] }) },
+      FIXTURE_DESTINATION,
+    )
     await verifier.refresh()
     expect(verifier.keyCount).toBe(0)
     await expect(verifier.verify(await signToken(keys))).rejects.toThrow(/unknown key/)

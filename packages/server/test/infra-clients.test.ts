@@ -328,9 +328,13 @@ describe("Infra's connector and its key", () => {
       headers: {},
     })
     const user = await t.userWithRole('none')
-    const { token } = await t.api<{ token: string }>('POST', '/api/tokens', { key: user.key })
-    const { payload } = await jwtVerify(token, await importJWK(keySet.keys[0]!, 'EdDSA'))
-    expect(payload).toMatchObject({ name: user.name })
+    // As Infra's CLI asks (no destination), and as this project's CLI asks: Infra's connector checks only the
+    // signature, the expiry and the name, so it accepts both.
+    for (const body of [{}, { destination: uniqueName('cluster') }]) {
+      const { token } = await t.api<{ token: string }>('POST', '/api/tokens', { key: user.key, body })
+      const { payload } = await jwtVerify(token, await importJWK(keySet.keys[0]!, 'EdDSA'))
+      expect(payload).toMatchObject({ name: user.name })
+    }
   })
 })
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose'
 import { createPublicKey, verify, type JsonWebKey as NodeJwk } from 'node:crypto'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
+import { expectFieldErrors } from './helpers.js'
 
 let t: TestServer
 
@@ -32,19 +33,48 @@ function verifyIndependently(token: string, keys: JWK[]) {
 }
 
 describe('tokens for kubectl', () => {
-  it("carry the user's name and groups, signed by a published key", async () => {
+  it("carry the user's name and groups and the one destination they are for, signed by a published key", async () => {
     const user = await t.userWithRole('none')
     const group = await t.request<any>('POST', '/api/groups', { body: { name: uniqueName('devs') } })
     await t.request('PATCH', `/api/groups/${group.body.id}/users`, { body: { usersToAdd: [user.id] } })
     const issued = await t.request<{ token: string; expires: string }>('POST', '/api/tokens', {
       key: user.key,
+      body: { destination: 'production' },
     })
     expect(issued.status).toBe(201)
     const claims = verifyIndependently(issued.body.token, (await jwks()).keys)
-    expect(claims).toMatchObject({ name: user.name, sub: user.name, groups: [group.body.name], aud: 'infra' })
+    expect(claims).toMatchObject({
+      name: user.name,
+      sub: user.name,
+      groups: [group.body.name],
+      aud: ['infra', 'production'],
+    })
     const lifetime = (claims?.exp as number) - (claims?.iat as number)
     expect(lifetime).toBe(2)
     expect(new Date(issued.body.expires).getTime()).toBeGreaterThan(Date.now())
+  })
+
+  it("name no destination when asked without one, as Infra's own CLI asks", async () => {
+    for (const body of [undefined, {}, { destination: '' }, { destination: null }]) {
+      const issued = await t.request<{ token: string }>('POST', '/api/tokens', body ? { body } : {})
+      expect(issued.status).toBe(201)
+      expect(verifyIndependently(issued.body.token, (await jwks()).keys)).toMatchObject({ aud: 'infra' })
+    }
+  })
+
+  it('are refused (400) for a destination name no connector can have', async () => {
+    for (const destination of [
+      'infra',
+      ' production',
+      'production ',
+      'prod.web',
+      'a/b',
+      'x'.repeat(254),
+      7,
+      ['a', 'b'],
+    ]) {
+      expectFieldErrors(await t.request('POST', '/api/tokens', { body: { destination } }), ['destination'])
+    }
   })
 
   it('rejects tampered and expired tokens', async () => {

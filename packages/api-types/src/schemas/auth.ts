@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Id, Timestamp, UserName } from '../primitives.js'
+import { RegisteredDestinationName } from './destinations.js'
 
 export const ACCESS_KEY_PATTERN = /^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/
 
@@ -43,6 +44,19 @@ export const LoginResponse = z
   })
   .meta({ id: 'LoginResponse' })
 export type LoginResponse = z.infer<typeof LoginResponse>
+
+export const CreateTokenRequest = z
+  .object({
+    destination: RegisteredDestinationName.optional().meta({
+      description:
+        'The destination the token is for: its connector accepts it, every other refuses it. Without one ' +
+        "(as Infra's own CLI asks), the token names no destination, which only connectors that do not check " +
+        'audiences accept.',
+      example: 'production',
+    }),
+  })
+  .meta({ id: 'CreateTokenRequest' })
+export type CreateTokenRequest = z.input<typeof CreateTokenRequest>
 
 export const CreateTokenResponse = z
   .object({ token: z.string(), expires: Timestamp })

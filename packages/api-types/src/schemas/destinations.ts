@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { DestinationName, Id, Timestamp } from '../primitives.js'
 import { LongPollQuery, PaginationQuery } from '../query.js'
+import { INFRA_RESOURCE } from '../resource.js'
 
 export const DestinationConnection = z.object({
   url: z.string().max(2048).describe('Where users reach the destination (host:port or URL)'),
@@ -32,8 +33,14 @@ export const ListDestinationsQuery = PaginationQuery.extend(LongPollQuery.shape)
 })
 export type ListDestinationsQuery = z.input<typeof ListDestinationsQuery>
 
+/** The name of a destination a connector registers: any destination name but the reserved `infra`. */
+export const RegisteredDestinationName = DestinationName.refine(
+  (name) => name !== INFRA_RESOURCE,
+  '"infra" is reserved',
+)
+
 export const DestinationRequest = z.object({
-  name: DestinationName.refine((name) => name !== 'infra', '"infra" is reserved'),
+  name: RegisteredDestinationName,
   uniqueID: z.string().min(1).max(256),
   kind: z.enum(['kubernetes']).optional().default('kubernetes'),
   version: z.string().max(64).optional().default(''),

@@ -5,9 +5,8 @@ import { withDefaultScheme } from '@infra/api-types/server-url'
 import { CliError, type Context } from './context.js'
 import { EXEC_INSTALL_HINT, execCommand } from './exec-command.js'
 import { readFileIfExists, writeFileAtomic } from './files.js'
+import { EXEC_API_VERSION, execArgs } from './token-cache.js'
 import { loadYaml } from './modules.js'
-
-export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1'
 
 /** One kubectl context Infra provides: a destination, or a namespace of it. */
 export interface AccessEntry {
@@ -118,7 +117,7 @@ export async function syncKubeconfig(
         exec: {
           apiVersion: EXEC_API_VERSION,
           command: exec.command,
-          args: [...exec.args, 'tokens', 'add'],
+          args: [...exec.args, ...execArgs(entry.destination)],
           env: [{ name: 'INFRA_SERVER', value: server }],
           installHint: EXEC_INSTALL_HINT,
           interactiveMode: 'IfAvailable',

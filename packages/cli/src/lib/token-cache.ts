@@ -15,9 +15,15 @@ export interface CachedToken {
 
 export const tokenCacheDir = (home: string) => join(home, 'cache', 'tokens')
 
-export function tokenCachePath(home: string, server: string, keyID: string): string {
-  const digest = createHash('sha256').update(`${server}\n${keyID}`).digest('hex').slice(0, 32)
+/** One cached token (and one lock) per server, access key and destination. */
+export function tokenCachePath(home: string, server: string, keyID: string, destination: string): string {
+  const digest = createHash('sha256').update(`${server}\n${keyID}\n${destination}`).digest('hex').slice(0, 32)
   return join(tokenCacheDir(home), `${digest}.json`)
+}
+
+/** The arguments kubeconfig entries give the exec plugin after its command: a token for `destination`. */
+export function execArgs(destination: string): string[] {
+  return ['tokens', 'add', '--destination', destination]
 }
 
 export function readCachedToken(path: string, now = Date.now()): CachedToken | undefined {
@@ -41,7 +47,7 @@ export function clearTokenCache(home: string): void {
   rmSync(tokenCacheDir(home), { recursive: true, force: true })
 }
 
-const EXEC_API_VERSION = 'client.authentication.k8s.io/v1'
+export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1'
 
 /** The ExecCredential kubectl reads from an exec plugin, in the API version kubectl asked for. */
 export function execCredential(token: CachedToken, env: Record<string, string | undefined>): string {
@@ -73,8 +79,9 @@ export function keyIdOf(accessKey: string): string {
 }
 
 /**
- * Answers `infra tokens add` from the cache without loading the rest of the CLI. Returns false when it cannot
- * (no cached token, or arguments beyond the plain form), and the full command runs instead.
+ * Answers `infra tokens add --destination NAME` from the cache without loading the rest of the CLI. Returns
+ * false when it cannot (no cached token, or arguments other than the ones kubeconfig entries give), and the
+ * full command runs instead.
  */
 export function tryCachedExecCredential(
   args: string[],
@@ -82,7 +89,8 @@ export function tryCachedExecCredential(
   home: string,
   write: (text: string) => void,
 ): boolean {
-  if (args.length !== 2 || args[0] !== 'tokens' || args[1] !== 'add') return false
+  const destination = args[3]
+  if (destination === undefined || args.join('\n') !== execArgs(destination).join('\n')) return false
   let config: { current?: string; servers?: { url: string; keyID?: string }[] }
   try {
     config = JSON.parse(readFileSync(join(home, 'config'), 'utf8')) as typeof config
@@ -95,7 +103,7 @@ export function tryCachedExecCredential(
     ? keyIdOf(env.INFRA_ACCESS_KEY)
     : config.servers?.find((entry) => entry.url === server)?.keyID
   if (!keyID) return false
-  const cached = readCachedToken(tokenCachePath(home, server, keyID))
+  const cached = readCachedToken(tokenCachePath(home, server, keyID, destination))
   if (!cached) return false
   write(execCredential(cached, env))
   return true

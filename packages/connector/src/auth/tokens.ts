@@ -1,8 +1,8 @@
+import { isAudienceOf } from '@infra/api-types'
 import { errors as joseErrors, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose'
 import { createHash } from 'node:crypto'
 
 export const TOKEN_ISSUER = 'infra'
-export const TOKEN_AUDIENCE = 'infra'
 /** Asymmetric algorithms only: `none` and HMAC (which would take the public key as a secret) never verify. */
 const ALLOWED_ALGORITHMS = [
   'EdDSA',
@@ -48,7 +48,8 @@ export interface TokenVerifierOptions {
 
 /**
  * Verifies the JWTs of `POST /api/tokens` against the Infra server's JWKS: the keys are cached, fetched again
- * (at most once per cooldown) when a token names an unknown `kid`, and refreshed periodically. Verified
+ * (at most once per cooldown) when a token names an unknown `kid`, and refreshed periodically. Only tokens for
+ * this connector's destination pass, so a token shown to one cluster cannot be replayed at another. Verified
  * tokens are remembered by their hash until they expire, so repeated requests cost one map lookup.
  */
 export class TokenVerifier {
@@ -63,6 +64,8 @@ export class TokenVerifier {
 
   constructor(
     private readonly source: KeySource,
+    /** The destination this connector serves: the one a token must be for. */
+    private readonly destination: string,
     options: TokenVerifierOptions = {},
   ) {
     this.cooldown = options.refetchCooldownMs ?? 10_000
@@ -150,7 +153,6 @@ export class TokenVerifier {
       ;({ payload } = await jwtVerify(token, key, {
         algorithms: ALLOWED_ALGORITHMS,
         issuer: TOKEN_ISSUER,
-        audience: TOKEN_AUDIENCE,
         clockTolerance: this.tolerance,
         requiredClaims: ['exp', 'iat'],
       }))
@@ -159,6 +161,8 @@ export class TokenVerifier {
       if (error instanceof joseErrors.JWTClaimValidationFailed) throw new TokenError(`token ${error.message}`)
       throw new TokenError('token signature invalid')
     }
+    if (!isAudienceOf(payload.aud, this.destination))
+      throw new TokenError('token is not for this destination')
     if (typeof payload.iat === 'number' && payload.iat * 1000 > now + this.tolerance * 1000) {
       throw new TokenError('token issued in the future')
     }

@@ -1,4 +1,4 @@
-import { INFRA_RESOURCE } from '@infra/api-types'
+import { tokenAudience } from '@infra/api-types'
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose'
 import { randomBytes } from 'node:crypto'
 import { newId } from '../db/ids.js'
@@ -12,6 +12,8 @@ const ROTATION_LOCK = 7_342_005
 export interface TokenClaims {
   userName: string
   groups: string[]
+  /** The one destination whose connector may accept the token; undefined for Infra's own CLI, which names none. */
+  destination: string | undefined
 }
 
 export interface TokenSignerOptions {
@@ -129,7 +131,7 @@ export class TokenSigner {
       .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.options.issuer)
       .setSubject(claims.userName)
-      .setAudience(INFRA_RESOURCE)
+      .setAudience(tokenAudience(claims.destination))
       .setIssuedAt(Math.floor(now.getTime() / 1000))
       .setExpirationTime(Math.floor(expires.getTime() / 1000))
       .sign(await key.signingKey)

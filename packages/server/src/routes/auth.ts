@@ -14,7 +14,7 @@ export const authHandlers: HandlersFor<'login' | 'logout' | 'createToken' | 'get
 
   logout: ({ ctx, caller }) => logOut(ctx.db, caller.accessKeyId),
 
-  createToken: ({ ctx, caller }) => createToken(ctx.db, ctx.tokens, caller),
+  createToken: ({ ctx, caller, body }) => createToken(ctx.db, ctx.tokens, caller, body?.destination),
 
   getJwks: ({ ctx }) => Promise.resolve(ctx.tokens.jwks() as JsonWebKeySet),
 }
