@@ -1,4 +1,10 @@
-export { createTestDatabase, testDatabaseServerUrl, type TestDatabase } from './postgres.js'
+export {
+  createTestDatabase,
+  startStoppablePostgres,
+  testDatabaseServerUrl,
+  type StoppablePostgres,
+  type TestDatabase,
+} from './postgres.js'
 export { eventually, freePort, run, type Result } from './processes.js'
 export {
   randomAccessKey,

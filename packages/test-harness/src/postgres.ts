@@ -1,4 +1,8 @@
+import { findFreePort, startEmbeddedPostgres, type RunningPostgres } from '@infra/embedded-postgres'
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
 
 /** Set by the jest global setup when it had to start an embedded Postgres for the run. */
@@ -37,9 +41,11 @@ async function onServer<T>(serverUrl: string, run: (client: pg.Client) => Promis
   }
 }
 
-/** A new, empty database of its own for one test file; `drop()` removes it and every connection to it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const serverUrl = testDatabaseServerUrl()
+/**
+ * A new, empty database of its own for one test file (on `serverUrl`, by default the run's Postgres);
+ * `drop()` removes it and every connection to it.
+ */
+export async function createTestDatabase(serverUrl = testDatabaseServerUrl()): Promise<TestDatabase> {
   const name = `infra_test_${randomBytes(6).toString('hex')}`
   await onServer(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`))
   return {
@@ -47,6 +53,41 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: withDatabase(serverUrl, name),
     drop: async () => {
       await onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+    },
+  }
+}
+
+/**
+ * A Postgres of its own, for a test that takes the database away (an outage) and brings it back: same port,
+ * same data. `stop()` shuts it down as an operator would (fast shutdown: sessions are terminated), `start()`
+ * starts it again; `close()` stops it for good and removes its data.
+ */
+export interface StoppablePostgres {
+  /** Connection URL of its `postgres` database, for `createTestDatabase`. */
+  adminUrl: string
+  stop(): Promise<void>
+  start(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startStoppablePostgres(): Promise<StoppablePostgres> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'infra-test-pg-outage-'))
+  const port = await findFreePort()
+  const launch = () => startEmbeddedPostgres({ dataDir, port, persistent: true })
+  let running: RunningPostgres | undefined = await launch()
+  const stop = async () => {
+    await running?.stop()
+    running = undefined
+  }
+  return {
+    adminUrl: running.adminUrl,
+    stop,
+    start: async () => {
+      running ??= await launch()
+    },
+    close: async () => {
+      await stop()
+      await rm(dataDir, { recursive: true, force: true })
     },
   }
 }
