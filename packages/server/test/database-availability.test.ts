@@ -43,7 +43,7 @@ describe('DatabaseAvailability', () => {
       expect(availability.reachable).toBe(false)
       expect(await availability.ready()).toBe(false)
       up = true
-      await eventually(async () => expect(availability.reachable).toBe(true))
+      await eventually(() => expect(availability.reachable).toBe(true))
       expect(await availability.ready()).toBe(true)
       const messages = logs
         .text()

@@ -108,7 +108,7 @@ describe('while Postgres is stopped', () => {
 
     await postgres.start()
     restartedAt = Date.now()
-    await eventually(async () => expect(firstSuccessAfterRestart).toBeGreaterThan(0), 5_000, 10)
+    await eventually(() => expect(firstSuccessAfterRestart).toBeGreaterThan(0), 5_000, 10)
     await sleep(300)
     stopped = true
     await Promise.all(writers)
@@ -138,7 +138,7 @@ describe('while Postgres is stopped', () => {
     expect((await fetch(new URL('/readyz', s.url))).status).toBe(200)
     expect(await (await fetch(new URL('/readyz', s.url))).json()).toEqual({ status: 'ready' })
     // Once down, once back: not a line per failed request or background step.
-    await eventually(async () => expect(logMessages()).toContain('the database is reachable again'))
+    await eventually(() => expect(logMessages()).toContain('the database is reachable again'))
     const outageLines = logMessages().filter((msg) => msg.startsWith('the database is'))
     expect(outageLines).toEqual([
       'the database is unreachable; answering 503 until it is back',
