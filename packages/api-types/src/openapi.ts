@@ -23,7 +23,9 @@ function errorResponsesFor(definition: RouteDefinition) {
     '429': errorResponse('Too many requests'),
     '431': errorResponse('The request line and headers are too large'),
     '500': errorResponse('Internal error'),
-    '503': errorResponse('The server took too long to answer, or is shutting down; retry'),
+    '503': errorResponse(
+      'The server cannot reach its database, took too long to answer, or is shutting down; retry after Retry-After',
+    ),
   }
   if (definition.access !== 'public') {
     responses['401'] = errorResponse('No valid access key was provided')

@@ -87,6 +87,12 @@ export interface RouteDefinition {
   referencesInBody?: boolean
   /** Whether a creation answers 200 with the existing resource, rather than 201, when it already exists. */
   okWhenExisting?: boolean
+  /**
+   * Whether a POST may be sent again when its answer was lost or was a 503: repeating it leaves things as one
+   * call would (a fresh short-lived token, a grant answered 200 when it exists). Clients retry
+   * GET, PUT and DELETE anyway, and never the other POSTs or PATCH.
+   */
+  safeToRetry?: boolean
   /** Whether a deletion can take away the last admin grant on infra, which the server refuses with 409. */
   guardsLastAdmin?: boolean
   /** Field names of earlier versions; the OpenAPI document shows the current ones. */
@@ -240,6 +246,7 @@ export const routes = {
     successStatus: 201,
     referencesInBody: true,
     okWhenExisting: true,
+    safeToRetry: true,
     olderShapes: [GRANT_NAMES_0_18_1],
   }),
   patchGrants: route({
@@ -461,6 +468,7 @@ export const routes = {
     body: CreateTokenRequest.optional(),
     response: CreateTokenResponse,
     successStatus: 201,
+    safeToRetry: true,
   }),
   getJwks: route({
     method: 'GET',

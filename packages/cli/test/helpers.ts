@@ -4,6 +4,7 @@ import {
   run as runProgram,
   startTestServer as startServerOnTestDatabase,
   type Result,
+  type TestDatabase,
   type TestServer as HarnessTestServer,
 } from '@infra/test-harness'
 import { spawn } from 'node:child_process'
@@ -32,7 +33,10 @@ export interface TestServer extends HarnessTestServer<RunningServer, any> {
 }
 
 /** A real Infra server on its own Postgres database, with a request log to count calls. */
-export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: Partial<ServerOptions> = {},
+  database?: TestDatabase,
+): Promise<TestServer> {
   let lines: { method: string; path: string; status: number }[] = []
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -49,8 +53,9 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
       callback()
     },
   })
-  const infra = await startServerOnTestDatabase((base) =>
-    startServer({ ...base, logger: pino({ level: 'info' }, sink), ...options }),
+  const infra = await startServerOnTestDatabase(
+    (base) => startServer({ ...base, logger: pino({ level: 'info' }, sink), ...options }),
+    { database },
   )
   return {
     ...infra,

@@ -312,12 +312,15 @@ describe('login errors', () => {
     const expected = {
       code: 1,
       stdout: '',
-      stderr: `error: could not reach http://127.0.0.1:${port} (ECONNREFUSED)\nhint: is the server running? (--skip-tls-verify for self-signed certificates)\n`,
+      // Said once while the SDK retries, then the error when it gives up.
+      stderr:
+        `warning: could not reach http://127.0.0.1:${port} (ECONNREFUSED), retrying\n` +
+        `error: could not reach http://127.0.0.1:${port} (ECONNREFUSED)\nhint: is the server running? (--skip-tls-verify for self-signed certificates)\n`,
     }
     expect(await run(['login', `http://127.0.0.1:${port}`, '--key', t.adminKey], box.env)).toEqual(expected)
     expect(await runBin(['login', `127.0.0.1:${port}`, '--key', t.adminKey], box.env)).toEqual({
       ...expected,
-      stderr: expected.stderr.replace('http://', 'https://'),
+      stderr: expected.stderr.replaceAll('http://', 'https://'),
     })
   })
 

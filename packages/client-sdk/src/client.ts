@@ -16,6 +16,7 @@ import {
   type FetchFunction,
   type RawResponse,
   type RequestOptions,
+  type RetryListener,
   type RetryOptions,
 } from './http.js'
 import { PageIterator } from './pagination.js'
@@ -44,8 +45,10 @@ export interface InfraClientOptions {
   fetch?: FetchFunction
   /** Milliseconds to wait for each attempt's answer, or `false` to wait forever. Default 30 s. */
   timeout?: number | false
-  /** Retry policy of idempotent requests, or a number of retries. Default 2 retries. */
+  /** Retry policy of idempotent requests, or a number of retries. Default 4 retries within 30 s. */
   retry?: RetryOptions | number
+  /** Told before each retry, e.g. to say once that the server is unavailable and the call is being retried. */
+  onRetry?: RetryListener
   /** Accept any server certificate. Only for testing (Node only). */
   skipTLSVerify?: boolean
   /**
@@ -131,6 +134,7 @@ export class InfraClient {
       fetch,
       timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
       retry: normalizeRetry(options.retry, DEFAULT_RETRY),
+      onRetry: options.onRetry,
     })
 
     const api: Partial<
@@ -253,6 +257,7 @@ export class InfraClient {
         path: buildPath(route.path, input.params),
         query: input.query,
         body: input.body,
+        safeToRetry: route.safeToRetry,
       },
       options,
     )

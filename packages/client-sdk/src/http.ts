@@ -1,12 +1,15 @@
 import { ErrorBody, type HttpMethod } from '@infra/api-types'
 import ky, { HTTPError, TimeoutError, type Options as KyOptions } from 'ky'
-import { InfraApiError, InfraNetworkError, InfraTimeoutError, isTlsErrorCode } from './errors.js'
+import { InfraApiError, InfraNetworkError, InfraTimeoutError, isTlsErrorCode, InfraError } from './errors.js'
 
 export type FetchFunction = typeof globalThis.fetch
 
-/** How idempotent requests (GET, PUT, DELETE) are retried; POST and PATCH are never retried. */
+/**
+ * How idempotent requests (GET, PUT, DELETE, and the POSTs the route table declares `safeToRetry`) are retried
+ * on 429, 502, 503, 504 and lost connections; other POSTs and PATCH are never retried.
+ */
 export interface RetryOptions {
-  /** Retries after the first attempt; 0 turns retrying off. Default 2. */
+  /** Retries after the first attempt; 0 turns retrying off. Default 4. */
   limit?: number
   /** Delay before the first retry, doubled for each further one. Default 300 ms. */
   initialDelayMs?: number
@@ -14,7 +17,12 @@ export interface RetryOptions {
   maxDelayMs?: number
   /** A `Retry-After` longer than this is not waited for: the error is raised instead. Default 60 s. */
   maxRetryAfterMs?: number
+  /** No retry starts later than this after the first attempt. Default 30 s. */
+  maxTotalMs?: number
 }
+
+/** Told before each retry: what failed (as the SDK error it would raise) and which retry comes next. */
+export type RetryListener = (error: InfraError, info: { attempt: number }) => void
 
 /** Per-call settings, accepted as the last argument of every method. */
 export interface RequestOptions {
@@ -30,6 +38,7 @@ export interface TransportConfig {
   fetch: FetchFunction
   timeout: number | false
   retry: Required<RetryOptions>
+  onRetry?: RetryListener | undefined
 }
 
 export interface RequestSpec {
@@ -38,6 +47,8 @@ export interface RequestSpec {
   path: string
   query?: Record<string, unknown> | undefined
   body?: unknown
+  /** A POST its route declares safe to send again. */
+  safeToRetry?: boolean | undefined
 }
 
 export interface RawResponse {
@@ -51,11 +62,13 @@ export interface RawResponse {
   isJson: boolean
 }
 
+// Rides out a server or database restart of a few seconds; past maxTotalMs the caller hears of it.
 export const DEFAULT_RETRY: Required<RetryOptions> = {
-  limit: 2,
+  limit: 4,
   initialDelayMs: 300,
   maxDelayMs: 10_000,
   maxRetryAfterMs: 60_000,
+  maxTotalMs: 30_000,
 }
 
 // Statuses that say "try again later" rather than "this request is wrong": a proxy or load balancer
@@ -74,6 +87,7 @@ export function normalizeRetry(
     initialDelayMs: retry.initialDelayMs ?? base.initialDelayMs,
     maxDelayMs: retry.maxDelayMs ?? base.maxDelayMs,
     maxRetryAfterMs: retry.maxRetryAfterMs ?? base.maxRetryAfterMs,
+    maxTotalMs: retry.maxTotalMs ?? base.maxTotalMs,
   }
 }
 
@@ -181,6 +195,7 @@ export class Transport {
     const timeout = options.timeout ?? this.config.timeout
     const search = toSearchParams(spec.query).toString()
     const url = `${this.config.baseUrl}${spec.path}${search ? `?${search}` : ''}`
+    const started = Date.now()
     const kyOptions: KyOptions = {
       method: spec.method,
       headers: this.config.headers,
@@ -190,7 +205,7 @@ export class Transport {
       throwHttpErrors: (status) => status >= 400,
       retry: {
         limit: retry.limit,
-        methods: IDEMPOTENT_METHODS,
+        methods: spec.safeToRetry ? [...IDEMPOTENT_METHODS, 'post'] : IDEMPOTENT_METHODS,
         statusCodes: RETRY_STATUSES,
         afterStatusCodes: RETRY_STATUSES,
         delay: (attempt) => retry.initialDelayMs * 2 ** (attempt - 1),
@@ -201,6 +216,7 @@ export class Transport {
           // ky wraps what does not pass its `instanceof Error` (an error from another realm) in a NonError.
           const error = seen.name === 'NonError' && 'value' in seen ? seen.value : seen
           if (options.signal?.aborted || isAbortError(error)) return false
+          if (Date.now() - started >= retry.maxTotalMs) return false
           if (error instanceof HTTPError) {
             const after = parseRetryAfter(error.response.headers.get('Retry-After'))
             if (after !== undefined && after > retry.maxRetryAfterMs) return false
@@ -226,6 +242,19 @@ export class Transport {
         cause: error,
         code,
       })
+    }
+
+    const { onRetry } = this.config
+    if (onRetry) {
+      kyOptions.hooks = {
+        beforeRetry: [
+          async ({ error, retryCount }) => {
+            const seen =
+              error instanceof HTTPError ? await apiErrorFrom(spec.method, url, error.response) : fail(error)
+            if (seen instanceof InfraError) onRetry(seen, { attempt: retryCount })
+          },
+        ],
+      }
     }
 
     let response: Response

@@ -9,7 +9,7 @@ export {
   type InfraApiErrorInit,
   type InfraResponseValidationErrorInit,
 } from './errors.js'
-export type { FetchFunction, RequestOptions, RetryOptions } from './http.js'
+export type { FetchFunction, RequestOptions, RetryListener, RetryOptions } from './http.js'
 export { PageIterator } from './pagination.js'
 export type {
   AccessKeysResource,

@@ -142,6 +142,45 @@ describe('idempotent requests', () => {
   })
 })
 
+describe('retries', () => {
+  it('stop once maxTotalMs has passed, however many the limit allows', async () => {
+    const { client, requests } = await clientFor([unavailable], {
+      retry: { limit: 50, initialDelayMs: 40, maxDelayMs: 40, maxTotalMs: 200 },
+    })
+    const started = Date.now()
+    expect(((await thrown(() => client.version())) as InfraApiError).status).toBe(503)
+    expect(Date.now() - started).toBeLessThan(1_000)
+    expect(requests.length).toBeGreaterThan(1)
+    expect(requests.length).toBeLessThan(10)
+  })
+
+  it('are told to onRetry, with the error the server gave', async () => {
+    const database = json(
+      503,
+      { code: 503, message: 'the server cannot reach its database' },
+      { 'Retry-After': '0' },
+    )
+    const seen: string[] = []
+    const { client } = await clientFor([database, reset, json(200, VERSION)], {
+      onRetry: (error, { attempt }) => seen.push(`${attempt} ${error.name}: ${error.message}`),
+    })
+    expect(await client.version()).toEqual(VERSION)
+    expect(seen).toEqual([
+      '1 InfraApiError: the server cannot reach its database',
+      expect.stringMatching(/^2 InfraNetworkError: GET .*\/api\/version failed: no answer/),
+    ])
+  })
+})
+
+describe('POST routes declared safe to retry', () => {
+  it('are retried on a 503 and a reset connection: POST /api/tokens', async () => {
+    const token = { token: 'header.payload.signature', expires: '2030-01-01T00:00:00Z' }
+    const { client, requests } = await clientFor([unavailable, reset, json(201, token)])
+    expect(await client.createToken()).toEqual(token)
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual(Array(3).fill('POST /api/tokens'))
+  })
+})
+
 describe('POST and PATCH', () => {
   it('are never retried on a 503', async () => {
     const { client, requests } = await clientFor([unavailable, json(201, { id: USER.id, name: 'alice' })])

@@ -9,6 +9,7 @@ import {
   type ApiResponse,
   type RequestOptions,
   type Result,
+  type TestDatabase,
 } from '@infra/test-harness'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -60,13 +61,16 @@ export interface TestEnv {
   close(): Promise<void>
 }
 
-export async function startEnv(): Promise<TestEnv> {
+/** Given a `database`, the Infra server uses it (e.g. one on a Postgres the test stops and starts). */
+export async function startEnv(options: { database?: TestDatabase } = {}): Promise<TestEnv> {
   const workDir = mkdtempSync(join(tmpdir(), 'infra-connector-test-'))
   // Both start at once; the kube harness must start or the test fails (it never skips).
   const [kube, infra] = await Promise.all([
     startKubeApiServer(),
-    startTestServer((base) =>
-      startServer({ ...base, logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }) }),
+    startTestServer(
+      (base) =>
+        startServer({ ...base, logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }) }),
+      { database: options.database },
     ),
   ])
   const admin = await KubeConnection.load({ kubeconfig: kube.kubeconfigPath })

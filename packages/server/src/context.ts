@@ -5,6 +5,7 @@ import type { SecretBox } from './auth/secret-box.js'
 import type { KeyUsageTracker } from './auth/key-usage.js'
 import type { OidcLogins } from './auth/oidc.js'
 import type { TokenSigner } from './auth/tokens.js'
+import type { DatabaseAvailability } from './db/availability.js'
 import type { Database, SqlPool } from './db/prisma.js'
 import type { Logger } from './http/logger.js'
 import type { UpdateNotifier } from './live/update-notifier.js'
@@ -48,6 +49,8 @@ export const DEFAULT_SETTINGS: Settings = {
 export interface ServerContext {
   db: Database
   sql: SqlPool
+  /** Whether the database can be reached: readiness, and one log line per outage. */
+  database: DatabaseAvailability
   logger: Logger
   usage: KeyUsageTracker
   callers: CallerCache

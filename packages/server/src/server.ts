@@ -14,6 +14,7 @@ import { TokenSigner } from './auth/tokens.js'
 import { bootstrap } from './bootstrap.js'
 import { loadConfigFile, type ConfigFile } from './config.js'
 import { DEFAULT_SETTINGS, type ServerContext, type Settings } from './context.js'
+import { DatabaseAvailability } from './db/availability.js'
 import { applyMigrations } from './db/migrate.js'
 import { connectDatabase } from './db/prisma.js'
 import { createApp } from './http/app.js'
@@ -96,17 +97,19 @@ async function start(
   const migrated = await applyMigrations(databaseUrl)
   if (migrated.length > 0) logger.info({ migrations: migrated }, 'applied database migrations')
 
-  const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10, logger)
+  const database = new DatabaseAvailability(logger, { probe: () => connections.sql.query('SELECT 1') })
+  undo.push(() => database.stop())
+  const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10, database)
   const { db, sql } = connections
   undo.push(() => connections.close())
-  const usage = new KeyUsageTracker(sql, logger, options.keyUsageFlushMs ?? 5_000)
+  const usage = new KeyUsageTracker(sql, database, options.keyUsageFlushMs ?? 5_000)
   const box = new SecretBox(
     await loadRootKey({
       rootKey: options.rootKey,
       rootKeyFile: options.rootKeyFile ?? join(options.dataDir, 'root.key'),
     }),
   )
-  const tokens = new TokenSigner(db, box, logger, {
+  const tokens = new TokenSigner(db, box, database, {
     issuer: 'infra',
     lifetimeMs: options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS,
     rotationMs: options.tokenKeyRotationMs ?? DEFAULT_KEY_ROTATION_MS,
@@ -114,7 +117,7 @@ async function start(
   await tokens.start()
   undo.push(() => tokens.stop())
   const settings = { ...DEFAULT_SETTINGS, ...options.settings }
-  const rateLimiter = new RateLimiter(sql, logger, {
+  const rateLimiter = new RateLimiter(sql, database, {
     limit: settings.rateLimitPerMinute,
     windowMs: 60_000,
     syncMs: options.rateLimitSyncMs ?? 1_000,
@@ -122,7 +125,7 @@ async function start(
   rateLimiter.start()
   undo.push(() => rateLimiter.stop())
   const callers = new CallerCache(sql, CALLER_CACHE_MAX_AGE_MS)
-  const updates = new UpdateNotifier(databaseUrl, logger, {
+  const updates = new UpdateNotifier(databaseUrl, database, {
     onChange: (scopes) => callers.invalidate(scopes),
     onReconnect: () => callers.clear(),
   })
@@ -132,6 +135,7 @@ async function start(
   const ctx: ServerContext = {
     db,
     sql,
+    database,
     logger,
     usage,
     callers,
@@ -151,6 +155,7 @@ async function start(
     sql,
     oidc,
     logger,
+    database,
     settings.providerSessionCheckMs,
   )
   providerSessions.start()

@@ -72,7 +72,11 @@ export async function walkPages<T extends { id: string }>(
 export const idsOf = (items: { id: string }[]) => items.map((item) => item.id)
 
 /** Waits until `check` passes (it throws until then), for effects the server applies asynchronously. */
-export async function eventually(check: () => Promise<void>, timeoutMs = 3000, everyMs = 50): Promise<void> {
+export async function eventually(
+  check: () => void | Promise<void>,
+  timeoutMs = 3000,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {

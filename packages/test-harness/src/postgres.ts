@@ -93,7 +93,8 @@ export async function startStoppablePostgres(): Promise<StoppablePostgres> {
     },
     close: async () => {
       await stop()
-      await rm(dataDir, { recursive: true, force: true })
+      // Postgres may still be removing its files for a moment after it has stopped.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 })
     },
   }
 }

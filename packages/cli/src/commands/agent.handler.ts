@@ -20,8 +20,11 @@ export default async function agent(ctx: Context, args: ArgsOf<typeof command>):
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
   const stopChecking = onAgentReplaced(ctx.home, stop)
-  const onRetry = (error: Error, info: { delayMs: number }) =>
-    ctx.log.warn(`lost the server (${error.message}); trying again in ${Math.round(info.delayMs / 1000)} s`)
+  // Said when the server is lost, not at every retry of a long outage; the kubeconfig stays as it is meanwhile.
+  const onRetry = (error: Error, info: { attempt: number }) => {
+    if (info.attempt === 1)
+      ctx.log.warn(`lost the server (${error.message}); keeping the kubeconfig, retrying`)
+  }
   ctx.log.info(
     `agent ${process.pid}: keeping ${kubeconfigPath(ctx.env)} current for ${displayServer(session.url)}`,
   )

@@ -12,7 +12,7 @@ async function logoutOf(ctx: Context, entry: ServerEntry): Promise<void> {
   if (entry.keyID) {
     const key = await loadAccessKey(ctx, entry)
     if (key) {
-      const client = await createClient({ url: entry.url, accessKey: key, entry })
+      const client = await createClient({ url: entry.url, log: ctx.log, accessKey: key, entry })
       try {
         await client.logout({ retry: 0, timeout: 10_000 })
         ctx.log.debug(`revoked the access key on ${entry.url}`)

@@ -108,9 +108,15 @@ export class Logger {
   }
   /** A message said at most once per run (e.g. "no keyring, using a file"). */
   debugOnce(key: string, message: string): void {
-    if (this.#once.has(key)) return
+    if (this.#firstTime(key)) this.debug(message)
+  }
+  warnOnce(key: string, message: string): void {
+    if (this.#firstTime(key)) this.warn(message)
+  }
+  #firstTime(key: string): boolean {
+    if (this.#once.has(key)) return false
     this.#once.add(key)
-    this.debug(message)
+    return true
   }
 }
 

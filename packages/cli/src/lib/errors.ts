@@ -58,6 +58,7 @@ export function toCliError(error: unknown): CliError {
     const message = apiMessage(api)
     if (api.status === 403) return new CliError(message, 'ask an admin of this Infra server for access')
     if (api.status === 429) return new CliError(message, 'too many requests: wait a moment and try again')
+    if (api.status === 503) return new CliError(message, 'gave up retrying: try again later')
     if (api.status >= 500) return new CliError(message, 'the server failed: check its logs, then try again')
     return new CliError(message)
   }

@@ -1,6 +1,7 @@
 import type { InfraClient } from '@infra/client-sdk'
 import { findServer, readConfig, writeConfig, type ConfigFile, type ServerEntry } from './config.js'
-import { CliError, type Context } from './context.js'
+import { CliError, type Context, type Logger } from './context.js'
+import { toCliError } from './errors.js'
 import { apiStatus } from './sdk-errors.js'
 import { deleteAccessKey, loadAccessKey } from './secrets.js'
 import { clearTokenCache } from './token-cache.js'
@@ -42,6 +43,8 @@ export async function resolveServerUrl(ctx: Context, args: SessionArgs, config: 
 
 export interface ClientOptions {
   url: string
+  /** Where a retry is announced: once per run, on stderr, as "the server cannot reach its database, retrying". */
+  log: Logger
   accessKey?: string | undefined
   entry?: ServerEntry | undefined
   skipTlsVerify?: boolean | undefined
@@ -54,6 +57,7 @@ export async function createClient(options: ClientOptions): Promise<InfraClient>
     server: options.url,
     ...(options.accessKey === undefined ? {} : { accessKey: options.accessKey }),
     userAgent: `infra-cli/${CLI_VERSION}`,
+    onRetry: (error) => options.log.warnOnce('retrying', `${toCliError(error).message}, retrying`),
     ...(skip ? { skipTLSVerify: true } : {}),
     ...(!skip && options.entry?.trustedCertificate
       ? { trustedCertificate: options.entry.trustedCertificate }
@@ -73,7 +77,13 @@ export async function openSession(ctx: Context, args: SessionArgs): Promise<Sess
     throw new CliError(`not logged in to ${url}`, `run infra login ${displayServer(url)}`)
   }
   ctx.log.debug(`using ${url} with ${given ? 'the given access key' : `the stored login of ${entry?.user}`}`)
-  const client = await createClient({ url, accessKey, entry, skipTlsVerify: args.skipTlsVerify })
+  const client = await createClient({
+    url,
+    log: ctx.log,
+    accessKey,
+    entry,
+    skipTlsVerify: args.skipTlsVerify,
+  })
   return { url, entry, config, keySource: given ? 'argument' : 'stored', accessKey, client }
 }
 

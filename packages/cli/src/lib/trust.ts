@@ -20,7 +20,7 @@ export async function connect(
   ask: () => Promise<Prompter>,
 ): Promise<InfraClient> {
   if (args.skipTlsVerify) entry.skipTLSVerify = true
-  let client = await createClient({ url, entry })
+  let client = await createClient({ url, log: ctx.log, entry })
   try {
     await client.version()
     return client
@@ -65,7 +65,7 @@ export async function connect(
   }
   entry.trustedCertificate = certificate.pem
   entry.trustedFingerprint = certificate.fingerprint
-  client = await createClient({ url, entry })
+  client = await createClient({ url, log: ctx.log, entry })
   try {
     await client.version()
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { SqlPool } from '../db/prisma.js'
-import type { Logger } from '../http/logger.js'
+import type { FailureLog } from '../db/availability.js'
 
 export interface RateLimitOptions {
   /** Requests allowed per bucket per window, over all replicas together. */
@@ -23,7 +23,7 @@ export class RateLimiter {
 
   constructor(
     private readonly sql: SqlPool,
-    private readonly logger: Logger,
+    private readonly failures: FailureLog,
     private readonly options: RateLimitOptions,
   ) {}
 
@@ -84,7 +84,9 @@ export class RateLimiter {
         new Date(current - this.options.windowMs),
       ])
     } catch (error) {
-      this.logger.warn({ err: error }, 'could not share rate limit counts')
+      // Counted again at the next sync, so requests made during an outage still count.
+      for (const [slot, count] of batch) this.pending.set(slot, (this.pending.get(slot) ?? 0) + count)
+      this.failures.failed(error, 'could not share rate limit counts')
     }
   }
 

@@ -1,5 +1,5 @@
 import type { SqlPool } from '../db/prisma.js'
-import type { Logger } from '../http/logger.js'
+import type { FailureLog } from '../db/availability.js'
 
 // Far longer than a cached key lives (it reloads the flushed deadline from the database), short enough to stay small.
 const RECENT_USE_MEMORY_MS = 3_600_000
@@ -22,7 +22,7 @@ export class KeyUsageTracker {
 
   constructor(
     private readonly sql: SqlPool,
-    private readonly logger: Logger,
+    private readonly failures: FailureLog,
     private readonly flushIntervalMs: number,
   ) {}
 
@@ -66,7 +66,9 @@ export class KeyUsageTracker {
         [userIds, times],
       )
     } catch (error) {
-      this.logger.warn({ err: error }, 'could not record key usage')
+      // Kept for the next flush (a newer use of the same key supersedes it), so an outage loses no usage.
+      for (const use of uses) if (!this.pending.has(use.keyId)) this.pending.set(use.keyId, use)
+      this.failures.failed(error, 'could not record key usage')
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { Database, SqlPool } from '../db/prisma.js'
+import type { FailureLog } from '../db/availability.js'
 import { syncProviderGroups } from '../services/provider-users.js'
 import { ProviderSessionEnded, type OidcLogins } from './oidc.js'
 
@@ -31,13 +32,16 @@ export class ProviderSessionRefresher {
     private readonly sql: SqlPool,
     private readonly oidc: OidcLogins,
     private readonly logger: Logger,
+    private readonly failures: FailureLog,
     private readonly intervalMs: number,
   ) {}
 
   start(): void {
     this.timer = setInterval(
       () => {
-        this.running ??= this.checkDue().finally(() => (this.running = undefined))
+        this.running ??= this.checkDue()
+          .catch((error: unknown) => this.failures.failed(error, 'could not check provider sessions'))
+          .finally(() => (this.running = undefined))
       },
       Math.max(50, this.intervalMs / 4),
     )

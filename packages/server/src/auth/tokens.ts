@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose'
 import { randomBytes } from 'node:crypto'
 import { newId } from '../db/ids.js'
 import type { Database } from '../db/prisma.js'
-import type { Logger } from '../http/logger.js'
+import type { FailureLog } from '../db/availability.js'
 import type { SecretBox } from './secret-box.js'
 
 const ALGORITHM = 'EdDSA'
@@ -44,7 +44,7 @@ export class TokenSigner {
   constructor(
     private readonly db: Database,
     private readonly box: SecretBox,
-    private readonly logger: Logger,
+    private readonly failures: FailureLog,
     readonly options: TokenSignerOptions,
   ) {}
 
@@ -53,7 +53,7 @@ export class TokenSigner {
     this.timer = setInterval(
       () =>
         void this.rotate().catch((error: unknown) =>
-          this.logger.warn({ err: error }, 'signing key rotation failed'),
+          this.failures.failed(error, 'signing key rotation failed'),
         ),
       Math.min(this.options.rotationMs / 4, 60_000),
     )

@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client.js'
-import type { Logger } from '../http/logger.js'
+import type { FailureLog } from './availability.js'
 
 export type Database = PrismaClient
 export type SqlPool = pg.Pool
@@ -18,11 +18,19 @@ export interface Connections {
   close(): Promise<void>
 }
 
-export function connectDatabase(url: string, poolSize: number, logger: Logger): Connections {
-  const sql = new pg.Pool({ connectionString: url, max: poolSize })
+/** Waiting longer for a connection (Postgres unreachable or every connection busy) answers 503 instead. */
+const CONNECT_TIMEOUT_MS = 10_000
+
+export function connectDatabase(url: string, poolSize: number, failures: FailureLog): Connections {
+  const sql = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  })
   // An idle connection that Postgres closes (restart, failover) is dropped from the pool; without a listener
   // its error would end the process.
-  sql.on('error', (error) => logger.warn({ err: error }, 'lost an idle database connection'))
+  sql.on('error', (error) => failures.failed(error, 'lost an idle database connection'))
+  reclaimDeadConnections(sql)
   const db = new PrismaClient({ adapter: new PrismaPg(sql) })
   return {
     db,
@@ -32,4 +40,29 @@ export function connectDatabase(url: string, poolSize: number, logger: Logger): 
       await sql.end().catch(() => undefined)
     },
   }
+}
+
+const RECLAIM_AFTER_MS = 5_000
+
+/**
+ * Gives back to the pool a checked-out connection that Postgres closed and nobody released. Prisma's driver
+ * adapter releases a transaction's connection only after its COMMIT or ROLLBACK succeeded; when Postgres goes
+ * away mid-transaction neither can, and each outage would otherwise cost the pool a connection for good.
+ */
+function reclaimDeadConnections(pool: pg.Pool): void {
+  // Numbered, so that a connection released and checked out again in the meantime is left alone.
+  const checkouts = new Map<pg.PoolClient, number>()
+  let checkoutCount = 0
+  pool.on('acquire', (client) => checkouts.set(client, ++checkoutCount))
+  pool.on('release', (_error, client) => checkouts.delete(client))
+  pool.on('connect', (client) => {
+    client.once('end', () => {
+      const checkout = checkouts.get(client)
+      if (checkout === undefined) return
+      setTimeout(() => {
+        if (checkouts.get(client) === checkout)
+          client.release(new Error('the database closed this connection'))
+      }, RECLAIM_AFTER_MS).unref()
+    })
+  })
 }

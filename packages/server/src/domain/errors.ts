@@ -83,7 +83,22 @@ export class TooManyAttemptsError extends DomainError {
   }
 }
 
+/** The database cannot be reached: nothing is wrong with the request, and it is worth sending again soon. */
+export class DatabaseUnavailableError extends DomainError {
+  readonly kind = 'database-unavailable'
+  constructor(readonly retryAfterSeconds = 1) {
+    super('the server cannot reach its database')
+    this.name = 'DatabaseUnavailableError'
+  }
+}
+
 export type KnownDomainError =
-  InvalidError | UnauthenticatedError | ForbiddenError | NotFoundError | ConflictError | TooManyAttemptsError
+  | InvalidError
+  | UnauthenticatedError
+  | ForbiddenError
+  | NotFoundError
+  | ConflictError
+  | TooManyAttemptsError
+  | DatabaseUnavailableError
 
 export const isDomainError = (error: unknown): error is KnownDomainError => error instanceof DomainError

@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import type { ServerContext } from '../context.js'
 import type { Handlers } from './handler.js'
-import { isDomainError } from '../domain/errors.js'
+import { DatabaseUnavailableError, isDomainError } from '../domain/errors.js'
 import { ApiError, apiErrorFrom } from './errors.js'
 import { registerRoutes } from './register-routes.js'
 
@@ -63,6 +63,8 @@ function errorBody(ctx: ServerContext): ErrorRequestHandler {
       // Raised by Express itself for a bad request, e.g. a path with malformed percent-encoding
       // ("Failed to decode param") or a body that does not match its Content-Encoding.
       apiError = new ApiError(error.status, error.message)
+    } else if (ctx.database.noteFailure(error)) {
+      apiError = apiErrorFrom(new DatabaseUnavailableError())
     } else {
       ctx.logger.error({ err: error }, 'unhandled error')
       apiError = new ApiError(500, 'internal server error')
@@ -93,6 +95,17 @@ export function createApp(ctx: ServerContext, handlers: Handlers, isReady: () =>
   })
   app.get('/healthz', (_req, res) => {
     res.status(isReady() ? 200 : 503).json({ status: isReady() ? 'ok' : 'starting' })
+  })
+  // Readiness, for load balancers and orchestrators: whether requests needing the database can be answered.
+  app.get('/readyz', (_req, res, next) => {
+    if (!isReady())
+      return next(new ApiError(503, 'the server is not serving', undefined, { 'Retry-After': '1' }))
+    ctx.database
+      .ready()
+      .then(
+        (answers) => (answers ? res.json({ status: 'ready' }) : next(new DatabaseUnavailableError())),
+        next,
+      )
   })
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: false }))
   app.use(requestTimeout(ctx))

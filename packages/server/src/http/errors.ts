@@ -38,6 +38,8 @@ export function apiErrorFrom(error: KnownDomainError): ApiError {
       return new ApiError(409, error.message)
     case 'too-many-attempts':
       return new ApiError(429, error.message, undefined, { 'Retry-After': String(error.retryAfterSeconds) })
+    case 'database-unavailable':
+      return new ApiError(503, error.message, undefined, { 'Retry-After': String(error.retryAfterSeconds) })
   }
 }
 

@@ -48,7 +48,11 @@ export async function longPoll<T>(
     for (;;) {
       // Registered before the index is read, so that a change landing in between still wakes this request.
       const watch = ctx.updates.watch(watched, request.lastUpdateIndex)
-      const current = await ctx.updates.currentIndex(ctx.sql, request.scopes)
+      // A failed read (the database unreachable) must not leave the waiter registered.
+      const current = await ctx.updates.currentIndex(ctx.sql, request.scopes).catch((error: unknown) => {
+        watch.cancel()
+        throw error
+      })
       if (current > request.lastUpdateIndex || request.lastUpdateIndex <= 1) {
         watch.cancel()
         return await answer(current)

@@ -1,10 +1,12 @@
 import pg from 'pg'
 import type { SqlPool } from '../db/prisma.js'
-import type { Logger } from '../http/logger.js'
+import type { FailureLog } from '../db/availability.js'
 
 export const UPDATES_CHANNEL = 'infra_updates'
 /** The index of a scope that never changed; the first real change is numbered above it. */
 export const BASE_INDEX = 2
+/** Long polls miss changes while notifications are down, so a database that is back is noticed within this. */
+const MAX_RECONNECT_DELAY_MS = 1_000
 
 export type WaitOutcome = { kind: 'changed'; index: number } | { kind: 'cancelled' } | { kind: 'recheck' }
 
@@ -34,7 +36,7 @@ export class UpdateNotifier {
 
   constructor(
     private readonly databaseUrl: string,
-    private readonly logger: Logger,
+    private readonly failures: FailureLog,
     private readonly listeners: { onChange?(scopes: string[]): void; onReconnect?(): void } = {},
   ) {}
 
@@ -42,7 +44,7 @@ export class UpdateNotifier {
     const client = new pg.Client({ connectionString: this.databaseUrl })
     client.on('notification', (message) => this.dispatch(message.payload))
     client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'lost the update notification connection')
+      this.failures.failed(error, 'lost the update notification connection')
       void this.reconnect(client)
     })
     client.on('end', () => void this.reconnect(client))
@@ -63,11 +65,10 @@ export class UpdateNotifier {
         // Notifications sent while disconnected are lost: let every waiter look again.
         this.listeners.onReconnect?.()
         this.wakeAll()
-        this.logger.info('update notifications reconnected')
         return
       } catch (error) {
-        this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 5_000)
-        this.logger.warn({ err: error }, 'could not reconnect update notifications')
+        this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS)
+        this.failures.failed(error, 'could not reconnect update notifications')
       }
     }
   }

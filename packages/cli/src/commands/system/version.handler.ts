@@ -15,7 +15,7 @@ export default async function version(ctx: Context, args: ArgsOf<typeof command>
       ? await resolveServerUrl(ctx, args, config)
       : undefined
   if (url) {
-    const client = await createClient({ url, entry: findServer(config, url) })
+    const client = await createClient({ url, log: ctx.log, entry: findServer(config, url) })
     try {
       server = (await client.version({ retry: 0, timeout: 5_000 })).version
     } catch (error) {
