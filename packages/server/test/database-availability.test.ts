@@ -67,4 +67,24 @@ describe('DatabaseAvailability', () => {
     expect(logs.text()).toContain('could not record key usage')
     availability.stop()
   })
+
+  it('explains an error that does not say so by the database not answering now, and only then', async () => {
+    const logs = collectingLogger()
+    let up = true
+    const availability = new DatabaseAvailability(logs.logger, {
+      probe: () => (up ? Promise.resolve() : Promise.reject(refused)),
+      probeIntervalMs: 10,
+    })
+    // What Prisma says of an interactive transaction whose connection died under it: no connection error.
+    const closedTransaction = { code: 'P2028', message: 'Transaction API error: Transaction already closed' }
+    try {
+      expect(await availability.explains(closedTransaction)).toBe(false)
+      up = false
+      expect(await availability.explains(closedTransaction)).toBe(true)
+      expect(availability.reachable).toBe(false)
+      expect(await availability.explains(new TypeError('x is undefined'))).toBe(true)
+    } finally {
+      availability.stop()
+    }
+  })
 })

@@ -50,6 +50,16 @@ export class DatabaseAvailability implements FailureLog {
     return true
   }
 
+  /**
+   * Whether the database being gone explains an error: one that says so, or any other while the database does
+   * not answer now, since some failures do not say it (a transaction whose connection died under it reports the
+   * transaction, not the connection).
+   */
+  async explains(error: unknown): Promise<boolean> {
+    if (this.noteFailure(error)) return true
+    return !this.reachable || !(await this.ready())
+  }
+
   failed(error: unknown, message: string, fields: Record<string, unknown> = {}): void {
     if (!this.noteFailure(error)) this.logger.warn({ ...fields, err: error }, message)
   }

@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express'
 import type { ServerContext } from '../context.js'
 import type { Handlers } from './handler.js'
 import { DatabaseUnavailableError, isDomainError } from '../domain/errors.js'
@@ -63,15 +63,23 @@ function errorBody(ctx: ServerContext): ErrorRequestHandler {
       // Raised by Express itself for a bad request, e.g. a path with malformed percent-encoding
       // ("Failed to decode param") or a body that does not match its Content-Encoding.
       apiError = new ApiError(error.status, error.message)
-    } else if (ctx.database.noteFailure(error)) {
-      apiError = apiErrorFrom(new DatabaseUnavailableError())
     } else {
-      ctx.logger.error({ err: error }, 'unhandled error')
-      apiError = new ApiError(500, 'internal server error')
+      void ctx.database.explains(error).then((outage) => {
+        if (!outage) ctx.logger.error({ err: error }, 'unhandled error')
+        send(
+          res,
+          outage ? apiErrorFrom(new DatabaseUnavailableError()) : new ApiError(500, 'internal server error'),
+        )
+      })
+      return
     }
-    if (res.headersSent) return void res.end()
-    res.status(apiError.status).set(apiError.headers).json(apiError.toBody())
+    send(res, apiError)
   }
+}
+
+function send(res: Response, apiError: ApiError): void {
+  if (res.headersSent) return void res.end()
+  res.status(apiError.status).set(apiError.headers).json(apiError.toBody())
 }
 
 function isBodyParserError(error: unknown): error is Error & { type: string; status: number } {
