@@ -223,6 +223,9 @@ describe('Postgres killed and restarted under load', () => {
       expect(kubectl.bob.of(seen, 'worked') + kubectl.bob.of(seen, 'forbidden by the cluster')).toBe(0)
     }
     expect(kubectl.bob.of('outage', 'refused by the connector')).toBeGreaterThan(0)
+    // The outage is answered as one: 503 with Retry-After, never 500.
+    for (const seen of PHASES) expect(answers.of(seen, '500')).toBe(0)
+    expect(answers.of('outage', '503')).toBeGreaterThan(0)
 
     const sinceBack = (at: number) => `${Math.round(at - postgresBackAt)} ms`
     recordResults(
