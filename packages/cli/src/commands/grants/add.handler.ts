@@ -1,4 +1,4 @@
-import { INFRA_RESOURCE, INFRA_ROLES } from '@infra/api-types'
+import { GroupName, INFRA_RESOURCE, INFRA_ROLES, UserName } from '@infra/api-types'
 import type { InfraClient } from '@infra/client-sdk'
 import { CliError, type Context } from '../../lib/context.js'
 import { findGroup, findUser } from '../../lib/lookup.js'
@@ -43,12 +43,20 @@ async function checkTarget(
   }
 }
 
+/** A name no user or group can have (e.g. `system:masters`) is said so, rather than "unknown, --force to create". */
+function checkName(schema: typeof UserName | typeof GroupName, name: string): void {
+  const parsed = schema.safeParse(name)
+  if (!parsed.success)
+    throw new CliError(`invalid name: ${parsed.error.issues.map((issue) => issue.message).join(', ')}`)
+}
+
 export default async function addGrant(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const role = args.role
   await withSession(ctx, args, async ({ client }) => {
     await checkTarget(client, args.DESTINATION, role, args.force === true)
     const kind = args.group ? 'group' : 'user'
     let subject: { userName: string } | { groupName: string }
+    checkName(args.group ? GroupName : UserName, args.USER)
     if (args.group) {
       if (!(await findGroup(client, args.USER))) {
         if (!args.force)
