@@ -264,8 +264,10 @@ describe('destinations and grants', () => {
       '--force',
     )
     expect(forced.code).toBe(0)
-    expect(forced.stdout).toBe('Granted user "ghost@example.com" superuser access to production\n')
-    expect(forced.stderr).toMatch(/^Created user "ghost@example.com" with one-time password \S+\n$/)
+    expect(forced.stdout).toMatch(
+      /^One-time password: \S{8,}\nGranted user "ghost@example.com" superuser access to production\n$/,
+    )
+    expect(forced.stderr).toBe('Created user "ghost@example.com"\n')
     expect((await infra('grants', 'add', 'group-b', 'production', '--group', '--force')).stderr).toBe(
       'Created group "group-b"\n',
     )

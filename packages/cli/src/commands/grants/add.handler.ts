@@ -76,9 +76,9 @@ export default async function addGrant(ctx: Context, args: ArgsOf<typeof command
             'see infra users list, or pass --force to create it',
           )
         const created = await client.users.create({ name: args.USER })
-        ctx.log.info(
-          `Created user "${args.USER}"${created.oneTimePassword ? ` with one-time password ${created.oneTimePassword}` : ''}`,
-        )
+        ctx.log.info(`Created user "${args.USER}"`)
+        // On stdout, as `infra users add` shows it: stderr is the log, which must never hold a password.
+        if (created.oneTimePassword) ctx.io.stdout.write(`One-time password: ${created.oneTimePassword}\n`)
       }
       subject = { userName: args.USER }
     }
