@@ -42,6 +42,7 @@ describe('the log secret scan', () => {
           'cli-alice-1.log': `$ infra login (exit 0)\nusing key ${key}\n`,
           'infra-connector-2.log': `first\n{"msg":"refused","authorization":"Bearer ${jwt}"}\n`,
           'agent-alice-1.log': `{"msg":"login failed","password":"${password}"}\n`,
+          'infra-server-2.log': 'could not connect to postgresql://postgres:postgres@127.0.0.1:5432/infra\n',
         },
         [password, 'short'],
       ),
@@ -61,9 +62,15 @@ describe('the log secret scan', () => {
           kind: 'recorded secret',
           masked: expect.stringMatching(/^corr\*+$/),
         },
+        {
+          file: 'infra-server-2.log',
+          line: 1,
+          kind: 'database password',
+          masked: expect.stringMatching(/^post\*+$/),
+        },
       ]),
     )
-    expect(findings).toHaveLength(3)
+    expect(findings).toHaveLength(4)
   })
 
   it('fails `pnpm scan-logs` on a planted secret, and passes it on clean logs', async () => {

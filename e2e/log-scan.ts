@@ -22,6 +22,8 @@ const SHAPES: Array<{ kind: string; pattern: RegExp }> = [
   },
   // A JSON header and payload (both begin `{"`, base64url `eyJ`) and a signature.
   { kind: 'JWT', pattern: new RegExp(`eyJ${WORD}+\\.eyJ${WORD}+\\.${WORD}+`, 'g') },
+  // DATABASE_URL with its password (the embedded Postgres's is too plain a word to look for by itself).
+  { kind: 'database password', pattern: /postgres(?:ql)?:\/\/[^\s:/@]+:[^\s@]+@/g },
 ]
 /** Shorter recorded values would match by chance (and are no secret worth the name). */
 const MIN_RECORDED_LENGTH = 8
