@@ -1,41 +1,38 @@
-// The soak's trend check refuses a leak and passes a process whose memory only moves with the garbage collector.
+// The soak's trend check refuses a leak and passes memory that only saws with the garbage collector.
 import { describe, expect, it } from '@jest/globals'
 import { isGrowing, trendOf } from './measure.js'
 
-/** Ten minutes of samples: `base` MiB, growing `leak` MiB a minute, moved ±`noise` MiB by collections. */
-const samples = (base: number, leak: number, noise: number) =>
-  Array.from({ length: 10 }, (_, index) => {
-    const minute = index + 1
-    return [minute, base + leak * minute + (minute % 2 === 0 ? noise : -noise)] as const
+/** Minutes 2 to 10: `base` MiB, growing `leak` MiB a minute, sawing up `saw` MiB and back every 5 minutes. */
+const samples = (base: number, leak: number, saw: number) =>
+  Array.from({ length: 9 }, (_, index) => {
+    const minute = index + 2
+    return [minute, base + leak * minute + (saw * (minute % 5)) / 4] as const
   })
 
 describe('the soak trend check', () => {
-  it('finds the slope and the growth', () => {
-    expect(
-      trendOf([
-        [1, 100],
-        [2, 101],
-        [3, 102],
-      ]),
-    ).toEqual({ slope: 1, growth: 0.02 })
+  it('finds the slope and how fast the floor rises', () => {
+    const trend = trendOf([
+      [2, 100],
+      [3, 104],
+      [4, 101],
+      [5, 103],
+    ])
+    expect(trend.slope).toBeCloseTo(0.6)
+    expect(trend.floorRise).toBeCloseTo(0.5)
   })
 
-  it('passes memory that only moves with collections', () => {
-    expect(isGrowing(trendOf(samples(170, 0, 4)))).toBe(false)
-  })
-
-  it('refuses a leak of 2 KiB per request at the soak’s rate, and a slow one that ends high', () => {
-    expect(isGrowing(trendOf(samples(170, 1.3, 4)))).toBe(true)
+  it('passes memory that saws by 40 MiB without rising, as measured', () => {
+    expect(isGrowing(trendOf(samples(135, 0, 40)))).toBe(false)
     expect(
       isGrowing(
-        trendOf([
-          [1, 150],
-          [2, 150],
-          [3, 151],
-          [4, 150],
-          [5, 180],
-        ]),
+        trendOf(
+          [146.1, 148, 148, 134.4, 135.4, 149.3, 163.6, 173.6, 136.4].map((mib, i) => [i + 2, mib] as const),
+        ),
       ),
-    ).toBe(true)
+    ).toBe(false)
+  })
+
+  it('refuses a leak of 2 KiB per request at the soak’s rate, even under the saw', () => {
+    expect(isGrowing(trendOf(samples(135, 1.3, 40)))).toBe(true)
   })
 })
