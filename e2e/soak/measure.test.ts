@@ -32,7 +32,7 @@ describe('the soak trend check', () => {
     ).toBe(false)
   })
 
-  it('refuses a leak of 2 KiB per request at the soak’s rate, even under the saw', () => {
-    expect(isGrowing(trendOf(samples(135, 1.3, 40)))).toBe(true)
+  it('refuses a leak of 3 KiB per request at the soak’s rate, even under the saw', () => {
+    expect(isGrowing(trendOf(samples(135, 2, 40)))).toBe(true)
   })
 })
