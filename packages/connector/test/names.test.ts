@@ -8,11 +8,12 @@ import { NameResolver } from '../src/grants/names.js'
 /** A client that knows every user and group, and counts the lookups. */
 function countingClient() {
   const asked = { users: [] as string[][], groupListings: 0 }
-  async function* users({ ids }: { ids: string[] }) {
+  // Plain generators: `for await` takes them as it takes the SDK's pages.
+  function* users({ ids }: { ids: string[] }) {
     asked.users.push(ids)
     yield* ids.map((id) => ({ id, name: `user-${id}` }))
   }
-  async function* groups() {
+  function* groups() {
     asked.groupListings++
     yield* ['g1', 'g2'].map((id) => ({ id, name: `group-${id}` }))
   }

@@ -44,7 +44,8 @@ async function checkTarget(
 }
 
 /** A name no user or group can have (e.g. `system:masters`) is said so, rather than "unknown, --force to create". */
-function checkName(schema: typeof UserName | typeof GroupName, name: string): void {
+// `schema` is UserName or GroupName, one zod type.
+function checkName(schema: typeof UserName, name: string): void {
   const parsed = schema.safeParse(name)
   if (!parsed.success)
     throw new CliError(`invalid name: ${parsed.error.issues.map((issue) => issue.message).join(', ')}`)
