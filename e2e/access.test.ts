@@ -15,9 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromiumPath, launchChromium } from './browser.js'
+import { recordSecrets } from './logs.js'
 import { CONNECTOR_BIN, INFRA_BIN, Person, Program, SERVER_BIN } from './system.js'
 
 const ENGINEER = 'alice@example.com'
+/** What grace types at her company's login page (the test provider takes any password). */
+const GRACE_PASSWORD = 'grace-at-the-company-sso'
 
 /** Waits (up to 15 s) for something the system does in the background, saying what when it does not. */
 const waitFor = <T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string) =>
@@ -121,6 +124,11 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  // For the log scan after the run (access keys and JWTs it recognises by their shape).
+  recordSecrets(
+    ...Object.values(kube?.tokens ?? {}),
+    ...(idp ? [idp.clientSecret, ...idp.issuedRefreshTokens] : []),
+  )
   await Promise.allSettled([alice.infra('logout'), grace.infra('logout')])
   await Promise.allSettled([...connectors.map((connector) => connector.stop()), server?.stop()])
   await Promise.allSettled([kube?.stop(), database?.drop(), idp?.close()])
@@ -214,7 +222,8 @@ describe('an engineer with kubectl', () => {
         const page = await browser.newPage()
         await page.goto(address)
         await page.fill('input[name=login]', 'grace')
-        await page.fill('input[name=password]', 'any password')
+        recordSecrets(GRACE_PASSWORD)
+        await page.fill('input[name=password]', GRACE_PASSWORD)
         await page.click('button[type=submit]')
         // The provider asks to confirm what Infra may see, then sends the browser back to the CLI.
         await page.click('button[type=submit]')

@@ -4,11 +4,12 @@ import { ownedSelector } from '@infra/connector'
 import { eventually, freePort, randomAccessKey, run, type Result } from '@infra/test-harness'
 import type { KubeApiServer } from '@infra/test-harness/kube'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import https from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { keepLogs, newLogFile } from './logs.js'
 
 /** The repository's root directory. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -17,20 +18,33 @@ export const CONNECTOR_BIN = join(ROOT, 'packages/connector/dist/bin/infra-conne
 export const INFRA_BIN = join(ROOT, 'packages/cli/dist/infra.js')
 const KUBECTL = process.env.KUBECTL ?? 'kubectl'
 
-/** A long-running program of ours; its output is kept for failure messages. */
+/** A long-running program of ours; its output is kept for failure messages, and all of it in its log file. */
 export class Program {
   private output = ''
   readonly exited: Promise<number | null>
+  readonly logFile: string
 
   constructor(
     readonly name: string,
     private readonly child: ChildProcess,
   ) {
+    this.logFile = newLogFile(name)
+    const log = createWriteStream(this.logFile, { flags: 'a' })
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8')
-      stream?.on('data', (chunk: string) => (this.output = (this.output + chunk).slice(-20_000)))
+      stream?.on('data', (chunk: string) => {
+        log.write(chunk)
+        this.output = (this.output + chunk).slice(-20_000)
+      })
     }
+    child.once('close', () => log.end())
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+  }
+
+  /** The process ID of the program itself (node runs it directly, with no shell or wrapper in between). */
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error(`${this.name} did not start`)
+    return this.child.pid
   }
 
   static start(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Program {
@@ -135,6 +149,8 @@ export async function kubeGet(credentials: KubeCredentials, path: string): Promi
 /**
  * A person at their machine: their own HOME, KUBECONFIG and `infra` on the PATH (kubectl runs it for tokens):
  * the repository's build, or the `infra` of an installation (e.g. `npm i -g --prefix`'s bin directory).
+ * What `infra` and kubectl (with the `infra` it runs for tokens) say on stderr goes to the person's log file;
+ * stdout is the answer they asked for (a new key, a token), not a log.
  */
 export class Person {
   readonly dir = mkdtempSync(join(tmpdir(), 'infra-e2e-home-'))
@@ -142,6 +158,7 @@ export class Person {
   readonly kubeconfig = join(this.home, '.kube', 'config')
   readonly env: NodeJS.ProcessEnv
   private readonly program: [string, ...string[]]
+  private readonly logFile: string
 
   constructor(
     readonly name: string,
@@ -156,6 +173,7 @@ export class Person {
       symlinkSync(INFRA_BIN, join(bin, 'infra'))
       this.program = [process.execPath, INFRA_BIN]
     }
+    this.logFile = newLogFile(`cli-${name}`)
     this.env = {
       PATH: `${bin}:${process.env.PATH ?? ''}`,
       HOME: this.home,
@@ -168,7 +186,7 @@ export class Person {
 
   infra(...args: string[]): Promise<Result> {
     const [file, ...before] = this.program
-    return run(file, [...before, ...args], { env: this.env })
+    return this.logged('infra', args, run(file, [...before, ...args], { env: this.env }))
   }
 
   /** `infra ...`, failing unless it succeeds; resolves to its output. */
@@ -179,7 +197,15 @@ export class Person {
   }
 
   kubectl(...args: string[]): Promise<Result> {
-    return run(KUBECTL, args, { env: this.env })
+    return this.logged('kubectl', args, run(KUBECTL, args, { env: this.env }))
+  }
+
+  /** Appends the command's stderr under a line naming it by its words, without options or their values (keys). */
+  private async logged(program: string, args: string[], running: Promise<Result>): Promise<Result> {
+    const result = await running
+    const words = args.filter((arg, index) => !arg.startsWith('-') && !args[index - 1]?.startsWith('-'))
+    appendFileSync(this.logFile, `$ ${program} ${words.join(' ')} (exit ${result.code})\n${result.stderr}`)
+    return result
   }
 
   /**
@@ -228,6 +254,8 @@ export class Person {
   }
 
   cleanup(): void {
+    const agentLogs = join(this.home, '.infra', 'logs')
+    keepLogs(`agent-${this.name}`, [join(agentLogs, 'agent.log.1'), join(agentLogs, 'agent.log')])
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
@@ -319,6 +347,25 @@ export class Connector {
     )
     await connector.startAgain()
     return connector
+  }
+
+  /**
+   * Starts one for the server `admin` runs, with a connector key the admin makes for it, reaching the server at
+   * `via` when something stands in between (default: the server itself).
+   */
+  static async startFor(
+    admin: Person,
+    server: RunningServer,
+    options: { name: string; kubeconfig: string; via?: string },
+  ): Promise<Connector> {
+    return Connector.start({
+      name: options.name,
+      server: options.via ?? `https://127.0.0.1:${server.port}`,
+      serverCa: server.certificateFile,
+      accessKey: await admin.must('keys', 'add', 'connector'),
+      kubeconfig: options.kubeconfig,
+      dir: admin.dir,
+    })
   }
 
   /** Starts the program (again, after `kill`), with the same ports, state and key; resolves once ready. */

@@ -75,13 +75,10 @@ export class ClusterSystem<Kube extends KubeApiServer> {
     for (const namespace of options.namespaces) await kubeAdmin(kube, 'create', 'namespace', namespace)
     const [admin, alice] = [new Person('admin'), new Person('alice')]
     const server = await startServer(admin, database.url)
-    const connector = await Connector.start({
+    const connector = await Connector.startFor(admin, server, {
       name: 'dev',
-      server: options.serverUrl ? await options.serverUrl(server) : `https://127.0.0.1:${server.port}`,
-      serverCa: server.certificateFile,
-      accessKey: await admin.must('keys', 'add', 'connector'),
       kubeconfig: kube.kubeconfigPath,
-      dir: admin.dir,
+      ...(options.serverUrl ? { via: await options.serverUrl(server) } : {}),
     })
     await logInAsNewUser(admin, alice, ALICE, server)
     return new ClusterSystem(admin, alice, database, kube, server, connector)

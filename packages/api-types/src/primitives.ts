@@ -33,6 +33,17 @@ const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]+$/
 // eslint-disable-next-line no-control-regex
 const NO_WHITESPACE_OR_CONTROL = /^[^\s\u0000-\u001f\u007f-\u009f]+$/
 
+/**
+ * Kubernetes' own users and groups (`system:masters`, `system:kube-scheduler`, …) begin with `system:`; an Infra
+ * user or group by such a name would be one of them in every cluster, so none may be made, in any letter case.
+ */
+export const RESERVED_NAME_PREFIX = 'system:'
+export const isReservedName = (name: string): boolean =>
+  name.trimStart().toLowerCase().startsWith(RESERVED_NAME_PREFIX)
+// Spelled letter by letter rather than with the `i` flag, which the OpenAPI document's pattern cannot carry.
+const NOT_RESERVED = /^(?!\s*[Ss][Yy][Ss][Tt][Ee][Mm]:)/
+const RESERVED_MESSAGE = `must not begin with "${RESERVED_NAME_PREFIX}" (reserved for Kubernetes)`
+
 /** A name a person picks for a user: an email address or a plain login name. */
 export const UserName = z
   .string()
@@ -40,6 +51,7 @@ export const UserName = z
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
   .regex(NO_WHITESPACE_OR_CONTROL, 'must not contain whitespace or control characters')
+  .regex(NOT_RESERVED, RESERVED_MESSAGE)
 
 export const GroupName = z
   .string()
@@ -47,6 +59,7 @@ export const GroupName = z
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
   .regex(NO_CONTROL, 'must not contain control characters')
+  .regex(NOT_RESERVED, RESERVED_MESSAGE)
 
 /** Destination names appear in resource notation, so they cannot contain the `.` separator. */
 export const DestinationName = z

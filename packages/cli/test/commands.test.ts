@@ -50,6 +50,10 @@ describe('users', () => {
     expect(await infra('users', 'add', 'has space')).toEqual(
       failure('invalid name: must not contain whitespace or control characters'),
     )
+    // Kubernetes' own identities (system:masters, …) are nobody's to take, in any letter case.
+    expect(await infra('users', 'add', 'System:admin')).toEqual(
+      failure('invalid name: must not begin with "system:" (reserved for Kubernetes)'),
+    )
 
     // An admin setting someone's password makes it one-time; it comes from standard input in scripts.
     expect(
@@ -94,6 +98,9 @@ describe('groups', () => {
     expect(await infra('groups', 'add', 'Engineering')).toEqual(ok('Added group "Engineering"\n'))
     expect(await infra('groups', 'add', 'Engineering')).toEqual(
       failure('a group named "Engineering" already exists', 'see infra groups list'),
+    )
+    expect(await infra('groups', 'add', 'system:masters')).toEqual(
+      failure('invalid name: must not begin with "system:" (reserved for Kubernetes)'),
     )
     expect(await infra('groups', 'adduser', 'member@example.com', 'Engineering')).toEqual(
       ok('Added "member@example.com" to group "Engineering"\n'),
@@ -187,6 +194,12 @@ describe('destinations and grants', () => {
     expect(
       await infra('grants', 'add', 'group-a', 'staging.kube-system', '--group', '--role', 'view'),
     ).toEqual(ok('Granted group "group-a" view access to staging.kube-system\n'))
+    // Names Kubernetes reserves: never "unknown, pass --force to create it", since nobody can create them.
+    const reserved = failure('invalid name: must not begin with "system:" (reserved for Kubernetes)')
+    expect(await infra('grants', 'add', 'system:masters', 'staging', '--group', '--role', 'view')).toEqual(
+      reserved,
+    )
+    expect(await infra('grants', 'add', 'System:admin', 'staging', '--force')).toEqual(reserved)
     expect(await infra('grants', 'add', 'janedoe@example.com', 'infra', '--role', 'admin')).toEqual(
       ok('Granted user "janedoe@example.com" admin access to infra\n'),
     )
@@ -251,8 +264,10 @@ describe('destinations and grants', () => {
       '--force',
     )
     expect(forced.code).toBe(0)
-    expect(forced.stdout).toBe('Granted user "ghost@example.com" superuser access to production\n')
-    expect(forced.stderr).toMatch(/^Created user "ghost@example.com" with one-time password \S+\n$/)
+    expect(forced.stdout).toMatch(
+      /^One-time password: \S{8,}\nGranted user "ghost@example.com" superuser access to production\n$/,
+    )
+    expect(forced.stderr).toBe('Created user "ghost@example.com"\n')
     expect((await infra('grants', 'add', 'group-b', 'production', '--group', '--force')).stderr).toBe(
       'Created group "group-b"\n',
     )

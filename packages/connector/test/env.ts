@@ -47,6 +47,8 @@ export interface TestEnv {
   /** kubectl as the cluster admin; throws on a non-zero exit. */
   adminKubectl(...args: string[]): Promise<string>
   createUser(name: string): Promise<InfraUser>
+  /** Renames a user behind the API's back, as an older server or a hand-edited database could have named it. */
+  renameUserInDatabase(id: string, name: string): Promise<void>
   createGroup(name: string, members: string[]): Promise<string>
   grant(grant: { user?: string; group?: string; privilege: string; resource: string }): Promise<string>
   revoke(id: string): Promise<void>
@@ -100,6 +102,9 @@ export async function startEnv(options: { database?: TestDatabase } = {}): Promi
     kubectl,
     adminKubectl,
     createUser,
+    renameUserInDatabase: async (id, name) => {
+      await infra.server.ctx.db.user.update({ where: { id }, data: { name } })
+    },
     createGroup: async (name, members) => {
       const group = await infra.api<{ id: string }>('POST', '/api/groups', { body: { name } })
       if (members.length > 0)

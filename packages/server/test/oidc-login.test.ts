@@ -8,10 +8,11 @@ import {
 } from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
-import { eventually } from './helpers.js'
+import { collectingLogger, eventually } from './helpers.js'
 
 const REDIRECT = 'http://127.0.0.1:43210/callback'
 
+const log = collectingLogger()
 let t: TestServer
 let idp: TestIdentityProvider
 let providerID: string
@@ -19,7 +20,7 @@ let providerID: string
 beforeAll(async () => {
   // Sessions are checked with the provider every 200 ms instead of every 5 minutes.
   ;[t, idp] = await Promise.all([
-    startTestServer({ settings: { providerSessionCheckMs: 200 } }),
+    startTestServer({ settings: { providerSessionCheckMs: 200 }, logger: log.logger }),
     startOidcProvider(),
   ])
   const created = await t.request<{ id: string; authURL: string }>('POST', '/api/providers', {
@@ -91,6 +92,37 @@ describe('login through an OpenID Connect provider', () => {
     const groups = await t.request<any>('GET', '/api/groups', { query: { userID: first.body.userID } })
     expect(groups.body.items.map((group: any) => group.name).sort()).toEqual(
       [manual.body.name, 'oidc-b', 'oidc-c'].sort(),
+    )
+  })
+
+  it('leaves out the groups Kubernetes reserves (system:*), saying so in the log, and refuses such a user', async () => {
+    const email = `${uniqueName('oidc')}@example.com`
+    idp.accounts.set('mallory', { email, groups: ['oidc-fine', 'system:masters', ' System:Nodes'] })
+    const answer = await login(await codeFor('mallory'))
+    expect(answer.status).toBe(201)
+    const groups = await t.request<any>('GET', '/api/groups', { query: { userID: answer.body.userID } })
+    expect(groups.body.items.map((group: any) => group.name)).toEqual(['oidc-fine'])
+    const all = await t.request<any>('GET', '/api/groups', { query: { limit: 1000 } })
+    expect(all.body.items.filter((group: any) => /system:/i.test(group.name))).toEqual([])
+    const skipped = log
+      .text()
+      .split('\n')
+      .filter((line) => line.includes('left out a group the identity provider named'))
+      .map((line) => JSON.parse(line))
+    // Once per login and per session check with the provider.
+    expect(new Set(skipped.map((line) => line.group))).toEqual(new Set(['system:masters', ' System:Nodes']))
+    for (const line of skipped)
+      expect(line).toMatchObject({
+        level: 40,
+        provider: 'test-idp',
+        reason: 'must not begin with "system:" (reserved for Kubernetes)',
+      })
+
+    idp.accounts.set('intruder', { email: 'system:admin', groups: [] })
+    const refused = await login(await codeFor('intruder'))
+    expect(refused.status).toBe(401)
+    expect(refused.body.message).toBe(
+      'the identity provider\'s user name "system:admin" is not valid: must not begin with "system:" (reserved for Kubernetes)',
     )
   })
 

@@ -16,6 +16,8 @@ export interface TestIdentityProvider {
   clientSecret: string
   /** Accounts by login name (what the login page asks for); change them between logins. */
   accounts: Map<string, TestAccount>
+  /** Every refresh token it has handed out, e.g. for a scan that no log holds one. */
+  issuedRefreshTokens: readonly string[]
   close(): Promise<void>
 }
 
@@ -76,6 +78,9 @@ export async function startOidcProvider(): Promise<TestIdentityProvider> {
     conformIdTokenClaims: false,
   })
   provider.proxy = false
+  const issuedRefreshTokens: string[] = []
+  // An opaque token's value is its ID.
+  provider.on('refresh_token.saved', (token: { jti: string }) => issuedRefreshTokens.push(token.jti))
   const handle = provider.callback()
   server.on('request', (request, response) => void handle(request, response))
   return {
@@ -83,6 +88,7 @@ export async function startOidcProvider(): Promise<TestIdentityProvider> {
     clientID,
     clientSecret,
     accounts,
+    issuedRefreshTokens,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -1,7 +1,6 @@
-/** Kubernetes reserves these names: no Infra user or group may act as them through the connector. */
-export const RESERVED_PREFIX = 'system:'
-
-export const isReserved = (name: string) => name.toLowerCase().startsWith(RESERVED_PREFIX)
+// Kubernetes reserves `system:*`: no Infra user or group may act as one through the connector. The server refuses
+// such names; this holds even if one reached it anyway (an older server, a hand-edited database).
+import { isReservedName } from '@infra/api-types'
 
 /**
  * Who may use the proxy: the users and groups holding any grant (even `connect`) on the destination.
@@ -25,9 +24,11 @@ export class AccessList {
 
   /** Whether a user with these groups holds a grant here; reserved names never do. */
   allows(name: string, groups: readonly string[]): boolean {
-    if (isReserved(name)) return false
+    if (isReservedName(name)) return false
     if (this.users.has(name)) return true
-    return groups.some((group) => !isReserved(group) && this.groups.has(group) && this.isMember(name, group))
+    return groups.some(
+      (group) => !isReservedName(group) && this.groups.has(group) && this.isMember(name, group),
+    )
   }
 
   /** The groups to impersonate: the token's, minus reserved ones and granted groups the user has left. */
@@ -42,5 +43,5 @@ export class AccessList {
 
 /** The groups to impersonate: the token's groups minus reserved ones, deduplicated. */
 export function impersonatedGroups(groups: readonly string[]): string[] {
-  return [...new Set(groups.filter((group) => group !== '' && !isReserved(group)))]
+  return [...new Set(groups.filter((group) => group !== '' && !isReservedName(group)))]
 }

@@ -7,7 +7,8 @@ const ID_BATCH = 1000
 /**
  * Resolves the user and group IDs of grants to names, in bulk: users by one `GET /api/users?ids=…` per
  * thousand unknown IDs, groups by one listing of all groups when any group is unknown. Names of users and
- * groups never change, so resolved names are kept.
+ * groups never change, so resolved names are kept while grants name them, and no longer: users and groups come
+ * and go, and a connector runs for months.
  */
 export class NameResolver {
   private readonly users = new Map<string, string>()
@@ -45,6 +46,8 @@ export class NameResolver {
       )
     }
     await Promise.all(work)
+    forgetAllBut(this.users, userIds)
+    forgetAllBut(this.groups, groupIds)
     return {
       users: new Map(
         [...userIds].flatMap((id) => (this.users.has(id) ? [[id, this.users.get(id) ?? '']] : [])),
@@ -54,4 +57,8 @@ export class NameResolver {
       ),
     }
   }
+}
+
+function forgetAllBut(names: Map<string, string>, wanted: ReadonlySet<string>): void {
+  for (const id of names.keys()) if (!wanted.has(id)) names.delete(id)
 }

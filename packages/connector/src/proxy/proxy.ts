@@ -4,7 +4,8 @@ import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { type AccessList, isReserved } from '../auth/access.js'
+import { isReservedName } from '@infra/api-types'
+import type { AccessList } from '../auth/access.js'
 import { TokenError, type TokenIdentity, type TokenVerifier } from '../auth/tokens.js'
 import type { KubeConnection } from '../kube/connection.js'
 import { checkPath, checkRequestHeaders, headerValue, requestVerb, responseHeaders } from './headers.js'
@@ -196,7 +197,7 @@ export class KubeProxy {
       const message = error instanceof TokenError ? error.message : 'token could not be verified'
       return { ok: false, failure: failures.unauthorized(`Unauthorized: ${message}`) }
     }
-    if (isReserved(identity.name)) {
+    if (isReservedName(identity.name)) {
       return { ok: false, failure: failures.forbidden(`the user name "${identity.name}" is reserved`) }
     }
     const access = this.options.access()

@@ -1,6 +1,4 @@
-import { parseResource, type Grant } from '@infra/api-types'
-
-const RESERVED_PREFIX = 'system:'
+import { isReservedName, parseResource, type Grant } from '@infra/api-types'
 
 /** Grants of this privilege authenticate a user to the cluster but bind no Kubernetes role. */
 export const CONNECT_PRIVILEGE = 'connect'
@@ -55,7 +53,7 @@ export function desiredBindings(
       skipped.push({ grant, reason: 'its user or group no longer exists' })
       continue
     }
-    if (subjectName.toLowerCase().startsWith(RESERVED_PREFIX)) {
+    if (isReservedName(subjectName)) {
       skipped.push({ grant, reason: `the name "${subjectName}" is reserved by Kubernetes (system:*)` })
       continue
     }

@@ -11,6 +11,7 @@ interface DueSession {
   user_id: string
   refresh_token: string
   provider_id: string
+  provider_name: string
   provider_url: string
   provider_client_id: string
   provider_client_secret: string
@@ -63,7 +64,8 @@ export class ProviderSessionRefresher {
             SELECT access_key_id FROM provider_sessions
              WHERE checked_at <= now() - make_interval(secs => $1::float8 / 1000)
              ORDER BY checked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-        RETURNING s.access_key_id, s.user_id, s.refresh_token, p.id AS provider_id, p.url AS provider_url,
+        RETURNING s.access_key_id, s.user_id, s.refresh_token, p.id AS provider_id, p.name AS provider_name,
+                  p.url AS provider_url,
                   p.client_id AS provider_client_id, p.client_secret AS provider_client_secret,
                   p.updated AS provider_updated`,
       [this.intervalMs],
@@ -81,7 +83,11 @@ export class ProviderSessionRefresher {
     }
     try {
       const identity = await this.oidc.refresh(provider, session.refresh_token)
-      await syncProviderGroups(this.db, provider.id, session.user_id, identity.groups)
+      await syncProviderGroups(
+        { db: this.db, logger: this.logger, provider: { id: provider.id, name: session.provider_name } },
+        session.user_id,
+        identity.groups,
+      )
       if (identity.sealedRefreshToken && identity.sealedRefreshToken !== session.refresh_token) {
         await this.db.providerSession.updateMany({
           where: { accessKeyId: session.access_key_id },

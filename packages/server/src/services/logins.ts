@@ -66,7 +66,7 @@ export async function logInWithProvider(
   let identity: ProviderIdentity
   try {
     identity = await ctx.oidc.exchange(provider, oidc)
-    user = await syncProviderUser(ctx.db, provider, identity)
+    user = await syncProviderUser({ db: ctx.db, logger: ctx.logger, provider }, identity)
   } catch (error) {
     if (error instanceof ProviderLoginError) throw new UnauthenticatedError(error.message)
     throw error

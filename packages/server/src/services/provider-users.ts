@@ -4,6 +4,14 @@ import { ProviderLoginError } from '../auth/oidc.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, Prisma } from '../db/prisma.js'
+import type { Logger } from '../http/logger.js'
+
+/** Where a provider's names are checked: what to write to, and whose names they are. */
+interface ProviderSync {
+  db: Database
+  logger: Logger
+  provider: { id: string; name: string }
+}
 
 /**
  * The Infra user behind a provider login, made or updated to match what the provider says: the user (found by
@@ -12,14 +20,17 @@ import type { Database, Prisma } from '../db/prisma.js'
  * memberships made through the API are left alone.
  */
 export async function syncProviderUser(
-  db: Database,
-  provider: { id: string; name: string },
+  { db, logger, provider }: ProviderSync,
   identity: ProviderIdentity,
 ): Promise<{ id: string; name: string }> {
   const name = UserName.safeParse(identity.name)
-  if (!name.success)
-    throw new ProviderLoginError(`the identity provider's user name "${identity.name}" is not valid`)
-  const groups = validGroupNames(identity.groups)
+  if (!name.success) {
+    const reason = name.error.issues.map((issue) => issue.message).join(', ')
+    throw new ProviderLoginError(
+      `the identity provider's user name "${identity.name}" is not valid: ${reason}`,
+    )
+  }
+  const groups = validGroupNames({ logger, provider }, identity.groups)
   return retryingRaces(() =>
     db.$transaction(async (tx) => {
       const user = await tx.user.upsert({
@@ -39,19 +50,31 @@ export async function syncProviderUser(
 
 /** The same for the groups of a known user, when the provider is asked again during a session. */
 export async function syncProviderGroups(
-  db: Database,
-  providerId: string,
+  { db, logger, provider }: ProviderSync,
   userId: string,
   groups: readonly string[],
 ): Promise<void> {
-  const valid = validGroupNames(groups)
-  await retryingRaces(() => db.$transaction((tx) => followProviderGroups(tx, providerId, userId, valid)))
+  const valid = validGroupNames({ logger, provider }, groups)
+  await retryingRaces(() => db.$transaction((tx) => followProviderGroups(tx, provider.id, userId, valid)))
 }
 
-const validGroupNames = (groups: readonly string[]) =>
+/**
+ * The groups a provider names that Infra could have, e.g. not `system:masters`: the others are left out (the
+ * login goes on without them) and said so in the log.
+ */
+const validGroupNames = ({ logger, provider }: Omit<ProviderSync, 'db'>, groups: readonly string[]) =>
   groups.flatMap((group) => {
     const parsed = GroupName.safeParse(group)
-    return parsed.success ? [parsed.data] : []
+    if (parsed.success) return [parsed.data]
+    logger.warn(
+      {
+        provider: provider.name,
+        group,
+        reason: parsed.error.issues.map((issue) => issue.message).join(', '),
+      },
+      'left out a group the identity provider named',
+    )
+    return []
   })
 
 /**

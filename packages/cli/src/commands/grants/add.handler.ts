@@ -1,4 +1,4 @@
-import { INFRA_RESOURCE, INFRA_ROLES } from '@infra/api-types'
+import { GroupName, INFRA_RESOURCE, INFRA_ROLES, UserName } from '@infra/api-types'
 import type { InfraClient } from '@infra/client-sdk'
 import { CliError, type Context } from '../../lib/context.js'
 import { findGroup, findUser } from '../../lib/lookup.js'
@@ -43,12 +43,21 @@ async function checkTarget(
   }
 }
 
+/** A name no user or group can have (e.g. `system:masters`) is said so, rather than "unknown, --force to create". */
+// `schema` is UserName or GroupName, one zod type.
+function checkName(schema: typeof UserName, name: string): void {
+  const parsed = schema.safeParse(name)
+  if (!parsed.success)
+    throw new CliError(`invalid name: ${parsed.error.issues.map((issue) => issue.message).join(', ')}`)
+}
+
 export default async function addGrant(ctx: Context, args: ArgsOf<typeof command>): Promise<void> {
   const role = args.role
   await withSession(ctx, args, async ({ client }) => {
     await checkTarget(client, args.DESTINATION, role, args.force === true)
     const kind = args.group ? 'group' : 'user'
     let subject: { userName: string } | { groupName: string }
+    checkName(args.group ? GroupName : UserName, args.USER)
     if (args.group) {
       if (!(await findGroup(client, args.USER))) {
         if (!args.force)
@@ -68,9 +77,9 @@ export default async function addGrant(ctx: Context, args: ArgsOf<typeof command
             'see infra users list, or pass --force to create it',
           )
         const created = await client.users.create({ name: args.USER })
-        ctx.log.info(
-          `Created user "${args.USER}"${created.oneTimePassword ? ` with one-time password ${created.oneTimePassword}` : ''}`,
-        )
+        ctx.log.info(`Created user "${args.USER}"`)
+        // On stdout, as `infra users add` shows it: stderr is the log, which must never hold a password.
+        if (created.oneTimePassword) ctx.io.stdout.write(`One-time password: ${created.oneTimePassword}\n`)
       }
       subject = { userName: args.USER }
     }
