@@ -176,7 +176,7 @@ describe('POST routes declared safe to retry', () => {
   it('are retried on a 503 and a reset connection: POST /api/tokens', async () => {
     const token = { token: 'header.payload.signature', expires: '2030-01-01T00:00:00Z' }
     const { client, requests } = await clientFor([unavailable, reset, json(201, token)])
-    expect(await client.createToken()).toEqual(token)
+    expect(await client.createToken('dev')).toEqual(token)
     expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual(Array(3).fill('POST /api/tokens'))
   })
 })

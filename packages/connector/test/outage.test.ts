@@ -1,6 +1,7 @@
 // A database outage of the Infra server seen from a cluster: the real connector and kube-apiserver, the real
 // server on a Postgres of its own that the test stops and starts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { tokenAudience } from '@infra/api-types'
 import { createTestDatabase, startStoppablePostgres, type StoppablePostgres } from '@infra/test-harness'
 import { generateKeyPair, SignJWT } from 'jose'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -20,12 +21,13 @@ let viewerToken: string
 const listPods = (token: string) =>
   env.kubectl(env.userKubeconfig('user', connector, token), 'get', 'pods', '-n', 'web')
 
+/** A token for the right destination, signed by a key the server never had: refused for its signature alone. */
 async function forgedToken(name: string): Promise<string> {
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
   return new SignJWT({ name, groups: [] })
     .setProtectedHeader({ alg: 'EdDSA', kid: 'unknown-key' })
     .setIssuer('infra')
-    .setAudience('infra')
+    .setAudience(tokenAudience(DESTINATION))
     .setIssuedAt()
     .setExpirationTime('5m')
     .sign(privateKey)
@@ -40,7 +42,7 @@ beforeAll(async () => {
   viewer = await env.createUser('viewer@example.com')
   newcomer = await env.createUser('newcomer@example.com')
   viewerGrant = await env.grant({ user: viewer.id, privilege: 'view', resource: `${DESTINATION}.web` })
-  viewerToken = await env.token(viewer)
+  viewerToken = await env.token(viewer, DESTINATION)
   await eventually(async () => (await listPods(viewerToken)).code === 0, 10_000)
 })
 
@@ -52,7 +54,7 @@ afterAll(async () => {
 describe('while the Infra server cannot reach its database', () => {
   it('the connector keeps enforcing the last grants it saw and refuses what it cannot verify', async () => {
     // A token minted before the outage and never shown to the connector: verified with the keys it holds.
-    const unseenToken = await env.token(viewer)
+    const unseenToken = await env.token(viewer, DESTINATION)
     await postgres.stop()
     try {
       expect((await env.request('GET', '/api/grants', { query: { destination: DESTINATION } })).status).toBe(
@@ -75,7 +77,7 @@ describe('while the Infra server cannot reach its database', () => {
   it('converges once the database is back: new grants reach the cluster, revoked ones leave it', async () => {
     await env.grant({ user: newcomer.id, privilege: 'view', resource: `${DESTINATION}.web` })
     await env.revoke(viewerGrant)
-    const newcomerToken = await env.token(newcomer)
+    const newcomerToken = await env.token(newcomer, DESTINATION)
     await eventually(async () => (await listPods(newcomerToken)).code === 0, 10_000)
     await eventually(async () => (await listPods(viewerToken)).code !== 0, 10_000)
   }, 60_000)
