@@ -38,10 +38,9 @@ const NO_WHITESPACE_OR_CONTROL = /^[^\s\u0000-\u001f\u007f-\u009f]+$/
  * user or group by such a name would be one of them in every cluster, so none may be made, in any letter case.
  */
 export const RESERVED_NAME_PREFIX = 'system:'
-export const isReservedName = (name: string): boolean =>
-  name.trimStart().toLowerCase().startsWith(RESERVED_NAME_PREFIX)
 // Spelled letter by letter rather than with the `i` flag, which the OpenAPI document's pattern cannot carry.
 const NOT_RESERVED = /^(?!\s*[Ss][Yy][Ss][Tt][Ee][Mm]:)/
+export const isReservedName = (name: string): boolean => !NOT_RESERVED.test(name)
 const RESERVED_MESSAGE = `must not begin with "${RESERVED_NAME_PREFIX}" (reserved for Kubernetes)`
 
 /** A name a person picks for a user: an email address or a plain login name. */

@@ -1,4 +1,5 @@
 import { GroupName, UserName } from '@infra/api-types'
+import type { z } from 'zod'
 import type { ProviderIdentity } from '../auth/oidc.js'
 import { ProviderLoginError } from '../auth/oidc.js'
 import { isUniqueViolation } from '../db/errors.js'
@@ -25,9 +26,8 @@ export async function syncProviderUser(
 ): Promise<{ id: string; name: string }> {
   const name = UserName.safeParse(identity.name)
   if (!name.success) {
-    const reason = name.error.issues.map((issue) => issue.message).join(', ')
     throw new ProviderLoginError(
-      `the identity provider's user name "${identity.name}" is not valid: ${reason}`,
+      `the identity provider's user name "${identity.name}" is not valid: ${reasons(name.error)}`,
     )
   }
   const groups = validGroupNames({ logger, provider }, identity.groups)
@@ -58,6 +58,8 @@ export async function syncProviderGroups(
   await retryingRaces(() => db.$transaction((tx) => followProviderGroups(tx, provider.id, userId, valid)))
 }
 
+const reasons = (error: z.ZodError) => error.issues.map((issue) => issue.message).join(', ')
+
 /**
  * The groups a provider names that Infra could have, e.g. not `system:masters`: the others are left out (the
  * login goes on without them) and said so in the log.
@@ -70,7 +72,7 @@ const validGroupNames = ({ logger, provider }: Omit<ProviderSync, 'db'>, groups:
       {
         provider: provider.name,
         group,
-        reason: parsed.error.issues.map((issue) => issue.message).join(', '),
+        reason: reasons(parsed.error),
       },
       'left out a group the identity provider named',
     )
