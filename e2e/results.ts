@@ -17,8 +17,4 @@ export function recordResults(file: string, fileTitle: string, title: string, bo
   writeFileSync(file, [head.trimEnd() + '\n\n', ...sections].join('## ').trimEnd() + '\n')
 }
 
-/** A markdown table from a header row and data rows. */
-export function table(header: string[], rows: Array<Array<string | number>>): string {
-  const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
-}
+export { table } from '@infra/test-harness/bench'

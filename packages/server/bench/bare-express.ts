@@ -1,9 +1,9 @@
-// The baseline: Express serving the same JSON as GET /api/users/self, with no auth, database or validation.
+// The baseline: Express serving at BENCH_PATH the same JSON as the Infra server, with no auth, database or validation.
 import express from 'express'
 
 const body = JSON.parse(process.env.BENCH_BODY ?? '{}') as unknown
 const app = express()
-app.get('/api/users/self', (_req, res) => {
+app.get(process.env.BENCH_PATH ?? '/', (_req, res) => {
   res.json(body)
 })
 const server = app.listen(0, '127.0.0.1', () => {

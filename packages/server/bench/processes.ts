@@ -100,11 +100,12 @@ export async function startInfraServer(
   throw new Error('infra-server did not become healthy')
 }
 
-export const startBareExpress = (body: unknown) =>
+/** Bare Express answering GET `path` (any query) with `body`. */
+export const startBareExpress = (path: string, body: unknown) =>
   startChild(
     process.execPath,
     ['--import', 'tsx', 'bench/bare-express.ts'],
-    { BENCH_BODY: JSON.stringify(body) },
+    { BENCH_PATH: path, BENCH_BODY: JSON.stringify(body) },
     /listening (\d+)/,
   )
 

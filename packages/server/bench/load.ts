@@ -1,0 +1,18 @@
+// What every server benchmark section shares: the admin key the servers start with, and the load generator.
+import { API_VERSION } from '@infra/api-types'
+import autocannon from 'autocannon'
+import { generateKey } from '../src/auth/access-key-secret.js'
+
+export const DURATION_SECONDS = Number(process.env.BENCH_DURATION_SECONDS ?? 10)
+export const adminKey = generateKey().text
+export const headers = { 'Infra-Version': API_VERSION, Authorization: `Bearer ${adminKey}` }
+
+/** 64 keep-alive clients for DURATION_SECONDS unless told otherwise. */
+export async function load(url: string, options: Partial<autocannon.Options> = {}) {
+  return autocannon({ url, connections: 64, duration: DURATION_SECONDS, headers, ...options })
+}
+
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+
+export const errorsOf = (result: autocannon.Result) => result.errors + result.non2xx
