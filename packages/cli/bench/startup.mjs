@@ -1,14 +1,15 @@
 // Startup benchmark: wall time of the bundled `infra --help` and of a cached `infra tokens add` (what kubectl
 // runs before each request), as a ratio to `node -e 0` measured in the same run; and how many token calls
-// kubectl processes starting at once on N clusters make (one per cluster). Writes bench/results.md.
+// kubectl processes starting at once on N clusters make (one per cluster). Writes bench/results.json and .md.
 // Uses hyperfine when installed (apt-get install hyperfine), else times child processes itself.
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { writeBenchResults } from '@infra/test-harness/bench'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40)
 const WARMUP = 5
@@ -144,57 +145,80 @@ function hyperfine() {
   }))
 }
 
-const tables = [
-  { tool: `child processes timed by node, interleaved, ${RUNS} runs each`, results: interleaved() },
-]
+const tables = [{ id: 'startup', tool: 'child processes timed by node, interleaved', results: interleaved() }]
 if (hasHyperfine()) {
   const version = execFileSync('hyperfine', ['--version'], { encoding: 'utf8' }).trim()
   tables.push({
-    tool: `${version} (-N, one command after the other), ${RUNS} runs each`,
+    id: 'startup-hyperfine',
+    tool: `${version} (-N, one command after the other)`,
     results: hyperfine(),
   })
 }
 rmSync(home, { recursive: true, force: true })
 
-const table = ({ tool, results }) => {
-  const base = results[0]
-  return [
-    `Measured with ${tool}, after ${WARMUP} warmup runs:`,
-    '',
-    '| command | mean ± σ | median | ratio to node -e 0 (median) | (mean) |',
-    '|---|---|---|---|---|',
-    ...results.map(
-      (r) =>
-        `| \`${r.name}\` | ${r.mean.toFixed(1)} ms ± ${r.stddev.toFixed(1)} | ${r.median.toFixed(1)} ms | ${(r.median / base.median).toFixed(2)}x | ${(r.mean / base.mean).toFixed(2)}x |`,
-    ),
-    '',
-  ]
+const startupSection = ({ id, tool, results }) => {
+  const [base] = results
+  return {
+    id,
+    title: `Startup, ${tool}`,
+    description:
+      `Wall time of the bundled CLI (\`dist/infra.js\`) against \`node -e 0\`, ${RUNS} runs each after ${WARMUP} ` +
+      'warmup runs. `infra --help` prints the help text generated at build time, and a cached `infra tokens add` ' +
+      'reads only the config and its cache file: neither loads yargs, the SDK or zod.',
+    baseline: '`node -e 0`',
+    figures: results.slice(1).flatMap((result) => [
+      {
+        id: `${result.name}-median`,
+        label: `\`${result.name}\`, median`,
+        value: result.median,
+        unit: 'ms',
+        better: 'lower',
+        baseline: base.median,
+        target: { ratio: 1.3 },
+      },
+      {
+        id: `${result.name}-mean`,
+        label: `\`${result.name}\`, mean (σ ${result.stddev.toFixed(1)} ms)`,
+        value: result.mean,
+        unit: 'ms',
+        better: 'lower',
+        baseline: base.mean,
+      },
+    ]),
+  }
 }
-const lines = [
-  '# CLI startup benchmark',
-  '',
-  'Wall time of the bundled CLI (`dist/infra.js`) against `node -e 0` on the same machine in the same run',
-  '(`pnpm --filter @infra/cli bench`). Target: at most 1.3x `node -e 0`. `infra --help` prints the help text',
-  'generated at build time, and a cached `infra tokens add` reads only the config and its cache file: neither',
-  'loads yargs, the SDK or zod.',
-  '',
-  `- date: ${new Date().toISOString()}`,
-  `- node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')} (other work was running on the machine)`,
-  '',
-  ...tables.flatMap(table),
-  '## Token calls of kubectl on N clusters at once',
-  '',
-  `${PER_CLUSTER} \`infra tokens add --destination\` processes per cluster (what kubectl runs), all started at once`,
-  'from an empty token cache, against a stub server counting the calls. A token is for one cluster, so each',
-  'cluster costs one call: its first process asks while the others wait on that cluster’s lock and then read',
-  'its cache. The wall time is mostly starting that many node processes at once on this machine.',
-  '',
-  '| clusters | processes | token calls | wall time |',
-  '|---|---|---|---|',
-  ...fanOut.map((row) => `| ${row.clusters} | ${row.processes} | ${row.calls} | ${row.ms.toFixed(0)} ms |`),
-  '',
-]
-writeFileSync(join(here, 'results.md'), lines.join('\n'))
-process.stdout.write(lines.join('\n'))
+const fanOutSection = {
+  id: 'token-fan-out',
+  title: 'Token calls of kubectl on N clusters at once',
+  description:
+    `${PER_CLUSTER} \`infra tokens add --destination\` processes per cluster (what kubectl runs), all started at ` +
+    'once from an empty token cache, against a stub server counting the calls. A token is for one cluster, so ' +
+    'each cluster costs one call: its first process asks while the others wait on that cluster’s lock and then ' +
+    'read its cache. The wall time is mostly starting that many node processes at once on this machine.',
+  figures: fanOut.flatMap((row) => [
+    {
+      id: `calls-${row.clusters}`,
+      label: `${row.clusters} cluster(s), ${row.processes} processes: token calls`,
+      value: row.calls,
+      unit: '',
+      better: 'lower',
+      target: { value: row.clusters },
+    },
+    {
+      id: `wall-${row.clusters}`,
+      label: `${row.clusters} cluster(s), ${row.processes} processes: wall time`,
+      value: row.ms,
+      unit: 'ms',
+      better: 'lower',
+    },
+  ]),
+}
+process.stdout.write(
+  await writeBenchResults(
+    here,
+    'CLI benchmarks',
+    'Run with `pnpm --filter @infra/cli bench`: child processes of the bundled CLI on this machine, each figure ' +
+      'beside `node -e 0` measured in the same run. Target: at most 1.3x `node -e 0`.',
+    [...tables.map(startupSection), fanOutSection],
+  ),
+)
