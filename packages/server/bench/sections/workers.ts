@@ -1,0 +1,78 @@
+import type { Figure, Section } from '@infra/test-harness/bench'
+import { defaultWorkers } from '../../src/bin/cpu-limit.js'
+import { adminKey, errorsOf, load } from '../load.js'
+import { startInfraServer } from '../processes.js'
+
+const ROUTES = [
+  { id: 'users-self', label: '`GET /api/users/self`', path: '/api/users/self' },
+  {
+    id: 'grants-page',
+    label: '`GET /api/grants?destination=cluster7&limit=1000` (1,000 grants)',
+    path: '/api/grants?destination=cluster7&limit=1000',
+  },
+] as const
+
+/** Throughput of each route on a server of `workers` processes, after a warm-up. */
+async function throughputs(databaseUrl: string, workers: number) {
+  const infra = await startInfraServer(databaseUrl, adminKey, ['--rate-limit', '100000000'], { workers })
+  try {
+    const results = []
+    for (const route of ROUTES) {
+      const url = `http://127.0.0.1:${infra.port}${route.path}`
+      await load(url, { duration: 2 })
+      results.push(await load(url))
+    }
+    return results
+  } finally {
+    await infra.stop()
+  }
+}
+
+/** Needs the seeded grants (`seedGrants`), for the 1,000-grant page. */
+export async function workers(databaseUrl: string): Promise<Section> {
+  const count = defaultWorkers()
+  const one = await throughputs(databaseUrl, 1)
+  const several = await throughputs(databaseUrl, count)
+  const figures: Figure[] = ROUTES.flatMap((route, index) => {
+    const [ours, baseline] = [several[index], one[index]]
+    if (!ours || !baseline) return []
+    return [
+      {
+        id: `${route.id}-throughput`,
+        label: `${route.label}, requests/s`,
+        value: ours.requests.average,
+        unit: 'requests/s',
+        better: 'higher' as const,
+        baseline: baseline.requests.average,
+      },
+      {
+        id: `${route.id}-p99`,
+        label: `${route.label}, p99`,
+        value: ours.latency.p99,
+        unit: 'ms',
+        better: 'lower' as const,
+        baseline: baseline.latency.p99,
+      },
+      {
+        id: `${route.id}-errors`,
+        label: `${route.label}, errors`,
+        value: errorsOf(ours),
+        unit: '',
+        better: 'lower' as const,
+        baseline: errorsOf(baseline),
+      },
+    ]
+  })
+  return {
+    id: 'workers',
+    title: `\`infra-server --workers ${count}\` (the default here) against one process, 64 concurrent clients`,
+    description:
+      'The real `infra-server` over HTTP at log level warn, first with `--workers 1`, then with the default ' +
+      `number of workers on this machine (${count}: its CPUs, within any container CPU limit).`,
+    baseline: 'one process (`--workers 1`)',
+    figures,
+    notes:
+      'The load generator (autocannon) runs on the same machine and its same cores, as does Postgres, so the ' +
+      'workers share those cores with them: the gain on a machine serving only the API is larger.',
+  }
+}
