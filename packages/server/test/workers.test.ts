@@ -12,7 +12,10 @@ import {
 } from '@infra/test-harness'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Agent, request } from 'node:http'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const bin = fileURLToPath(new URL('../dist/bin/infra-server.js', import.meta.url))
@@ -220,4 +223,38 @@ describe('infra-server --workers 2 whose workers cannot listen', () => {
       taken.close()
     }
   }, 90_000)
+})
+
+describe('infra-server --workers 2 with its embedded Postgres', () => {
+  it('starts Postgres and shows the first-start banner once, then stops everything on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'infra-workers-'))
+    const ownPort = await freePort()
+    const { DATABASE_URL: _external, ...env } = process.env
+    const server = spawn(
+      process.execPath,
+      [bin, '--insecure-http', '--port', String(ownPort), '--workers', '2', '--data-dir', dataDir],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stdout = ''
+    let stderr = ''
+    server.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    server.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const exit = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)))
+    try {
+      await eventually(() => stdout.includes('infra server workers listening'), 90_000, 100, 'the workers')
+      expect(stdout.match(/started embedded Postgres/g)).toHaveLength(1)
+      expect(stderr.match(/Infra is running for the first time/g)).toHaveLength(1)
+      const key = /--key (\S+)/.exec(stderr)?.[1]
+      const self = await fetch(`http://127.0.0.1:${ownPort}/api/users/self`, {
+        headers: { 'Infra-Version': API_VERSION, Authorization: `Bearer ${key}` },
+      })
+      expect(self.status).toBe(200)
+      server.kill('SIGTERM')
+      expect(await exit).toBe(0)
+      expect(stdout.match(/"infra server stopped"/g)).toHaveLength(2)
+    } finally {
+      server.kill('SIGKILL')
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

@@ -166,6 +166,9 @@ try {
         )
   ).then((server) => server.close)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    // Ours alone: the embedded Postgres library's would stop Postgres and exit at once, cutting the grace short;
+    // closing stops it, last.
+    process.removeAllListeners(signal)
     process.once(signal, () => {
       void stop().then(() => process.exit(0))
     })
