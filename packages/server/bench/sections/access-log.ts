@@ -1,6 +1,6 @@
 import type { Figure, Section } from '@infra/test-harness/bench'
 import { DEFAULT_SETTINGS } from '../../src/context.js'
-import { adminKey, load } from '../load.js'
+import { adminKey, load, loadFigures } from '../load.js'
 import { startInfraServer } from '../processes.js'
 
 const SAMPLED = '0.01'
@@ -35,24 +35,8 @@ export async function accessLog(databaseUrl: string): Promise<Section> {
   const baseline = await measure(databaseUrl, 'off')
   const figures: Figure[] = []
   for (const setting of SETTINGS) {
-    const result = await measure(databaseUrl, setting.value)
     figures.push(
-      {
-        id: `${setting.id}-throughput`,
-        label: `${setting.label}, requests/s`,
-        value: result.requests.average,
-        unit: 'requests/s',
-        better: 'higher',
-        baseline: baseline.requests.average,
-      },
-      {
-        id: `${setting.id}-p99`,
-        label: `${setting.label}, p99`,
-        value: result.latency.p99,
-        unit: 'ms',
-        better: 'lower',
-        baseline: baseline.latency.p99,
-      },
+      ...loadFigures(setting.id, setting.label, await measure(databaseUrl, setting.value), baseline),
     )
   }
   return {

@@ -1,6 +1,6 @@
-import type { Figure, Section } from '@infra/test-harness/bench'
+import type { Section } from '@infra/test-harness/bench'
 import { defaultWorkers } from '../../src/bin/cpu-limit.js'
-import { adminKey, errorsOf, load } from '../load.js'
+import { adminKey, load, loadFigures } from '../load.js'
 import { startInfraServer } from '../processes.js'
 
 const ROUTES = [
@@ -33,35 +33,9 @@ export async function workers(databaseUrl: string): Promise<Section> {
   const count = defaultWorkers()
   const one = await throughputs(databaseUrl, 1)
   const several = await throughputs(databaseUrl, count)
-  const figures: Figure[] = ROUTES.flatMap((route, index) => {
+  const figures = ROUTES.flatMap((route, index) => {
     const [ours, baseline] = [several[index], one[index]]
-    if (!ours || !baseline) return []
-    return [
-      {
-        id: `${route.id}-throughput`,
-        label: `${route.label}, requests/s`,
-        value: ours.requests.average,
-        unit: 'requests/s',
-        better: 'higher' as const,
-        baseline: baseline.requests.average,
-      },
-      {
-        id: `${route.id}-p99`,
-        label: `${route.label}, p99`,
-        value: ours.latency.p99,
-        unit: 'ms',
-        better: 'lower' as const,
-        baseline: baseline.latency.p99,
-      },
-      {
-        id: `${route.id}-errors`,
-        label: `${route.label}, errors`,
-        value: errorsOf(ours),
-        unit: '',
-        better: 'lower' as const,
-        baseline: errorsOf(baseline),
-      },
-    ]
+    return ours && baseline ? loadFigures(route.id, route.label, ours, baseline) : []
   })
   return {
     id: 'workers',
