@@ -215,8 +215,8 @@ async function prepare(options: ServerOptions, logger: Logger, undo: (() => unkn
   let databaseUrl = options.databaseUrl
   if (!databaseUrl) {
     if (options.worker) throw new Error('a worker needs the database URL of its primary')
-    // Imported only when used: its library stops Postgres and exits at once on SIGTERM, which would cut short
-    // the shutdown grace of every server with a database of its own.
+    // Imported only when used, so that a worker, or a server on a Postgres of its own, loads neither the library
+    // nor the signal handlers it installs (which stop Postgres and exit at once).
     const { startEmbeddedPostgres } = await import('@infra/embedded-postgres')
     const started = await startEmbeddedPostgres({
       dataDir: join(options.dataDir, 'postgres'),
