@@ -32,6 +32,8 @@ WORKDIR /app
 # DATABASE_URL names an external Postgres. HTTPS on 8443: with the certificate it generates into /data/tls (its
 # fingerprint in `docker logs`), or --tls-cert/--tls-key. The health check does not verify the certificate, as
 # Kubernetes' HTTPS probes do not; it follows INFRA_SERVER_PORT and INFRA_SERVER_INSECURE_HTTP when they are set.
+# It runs one server process per CPU it may use (--workers), within the container's CPU limit (docker run --cpus,
+# a Pod's limits.cpu) when there is one, read from the cgroup; INFRA_SERVER_WORKERS=N sets another number.
 FROM base AS server
 LABEL org.opencontainers.image.title="infra-server" \
       org.opencontainers.image.description="The Infra server: users, groups, grants, identity providers and destinations over a REST API"

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url'
 import { applyMigrations } from '../src/db/migrate.js'
 import { benchDatabase } from './database.js'
 import { seedGrants } from './seed.js'
+import { accessLog } from './sections/access-log.js'
 import { grantsOfUser } from './sections/grants-of-user.js'
 import { longPollWaiters } from './sections/long-poll-waiters.js'
 import { usersSelf } from './sections/users-self.js'
+import { workers } from './sections/workers.js'
 
 const USERS = 10_000
 const GRANTS = 100_000
@@ -17,6 +19,8 @@ const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
   'users-self': usersSelf,
   'long-poll-waiters': longPollWaiters,
   'grants-of-user': (url) => grantsOfUser(url, USERS, GRANTS),
+  workers,
+  'access-log': accessLog,
 }
 
 const wanted = process.env.BENCH_SECTIONS?.split(',') ?? Object.keys(sections)

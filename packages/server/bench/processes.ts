@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { closeSync, openSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findFreePort } from '@infra/embedded-postgres'
 
@@ -48,56 +51,65 @@ export function startChild(
   })
 }
 
-/** The real `infra-server` binary over plain HTTP, as the bare Express baseline; request logging is off (warn level) so that the API path itself is measured. */
+export interface InfraServerOptions {
+  /** Default warn: no access log, so that the API path itself is measured. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error'
+  /** Default 1: one process, as every section but `workers` measures. */
+  workers?: number
+}
+
+/**
+ * The real `infra-server` binary over plain HTTP, as the bare Express baseline. Its log goes to a file (as a
+ * container runtime's would), read only to know when every worker listens and to show why it failed.
+ */
 export async function startInfraServer(
   databaseUrl: string,
   adminKey: string,
   extraArgs: string[] = [],
+  { logLevel = 'warn', workers = 1 }: InfraServerOptions = {},
 ): Promise<Child> {
   const port = await findFreePort()
-  const child = spawn(
-    process.execPath,
-    [
-      'dist/bin/infra-server.js',
-      '--insecure-http',
-      '--port',
-      String(port),
-      '--log-level',
-      'warn',
-      ...extraArgs,
-    ],
-    {
-      cwd: PACKAGE_DIR,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        INFRA_ADMIN_ACCESS_KEY: adminKey,
-        INFRA_ROOT_KEY: 'bench-root-key-0123456789',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+  const logDir = await mkdtemp(join(tmpdir(), 'infra-bench-'))
+  const logFile = join(logDir, 'infra-server.log')
+  const log = openSync(logFile, 'w')
+  const args = [
+    '--insecure-http',
+    '--port',
+    String(port),
+    '--log-level',
+    logLevel,
+    '--workers',
+    String(workers),
+  ]
+  const child = spawn(process.execPath, ['dist/bin/infra-server.js', ...args, ...extraArgs], {
+    cwd: PACKAGE_DIR,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      INFRA_ADMIN_ACCESS_KEY: adminKey,
+      INFRA_ROOT_KEY: 'bench-root-key-0123456789',
     },
-  )
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) throw new Error(`infra-server exited with ${child.exitCode}`)
-    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    )
-    if (healthy) {
-      return {
-        process: child,
-        port,
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => done())
-            child.kill('SIGTERM')
-          }),
-      }
+    stdio: ['ignore', log, 'inherit'],
+  })
+  closeSync(log)
+  const stop = () =>
+    new Promise<void>((done) => {
+      child.once('exit', () => done())
+      child.kill('SIGTERM')
+    }).then(() => rm(logDir, { recursive: true, force: true }))
+  // Each process says it listens, at warn level over plain HTTP.
+  const listening = async () =>
+    (await readFile(logFile, 'utf8')).split('\n').filter((line) => line.includes('"infra server listening'))
+      .length >= workers
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) {
+      throw new Error(`infra-server exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`)
     }
+    if (await listening()) return { process: child, port, stop }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   child.kill('SIGKILL')
-  throw new Error('infra-server did not become healthy')
+  throw new Error('infra-server did not start listening')
 }
 
 /** Bare Express answering GET `path` (any query) with `body`. */
@@ -114,4 +126,12 @@ export async function residentMemoryMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
   const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
   return kib / 1024
+}
+
+/** CPU time (user and system) a process has used, in seconds; Linux counts it in ticks of 1/100 s. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  // The fields after the command name (in parentheses, which may hold spaces); utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }

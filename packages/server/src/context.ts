@@ -7,6 +7,7 @@ import type { OidcLogins } from './auth/oidc.js'
 import type { TokenSigner } from './auth/tokens.js'
 import type { DatabaseAvailability } from './db/availability.js'
 import type { Database, SqlPool } from './db/prisma.js'
+import type { AccessLog } from './http/access-log.js'
 import type { Logger } from './http/logger.js'
 import type { UpdateNotifier } from './live/update-notifier.js'
 
@@ -29,6 +30,8 @@ export interface Settings {
   loginThrottle: LoginThrottleOptions
   /** How often sessions from a provider login (with a refresh token) are checked with the provider. */
   providerSessionCheckMs: number
+  /** Which requests get an access log line (at info level). */
+  accessLog: AccessLog
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -43,6 +46,7 @@ export const DEFAULT_SETTINGS: Settings = {
   requestTimeoutMs: 30_000,
   loginThrottle: { freeAttempts: 5, baseLockoutMs: 30_000, maxLockoutMs: 15 * 60_000 },
   providerSessionCheckMs: 5 * 60_000,
+  accessLog: 0.1,
 }
 
 /** What every handler can reach: the database and the process-wide services. */

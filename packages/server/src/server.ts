@@ -1,4 +1,3 @@
-import { startEmbeddedPostgres } from '@infra/embedded-postgres'
 import { createServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -45,6 +44,11 @@ export interface ServerOptions {
   /** Encrypts secrets at rest; else read from (or generated into) rootKeyFile, by default in dataDir. */
   rootKey?: string | undefined
   rootKeyFile?: string | undefined
+  /**
+   * A worker of `infra-server --workers`: the primary did the one-time work (`prepareForWorkers`: embedded
+   * Postgres, migrations, root key, certificate, bootstrap) and prints the start banner.
+   */
+  worker?: boolean
 }
 
 export interface RunningServer {
@@ -60,7 +64,8 @@ export interface RunningServer {
 const DEFAULT_TOKEN_LIFETIME_MS = 5 * 60_000
 const DEFAULT_KEY_ROTATION_MS = 24 * 3_600_000
 const CALLER_CACHE_MAX_AGE_MS = 30_000
-const SHUTDOWN_GRACE_MS = 5_000
+/** How long requests still running at shutdown may take before their connections are cut. */
+export const SHUTDOWN_GRACE_MS = 5_000
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
@@ -69,9 +74,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     return await start(options, logger, undo)
   } catch (error) {
-    for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined)
+    await undoAll(undo)
     throw error
   }
+}
+
+async function undoAll(undo: (() => unknown)[]): Promise<void> {
+  for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined)
 }
 
 async function start(
@@ -79,36 +88,14 @@ async function start(
   logger: Logger,
   undo: (() => unknown)[],
 ): Promise<RunningServer> {
-  const certificate =
-    options.tls === 'insecure-http'
-      ? undefined
-      : await servingCertificate(options.tls, options.dataDir, logger)
-  let databaseUrl = options.databaseUrl
-  if (!databaseUrl) {
-    const started = await startEmbeddedPostgres({
-      dataDir: join(options.dataDir, 'postgres'),
-      persistent: true,
-    })
-    undo.push(() => started.stop())
-    databaseUrl = started.adminUrl
-    logger.info({ dataDir: options.dataDir }, 'started embedded Postgres')
-  }
-  const config: ConfigFile = options.configFile ? await loadConfigFile(options.configFile) : { users: [] }
-  const migrated = await applyMigrations(databaseUrl)
-  if (migrated.length > 0) logger.info({ migrations: migrated }, 'applied database migrations')
-
+  const { certificate, databaseUrl, config, rootKey } = await prepare(options, logger, undo)
   const database = new DatabaseAvailability(logger, { probe: () => connections.sql.query('SELECT 1') })
   undo.push(() => database.stop())
   const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10, database)
   const { db, sql } = connections
   undo.push(() => connections.close())
   const usage = new KeyUsageTracker(sql, database, options.keyUsageFlushMs ?? 5_000)
-  const box = new SecretBox(
-    await loadRootKey({
-      rootKey: options.rootKey,
-      rootKeyFile: options.rootKeyFile ?? join(options.dataDir, 'root.key'),
-    }),
-  )
+  const box = new SecretBox(rootKey)
   const tokens = new TokenSigner(db, box, database, {
     issuer: 'infra',
     lifetimeMs: options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS,
@@ -147,7 +134,9 @@ async function start(
     loginThrottle: new LoginThrottle(db, settings.loginThrottle),
     settings,
   }
-  const { firstStartAdminKey } = await bootstrap(db, { adminAccessKey: options.adminAccessKey, config })
+  const { firstStartAdminKey } = options.worker
+    ? { firstStartAdminKey: undefined }
+    : await bootstrap(db, { adminAccessKey: options.adminAccessKey, config })
   usage.start()
   undo.push(() => usage.stop())
   const providerSessions = new ProviderSessionRefresher(
@@ -183,14 +172,7 @@ async function start(
         'in clear unless a proxy in front terminates TLS',
     )
   }
-  // Outside the JSON log: it may hold the one time a secret is shown, to the person starting the server.
-  const banner = startBanner({
-    port,
-    firstStartAdminKey,
-    selfSignedFingerprint: certificate?.selfSigned ? certificate.fingerprint : undefined,
-    secure: certificate !== undefined,
-  })
-  if (banner) process.stderr.write(banner)
+  if (!options.worker) writeStartBanner(port, certificate, firstStartAdminKey)
 
   let closing: Promise<void> | undefined
   const close = () =>
@@ -222,4 +204,87 @@ function listener(
   const server = createHttpsServer({ ...options, cert: certificate.certificate, key: certificate.key }, app)
   undo.push(certificate.follow((pair) => server.setSecureContext({ cert: pair.certificate, key: pair.key })))
   return server
+}
+
+/** What the server reads, generates or starts before it connects; a worker finds the one-time part done. */
+async function prepare(options: ServerOptions, logger: Logger, undo: (() => unknown)[]) {
+  const certificate =
+    options.tls === 'insecure-http'
+      ? undefined
+      : await servingCertificate(options.tls, options.dataDir, logger)
+  let databaseUrl = options.databaseUrl
+  if (!databaseUrl) {
+    if (options.worker) throw new Error('a worker needs the database URL of its primary')
+    // Imported only when used, so that a worker, or a server on a Postgres of its own, loads neither the library
+    // nor the signal handlers it installs (which stop Postgres and exit at once).
+    const { startEmbeddedPostgres } = await import('@infra/embedded-postgres')
+    const started = await startEmbeddedPostgres({
+      dataDir: join(options.dataDir, 'postgres'),
+      persistent: true,
+    })
+    undo.push(() => started.stop())
+    databaseUrl = started.adminUrl
+    logger.info({ dataDir: options.dataDir }, 'started embedded Postgres')
+  }
+  let config: ConfigFile = { users: [] }
+  if (!options.worker) {
+    if (options.configFile) config = await loadConfigFile(options.configFile)
+    const migrated = await applyMigrations(databaseUrl)
+    if (migrated.length > 0) logger.info({ migrations: migrated }, 'applied database migrations')
+  }
+  const rootKey = await loadRootKey({
+    rootKey: options.rootKey,
+    rootKeyFile: options.rootKeyFile ?? join(options.dataDir, 'root.key'),
+  })
+  return { certificate, databaseUrl, config, rootKey }
+}
+
+/** Outside the JSON log: it may hold the one time a secret is shown, to the person starting the server. */
+function writeStartBanner(
+  port: number,
+  certificate: ServingCertificate | undefined,
+  firstStartAdminKey: string | undefined,
+): void {
+  const banner = startBanner({
+    port,
+    firstStartAdminKey,
+    selfSignedFingerprint: certificate?.selfSigned ? certificate.fingerprint : undefined,
+    secure: certificate !== undefined,
+  })
+  if (banner) process.stderr.write(banner)
+}
+
+export interface PreparedForWorkers {
+  /** The database the workers connect to: the given one, or the embedded Postgres the primary runs. */
+  databaseUrl: string
+  /** Prints the start banner once, when the workers listen on `port`. */
+  announce(port: number): void
+  /** Stops the embedded Postgres, after the workers have stopped. */
+  close(): Promise<void>
+}
+
+/**
+ * The primary of `infra-server --workers`: the one-time work of a start (embedded Postgres, migrations, root key,
+ * certificate, bootstrap of the admin key and the config file), done once before the workers are forked.
+ */
+export async function prepareForWorkers(options: ServerOptions): Promise<PreparedForWorkers> {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  const undo: (() => unknown)[] = []
+  try {
+    const { certificate, databaseUrl, config } = await prepare(options, logger, undo)
+    const failures = { failed: (err: unknown, msg: string) => logger.warn({ err }, msg) }
+    const connections = connectDatabase(databaseUrl, 1, failures)
+    const { firstStartAdminKey } = await bootstrap(connections.db, {
+      adminAccessKey: options.adminAccessKey,
+      config,
+    }).finally(() => connections.close())
+    return {
+      databaseUrl,
+      announce: (port) => writeStartBanner(port, certificate, firstStartAdminKey),
+      close: () => undoAll(undo),
+    }
+  } catch (error) {
+    await undoAll(undo)
+    throw error
+  }
 }

@@ -14,6 +14,13 @@ describe('the options the environment sets', () => {
     ).toEqual({ port: '9443', 'tls-cert': '/tls/tls.crt', 'tls-key': '/tls/tls.key' })
   })
 
+  it('set the workers and the access log', () => {
+    expect(optionsFromEnvironment({ INFRA_SERVER_WORKERS: '3', INFRA_SERVER_ACCESS_LOG: '0.25' })).toEqual({
+      workers: '3',
+      'access-log': '0.25',
+    })
+  })
+
   it('split INFRA_SERVER_TLS_HOSTNAMES at commas', () => {
     expect(optionsFromEnvironment({ INFRA_SERVER_TLS_HOSTNAMES: 'infra.example.com, 10.0.0.5,,' })).toEqual({
       'tls-hostname': ['infra.example.com', '10.0.0.5'],
@@ -39,6 +46,8 @@ describe('the options the environment sets', () => {
       'INFRA_SERVER_TLS_KEY',
       'INFRA_SERVER_TLS_HOSTNAMES',
       'INFRA_SERVER_INSECURE_HTTP',
+      'INFRA_SERVER_WORKERS',
+      'INFRA_SERVER_ACCESS_LOG',
     ]) {
       expect(environmentHelp()).toContain(variable)
     }

@@ -185,6 +185,18 @@ describe('server helm chart', () => {
     expect(adminKey.toString()).toMatch(/^[0-9A-Za-z]{10}\.[0-9A-Za-z]{24}$/)
   })
 
+  it('runs as many workers as the CPU resources allow, unless told, and samples the access log', async () => {
+    const workers = async (values: string[]) =>
+      envOf(serverContainer(await render(values))).INFRA_SERVER_WORKERS
+    expect(await workers([])).toBe('1')
+    expect(await workers(['resources.requests.cpu=2500m'])).toBe('2')
+    expect(await workers(['resources.requests.cpu=3'])).toBe('3')
+    // With a CPU limit the server reads it from its cgroup.
+    expect(await workers(['resources.limits.cpu=4'])).toBeUndefined()
+    expect(await workers(['resources.limits.cpu=4', 'workers=6'])).toBe('6')
+    expect(envOf(serverContainer(await render([]))).INFRA_SERVER_ACCESS_LOG).toBe('0.1')
+  })
+
   it('runs behind a TLS-terminating ingress in plain HTTP, and with its Postgres bundled', async () => {
     const terminated = await render(COMBINATIONS['ingress terminating TLS']!)
     const container = serverContainer(terminated)

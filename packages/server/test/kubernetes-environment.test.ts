@@ -46,7 +46,14 @@ const healthy = (port: number) =>
 /** Runs the built infra-server until its /healthz answers on `port`; its output if it exits first. */
 async function startsAndAnswers(env: Record<string, string>, args: string[], port: number): Promise<void> {
   const child = spawn(process.execPath, [bin, '--log-level', 'warn', ...args], {
-    env: { ...process.env, DATABASE_URL: database.url, INFRA_ROOT_KEY: `root-key-${database.name}`, ...env },
+    // One process: what these tests check is the environment (workers.test.ts starts several).
+    env: {
+      ...process.env,
+      DATABASE_URL: database.url,
+      INFRA_ROOT_KEY: `root-key-${database.name}`,
+      INFRA_SERVER_WORKERS: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

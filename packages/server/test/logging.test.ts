@@ -14,7 +14,7 @@ beforeAll(async () => {
       done()
     },
   })
-  t = await startTestServer({ logger: pino({ level: 'debug' }, stream) })
+  t = await startTestServer({ logger: pino({ level: 'debug' }, stream), settings: { accessLog: 1 } })
 })
 
 afterAll(() => t.close())

@@ -19,6 +19,8 @@ const OPTION_VARIABLES = {
   'long-poll-timeout': 'INFRA_SERVER_LONG_POLL_TIMEOUT',
   'provider-check-interval': 'INFRA_SERVER_PROVIDER_CHECK_INTERVAL',
   'log-level': 'INFRA_SERVER_LOG_LEVEL',
+  'access-log': 'INFRA_SERVER_ACCESS_LOG',
+  workers: 'INFRA_SERVER_WORKERS',
 } as const
 
 /** Read directly rather than as an option, so that the key never shows in the process's arguments. */

@@ -1,13 +1,24 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { parseDuration } from '@infra/api-types'
 import { DEFAULT_SETTINGS } from '../context.js'
-import { startServer } from '../server.js'
+import { parseAccessLog, SLOW_REQUEST_MS } from '../http/access-log.js'
+import { createLogger } from '../http/logger.js'
+import { prepareForWorkers, startServer, type ServerOptions } from '../server.js'
 import { SERVER_VERSION } from '../version.js'
+import { defaultWorkers } from './cpu-limit.js'
 import { environmentHelp, optionsFromEnvironment, ROOT_KEY_VARIABLE } from './environment.js'
+import { startWorkers } from './workers.js'
+
+/**
+ * Database connections of each worker when there are several: a worker is one thread, and a handful of
+ * connections keeps it busy; so 2 workers hold as many (plus a listener each) as one process does with its 10.
+ */
+const WORKER_POOL_SIZE = 5
 
 let fromEnvironment
 try {
@@ -75,7 +86,7 @@ const argv = await yargs(hideBin(process.argv))
     'max-long-polls-per-key': {
       type: 'number',
       default: DEFAULT_SETTINGS.maxLongPollsPerKey,
-      describe: 'Long polls one access key may have waiting at once',
+      describe: 'Long polls one access key may have waiting at once, in each process (worker, replica)',
     },
     'long-poll-timeout': {
       type: 'string',
@@ -93,6 +104,28 @@ const argv = await yargs(hideBin(process.argv))
       default: 'info' as const,
       describe: 'Minimum level of log lines to print',
     },
+    'access-log': {
+      type: 'string',
+      default: String(DEFAULT_SETTINGS.accessLog),
+      describe:
+        'Access log lines (at info level: method, path, status, duration; never the query, headers or body): ' +
+        'off, all, or the share from 0 to 1 of successful quick reads logged; writes, answers of 400 and above ' +
+        `and requests slower than ${SLOW_REQUEST_MS / 1000} s (not long polls) are always logged`,
+      coerce: parseAccessLog,
+    },
+    workers: {
+      type: 'number',
+      default: defaultWorkers(),
+      defaultDescription: 'the CPUs available, within a container CPU limit',
+      describe:
+        'Server processes sharing the port, each with its own database pool ' +
+        `(${WORKER_POOL_SIZE} connections each when there are several); 1 runs one process`,
+    },
+  })
+  .check(({ workers }) => {
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new Error('--workers must be a whole number, at least 1')
+    return true
   })
   .epilog(environmentHelp())
   .version(SERVER_VERSION)
@@ -100,34 +133,61 @@ const argv = await yargs(hideBin(process.argv))
   .help()
   .parseAsync()
 
+const logger = createLogger(argv.logLevel)
+const options: ServerOptions = {
+  port: argv.port,
+  tls: argv.insecureHttp
+    ? 'insecure-http'
+    : argv.tlsCert && argv.tlsKey
+      ? { certFile: argv.tlsCert, keyFile: argv.tlsKey }
+      : { selfSigned: { hostnames: argv.tlsHostname ?? [] } },
+  databaseUrl: argv.databaseUrl,
+  dataDir: argv.dataDir,
+  adminAccessKey: argv.adminAccessKey,
+  configFile: argv.configFile,
+  rootKey: process.env[ROOT_KEY_VARIABLE],
+  rootKeyFile: argv.rootKeyFile,
+  logger,
+  settings: {
+    rateLimitPerMinute: argv.rateLimit,
+    maxLongPollsPerKey: argv.maxLongPollsPerKey,
+    longPollTimeoutMs: parseDuration(argv.longPollTimeout),
+    providerSessionCheckMs: parseDuration(argv.providerCheckInterval),
+    accessLog: argv.accessLog,
+  },
+}
+
 try {
-  const server = await startServer({
-    port: argv.port,
-    tls: argv.insecureHttp
-      ? 'insecure-http'
-      : argv.tlsCert && argv.tlsKey
-        ? { certFile: argv.tlsCert, keyFile: argv.tlsKey }
-        : { selfSigned: { hostnames: argv.tlsHostname ?? [] } },
-    databaseUrl: argv.databaseUrl,
-    dataDir: argv.dataDir,
-    adminAccessKey: argv.adminAccessKey,
-    configFile: argv.configFile,
-    rootKey: process.env[ROOT_KEY_VARIABLE],
-    rootKeyFile: argv.rootKeyFile,
-    logLevel: argv.logLevel,
-    settings: {
-      rateLimitPerMinute: argv.rateLimit,
-      maxLongPollsPerKey: argv.maxLongPollsPerKey,
-      longPollTimeoutMs: parseDuration(argv.longPollTimeout),
-      providerSessionCheckMs: parseDuration(argv.providerCheckInterval),
-    },
-  })
+  const stop = await (
+    argv.workers > 1 && cluster.isPrimary
+      ? startPrimary(options, argv.workers)
+      : startServer(
+          cluster.isWorker ? { ...options, worker: true, databasePoolSize: WORKER_POOL_SIZE } : options,
+        )
+  ).then((server) => server.close)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    // Ours alone: the embedded Postgres library's would stop Postgres and exit at once, cutting the grace short;
+    // closing stops it, last.
+    process.removeAllListeners(signal)
     process.once(signal, () => {
-      void server.close().then(() => process.exit(0))
+      void stop().then(() => process.exit(0))
     })
   }
 } catch (error) {
   process.stderr.write(`infra-server: ${(error as Error).message}\n`)
   process.exit(1)
+}
+
+/** Does the one-time work of a start, then forks the workers, which find it done. */
+async function startPrimary(options: ServerOptions, count: number) {
+  const prepared = await prepareForWorkers(options)
+  try {
+    const workers = await startWorkers(count, { DATABASE_URL: prepared.databaseUrl }, logger)
+    logger.info({ workers: count, port: workers.port }, 'infra server workers listening')
+    prepared.announce(workers.port)
+    return { close: () => workers.stop().then(() => prepared.close()) }
+  } catch (error) {
+    await prepared.close()
+    throw error
+  }
 }

@@ -2,36 +2,17 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler, t
 import type { ServerContext } from '../context.js'
 import type { Handlers } from './handler.js'
 import { DatabaseUnavailableError, isDomainError } from '../domain/errors.js'
+import { accessLog } from './access-log.js'
 import { ApiError, apiErrorFrom } from './errors.js'
+import { isLongPoll } from './long-poll-request.js'
 import { registerRoutes } from './register-routes.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
-/** One log line per request: never the query string, headers or body, which may carry secrets. */
-function requestLog(ctx: ServerContext): RequestHandler {
-  const enabled = ctx.logger.isLevelEnabled('info')
-  return (req, res, next) => {
-    if (!enabled) return next()
-    const started = process.hrtime.bigint()
-    res.on('finish', () => {
-      ctx.logger.info(
-        {
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'request',
-      )
-    })
-    next()
-  }
-}
-
 /** Answers 503 when a request takes too long; long polls wait by design and have their own timeout. */
 function requestTimeout(ctx: ServerContext): RequestHandler {
   return (req, res, next) => {
-    if (req.query.lastUpdateIndex !== undefined) return next()
+    if (isLongPoll(req)) return next()
     const timer = setTimeout(() => {
       if (res.headersSent) return
       const error = new ApiError(503, 'the server took too long to answer; try again', undefined, {
@@ -95,7 +76,8 @@ export function createApp(ctx: ServerContext, handlers: Handlers, isReady: () =>
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
-  app.use(requestLog(ctx))
+  const log = accessLog(ctx.logger, ctx.settings.accessLog)
+  if (log) app.use(log)
   // While shutting down, answer what arrives on open connections and close them, so clients move elsewhere.
   app.use((_req, res, next) => {
     if (!isReady()) res.set('Connection', 'close')

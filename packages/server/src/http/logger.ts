@@ -11,7 +11,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 export function createLogger(level: LogLevel): Logger {
   return pino({
     level,
-    base: { service: 'infra-server' },
+    // The pid tells the processes of `infra-server --workers` apart.
+    base: { service: 'infra-server', pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
       paths: ['*.authorization', '*.password', '*.accessKey', '*.secret', '*.token', '*.clientSecret'],

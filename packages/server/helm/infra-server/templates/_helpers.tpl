@@ -129,3 +129,17 @@ annotations:
 {{- fail "ingress.tlsMode must be passthrough or terminate" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+INFRA_SERVER_WORKERS, when the chart sets it: `workers`; else, without a CPU limit, the CPU request rounded down
+(at least 1), since the server alone would take every CPU of the node. With a CPU limit the server reads it itself.
+*/}}
+{{- define "infra-server.workers" -}}
+{{- if .Values.workers -}}
+{{- .Values.workers -}}
+{{- else if not (dig "limits" "cpu" "" .Values.resources) -}}
+{{- $cpu := toString (dig "requests" "cpu" "1" .Values.resources) -}}
+{{- $millis := ternary (trimSuffix "m" $cpu | atoi) (mulf (float64 $cpu) 1000 | int) (hasSuffix "m" $cpu) -}}
+{{- max 1 (div $millis 1000) -}}
+{{- end -}}
+{{- end -}}

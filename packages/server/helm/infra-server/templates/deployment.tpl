@@ -77,6 +77,12 @@ spec:
               value: /data
             - name: INFRA_SERVER_LOG_LEVEL
               value: {{ .Values.logLevel | quote }}
+            - name: INFRA_SERVER_ACCESS_LOG
+              value: {{ .Values.accessLog | quote }}
+            {{- with include "infra-server.workers" . }}
+            - name: INFRA_SERVER_WORKERS
+              value: {{ . | quote }}
+            {{- end }}
             - name: HOME
               value: /tmp
             - name: INFRA_ROOT_KEY
