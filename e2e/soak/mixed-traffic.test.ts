@@ -46,7 +46,8 @@ beforeAll(async () => {
   ;[database, kube] = await Promise.all([createTestDatabase(), startKubeApiServer()])
   await run('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'create', 'namespace', 'web'])
   recordSecrets(...Object.values(kube.tokens))
-  server = await startServer(admin, database.url)
+  // One process, so that the memory judged is the one process that serves (with workers the pid is their primary).
+  server = await startServer(admin, database.url, ['--workers', '1'])
   connector = await Connector.startFor(admin, server, { name: 'dev', kubeconfig: kube.kubeconfigPath })
   client = new InfraClient({
     server: server.address,
