@@ -1,9 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestEnv } from '../test/env.js'
 
 const connectorBin = fileURLToPath(new URL('../dist/bin/infra-connector.js', import.meta.url))
+
+/** The Node flags the connector's image runs it with: the ones between `node` and the script in its ENTRYPOINT. */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8')
+  const entrypoint = /^ENTRYPOINT (\[.*"\/app\/dist\/bin\/infra-connector\.js"\])$/m.exec(dockerfile)?.[1]
+  if (!entrypoint) throw new Error("the Dockerfile has no ENTRYPOINT running the connector's bin")
+  return (JSON.parse(entrypoint) as string[]).slice(1, -1)
+}
 
 export interface ConnectorProcess {
   child: ChildProcess
@@ -11,7 +20,10 @@ export interface ConnectorProcess {
   stop(): void
 }
 
-/** The built `infra-connector` as its own process, ready to proxy. `BENCH_CONNECTOR_NODE_ARGS` adds Node flags. */
+/**
+ * The built `infra-connector` as its own process, ready to proxy, with the Node flags of its image
+ * (`BENCH_CONNECTOR_NODE_ARGS` instead, when set, e.g. to try others).
+ */
 export async function startConnectorProcess(
   env: TestEnv,
   accessKey: string,
@@ -21,7 +33,7 @@ export async function startConnectorProcess(
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_CONNECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...(process.env.BENCH_CONNECTOR_NODE_ARGS?.split(' ').filter(Boolean) ?? imageNodeFlags()),
       connectorBin,
       ...['--server', env.infraUrl, '--name', 'bench'],
       ...['--endpoint', `127.0.0.1:${ports.proxy}`, '--listen', `127.0.0.1:${ports.proxy}`],
