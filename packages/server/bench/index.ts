@@ -7,6 +7,7 @@ import { benchDatabase } from './database.js'
 import { seedGrants } from './seed.js'
 import { grantsOfUser } from './sections/grants-of-user.js'
 import { longPollWaiters } from './sections/long-poll-waiters.js'
+import { memory } from './sections/memory.js'
 import { usersSelf } from './sections/users-self.js'
 
 const USERS = 10_000
@@ -17,6 +18,7 @@ const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
   'users-self': usersSelf,
   'long-poll-waiters': longPollWaiters,
   'grants-of-user': (url) => grantsOfUser(url, USERS, GRANTS),
+  memory,
 }
 
 const wanted = process.env.BENCH_SECTIONS?.split(',') ?? Object.keys(sections)

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { findFreePort } from '@infra/embedded-postgres'
 
@@ -109,9 +108,4 @@ export const startBareExpress = (path: string, body: unknown) =>
     /listening (\d+)/,
   )
 
-/** Resident memory of a process, in MiB. */
-export async function residentMemoryMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return kib / 1024
-}
+export { residentMemoryMiB } from '@infra/test-harness/bench'
