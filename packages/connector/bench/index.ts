@@ -5,7 +5,8 @@
 import postgresSetup from '@infra/test-harness/jest-global-setup'
 import postgresTeardown from '@infra/test-harness/jest-global-teardown'
 import {
-  peakResidentMemory,
+  peakDuring,
+  peakMemoryFigure,
   residentMemoryMiB,
   writeBenchResults,
   type Section,
@@ -22,23 +23,9 @@ import { dedicatedSection, measureOverhead, sharedSection, type Overhead } from 
 const MEMORY_TARGET_MIB = 120
 const wanted = process.env.BENCH_SECTIONS?.split(',') ?? ['proxy', 'propagation']
 
-/** The connector's resident memory at its highest during `run`. */
-async function withPeakMemory<T>(pid: number, run: () => Promise<T>): Promise<[T, number]> {
-  const peak = await peakResidentMemory(pid)
-  const result = await run()
-  return [result, await peak.stop()]
-}
-
 function memorySection(idle: number, dedicated: number | undefined, shared: number): Section {
-  const figure = (id: string, label: string, value: number) => ({
-    id,
-    label,
-    value,
-    unit: 'MiB',
-    better: 'lower' as const,
-    baseline: idle,
-    target: { value: MEMORY_TARGET_MIB },
-  })
+  const figure = (id: string, label: string, value: number) =>
+    peakMemoryFigure(id, label, value, idle, MEMORY_TARGET_MIB)
   return {
     id: 'connector-memory',
     title: `Connector memory under ${CONCURRENCY}-client proxy load`,
@@ -94,13 +81,13 @@ try {
       (await pin(connector.pid, `1-${cores - 1}`))
     let dedicated: [Overhead, number] | undefined
     if (dedicatedPossible) {
-      dedicated = await withPeakMemory(connector.pid, () => measureOverhead(direct, proxied, processes))
+      dedicated = await peakDuring(connector.pid, () => measureOverhead(direct, proxied, processes))
       sections.push(dedicatedSection(dedicated[0]))
     } else {
       console.warn(`proxy-dedicated not measured: it needs 2 CPUs and taskset (${cores} CPU(s) here)`)
     }
     for (const pid of [env.kube.pid, process.pid, connector.pid]) await pin(pid, `0-${cores - 1}`)
-    const [shared, sharedPeak] = await withPeakMemory(connector.pid, () =>
+    const [shared, sharedPeak] = await peakDuring(connector.pid, () =>
       measureOverhead(direct, proxied, processes),
     )
     sections.push(sharedSection(shared), memorySection(idle, dedicated?.[1], sharedPeak))

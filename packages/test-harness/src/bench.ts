@@ -1,2 +1,8 @@
 export { table, writeBenchResults, type Figure, type Section } from './bench-results.js'
-export { peakResidentMemory, residentMemoryMiB, type PeakResidentMemory } from './resident-memory.js'
+export {
+  peakDuring,
+  peakMemoryFigure,
+  peakResidentMemory,
+  residentMemoryMiB,
+  type PeakResidentMemory,
+} from './resident-memory.js'

@@ -1,6 +1,7 @@
 // Resident memory of a benchmarked process, read from /proc (Linux), as the kernel and a container's memory
 // limit count it.
 import { readFile, writeFile } from 'node:fs/promises'
+import type { Figure } from './bench-results.js'
 
 async function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
@@ -43,3 +44,27 @@ export async function peakResidentMemory(pid: number, intervalMs = 100): Promise
     },
   }
 }
+
+/** What `run` returns, and the process's peak resident memory (MiB) while it ran. */
+export async function peakDuring<T>(pid: number, run: () => Promise<T>): Promise<[T, number]> {
+  const peak = await peakResidentMemory(pid)
+  const result = await run()
+  return [result, await peak.stop()]
+}
+
+/** A peak-memory figure beside the same process idle, with its ceiling. */
+export const peakMemoryFigure = (
+  id: string,
+  label: string,
+  peakMiB: number,
+  idleMiB: number,
+  targetMiB: number,
+): Figure => ({
+  id,
+  label,
+  value: peakMiB,
+  unit: 'MiB',
+  better: 'lower',
+  baseline: idleMiB,
+  target: { value: targetMiB },
+})

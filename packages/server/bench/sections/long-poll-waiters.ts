@@ -7,6 +7,9 @@ import { residentMemoryMiB, startInfraServer } from '../processes.js'
 const WAITERS = 2_000
 const POOL = 10
 
+/** A server that lets one key hold thousands of long polls. */
+export const WAITER_SERVER_ARGS = ['--rate-limit', '100000000', '--max-long-polls-per-key', '100000']
+
 /**
  * `count` clients waiting on the grants of `destination` after `index` (its `Last-Update-Index`), each on a
  * connection of its own.
@@ -50,12 +53,7 @@ export function startWaiters(base: string, destination: string, index: string | 
 }
 
 export async function longPollWaiters(databaseUrl: string): Promise<Section> {
-  const infra = await startInfraServer(databaseUrl, adminKey, [
-    '--rate-limit',
-    '100000000',
-    '--max-long-polls-per-key',
-    '100000',
-  ])
+  const infra = await startInfraServer(databaseUrl, adminKey, WAITER_SERVER_ARGS)
   try {
     const base = `http://127.0.0.1:${infra.port}`
     const destination = 'bench-waiters'

@@ -1,49 +1,32 @@
-import { peakResidentMemory, residentMemoryMiB, type Section } from '@infra/test-harness/bench'
+import { peakDuring, peakMemoryFigure, residentMemoryMiB, type Section } from '@infra/test-harness/bench'
 import { adminKey, headers, load } from '../load.js'
 import { startInfraServer } from '../processes.js'
-import { startWaiters } from './long-poll-waiters.js'
+import { startWaiters, WAITER_SERVER_ARGS } from './long-poll-waiters.js'
 
 const TARGET_MIB = 150
 const WAITERS = 2_000
 
 /** Needs the seeded grants: `cluster7` has a full page of 1,000. */
 export async function memory(databaseUrl: string): Promise<Section> {
-  const infra = await startInfraServer(databaseUrl, adminKey, [
-    '--rate-limit',
-    '100000000',
-    '--max-long-polls-per-key',
-    '100000',
-  ])
+  const infra = await startInfraServer(databaseUrl, adminKey, WAITER_SERVER_ARGS)
   try {
     const pid = infra.process.pid as number
     const base = `http://127.0.0.1:${infra.port}`
     const idle = await residentMemoryMiB(pid)
-    /** The process's highest resident memory while `run` goes on. */
-    const peakDuring = async (run: () => Promise<unknown>) => {
-      const peak = await peakResidentMemory(pid)
-      await run()
-      return peak.stop()
-    }
-    const usersSelf = await peakDuring(() => load(`${base}/api/users/self`))
-    const grantsPage = await peakDuring(() => load(`${base}/api/grants?destination=cluster7&limit=1000`))
+    const peakOf = async (run: () => Promise<unknown>) => (await peakDuring(pid, run))[1]
+    const usersSelf = await peakOf(() => load(`${base}/api/users/self`))
+    const grantsPage = await peakOf(() => load(`${base}/api/grants?destination=cluster7&limit=1000`))
     const destination = 'bench-memory'
     const first = await fetch(`${base}/api/grants?destination=${destination}&lastUpdateIndex=1`, { headers })
-    const waiters = await peakDuring(async () => {
+    const waiters = await peakOf(async () => {
       const waiting = startWaiters(base, destination, first.headers.get('last-update-index'), WAITERS)
       // Let every request arrive and wait, then answer them all.
       await new Promise((resolve) => setTimeout(resolve, 3_000))
       await waiting.wake()
       await waiting.answers()
     })
-    const figure = (id: string, label: string, value: number) => ({
-      id,
-      label,
-      value,
-      unit: 'MiB',
-      better: 'lower' as const,
-      baseline: idle,
-      target: { value: TARGET_MIB },
-    })
+    const figure = (id: string, label: string, value: number) =>
+      peakMemoryFigure(id, label, value, idle, TARGET_MIB)
     return {
       id: 'memory',
       title: 'Memory of one server process under load',
