@@ -191,7 +191,7 @@ kubectl_through_connector() {
 # chart's default resources: it is neither OOM-killed nor restarted, and its cgroup's peak memory stays under
 # the limit.
 connector_memory() {
-  local pod token ca limit peak restarts
+  local pod token ca limit peak='' restarts
   pod=$(kubectl get pods -n "$NAMESPACE" -l app.kubernetes.io/instance=infra-connector -o jsonpath='{.items[0].metadata.name}')
   token=$(as alice tokens add --destination "$DESTINATION" | node -pe 'JSON.parse(require("fs").readFileSync(0)).status.token')
   ca=$(KUBECONFIG=$WORK/alice/kubeconfig kubectl config view --raw --minify --context "infra:$DESTINATION" \
@@ -204,9 +204,12 @@ connector_memory() {
   echo "connector pod $pod: limit $limit, restarts and last termination: $restarts"
   [ "$restarts" = "0 " ] || { echo "the connector restarted under load ($restarts)" >&2; return 1; }
   # cgroup v1 (this node: cgroupfs driver) keeps the peak as memory.max_usage_in_bytes, v2 as memory.peak.
-  local cgroup
-  cgroup=$(find /sys/fs/cgroup -type d -name "pod$(kubectl get pod -n "$NAMESPACE" "$pod" -o jsonpath='{.metadata.uid}')" | head -n 1)
-  peak=$(cat "$cgroup/memory.max_usage_in_bytes" 2>/dev/null || cat "$cgroup/memory.peak" 2>/dev/null || true)
+  local cgroup uid
+  uid=$(kubectl get pod -n "$NAMESPACE" "$pod" -o jsonpath='{.metadata.uid}')
+  # Under v1 the pod has a directory in every controller's hierarchy; only the memory one has the figure.
+  for cgroup in $(find /sys/fs/cgroup -type d -name "pod$uid"); do
+    peak=$(cat "$cgroup/memory.max_usage_in_bytes" 2>/dev/null || cat "$cgroup/memory.peak" 2>/dev/null) && break
+  done
   if [ -z "$peak" ]; then
     echo "(the pod's cgroup peak memory is not readable here: only the restart check applies)"
     return 0
