@@ -1,11 +1,13 @@
 // The connector reads kubeconfigs itself (see src/kube/kubeconfig.ts); these are the forms it must read as
 // kubectl does, and the exec plugin it leaves to @kubernetes/client-node.
 import { describe, expect, it } from '@jest/globals'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadKubeTarget } from '../src/kube/kubeconfig.js'
 
+const builtKubeconfig = new URL('../dist/kube/kubeconfig.js', import.meta.url).href
 const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-test-'))
 const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
 
@@ -94,17 +96,29 @@ describe('kubeconfig', () => {
         '"status":{"token":"from-plugin"}}\'\n',
     )
     chmodSync(plugin, 0o755)
-    const target = loadKubeTarget({
-      kubeconfig: kubeconfig(
-        'exec.yaml',
-        twoContexts(
-          `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${plugin}\n` +
-            '      interactiveMode: Never',
-        ),
+    const file = kubeconfig(
+      'exec.yaml',
+      twoContexts(
+        `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${plugin}\n` +
+          '      interactiveMode: Never',
       ),
-    })
-    const credentials = await target.credentials()
+    )
+    // In a process of its own (the built connector): @kubernetes/client-node changes Node's shared state
+    // (https), which later test files of this jest worker would meet.
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { loadKubeTarget } from ${JSON.stringify(builtKubeconfig)}
+         const credentials = await loadKubeTarget({ kubeconfig: process.env.KUBECONFIG_FILE }).credentials()
+         console.log(JSON.stringify({ authorization: credentials.authorization, ca: String(credentials.ca) }))`,
+      ],
+      { env: { ...process.env, KUBECONFIG_FILE: file }, encoding: 'utf8' },
+    )
+    expect(run.stderr).toBe('')
+    const credentials = JSON.parse(run.stdout) as { authorization: string; ca: string }
     expect(credentials.authorization).toBe('Bearer from-plugin')
-    expect(credentials.ca?.toString()).toBe(pem)
+    expect(credentials.ca).toBe(pem)
   })
 })
