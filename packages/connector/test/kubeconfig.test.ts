@@ -88,7 +88,7 @@ describe('kubeconfig', () => {
     )
   })
 
-  it('runs an exec plugin through @kubernetes/client-node', async () => {
+  it('runs an exec plugin through @kubernetes/client-node', () => {
     const plugin = join(dir, 'plugin.sh')
     writeFileSync(
       plugin,
