@@ -53,4 +53,7 @@ ENV INFRA_CONNECTOR_LISTEN=:8443 INFRA_CONNECTOR_HEALTH_LISTEN=:8081 INFRA_CONNE
 EXPOSE 8443 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/bin/infra-connector.js"]
+# A young generation of 2 MiB semi-spaces instead of 16 MiB: the proxy's garbage is short-lived, so collecting it
+# more often costs little CPU and keeps about 28 MiB less memory under load (packages/connector/bench reads the
+# flags here and runs the connector with them).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/dist/bin/infra-connector.js"]

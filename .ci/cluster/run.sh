@@ -187,6 +187,38 @@ kubectl_through_connector() {
   fi
 }
 
+# The bench's 32-client proxy load (packages/connector/bench) through the connector pod, which runs with the
+# chart's default resources: it is neither OOM-killed nor restarted, and its cgroup's peak memory stays under
+# the limit.
+connector_memory() {
+  local pod token ca limit peak='' restarts
+  pod=$(kubectl get pods -n "$NAMESPACE" -l app.kubernetes.io/instance=infra-connector -o jsonpath='{.items[0].metadata.name}')
+  token=$(as alice tokens add --destination "$DESTINATION" | node -pe 'JSON.parse(require("fs").readFileSync(0)).status.token')
+  ca=$(KUBECONFIG=$WORK/alice/kubeconfig kubectl config view --raw --minify --context "infra:$DESTINATION" \
+    -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d)
+  (cd packages/connector && LOAD_TOKEN=$token LOAD_CA=$ca node --import tsx bench/load-through.ts \
+    "https://127.0.0.1:$CONNECTOR_NODE_PORT" 30)
+  limit=$(kubectl get pod -n "$NAMESPACE" "$pod" -o jsonpath='{.spec.containers[0].resources.limits.memory}')
+  restarts=$(kubectl get pod -n "$NAMESPACE" "$pod" \
+    -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.reason}')
+  echo "connector pod $pod: limit $limit, restarts and last termination: $restarts"
+  [ "$restarts" = "0 " ] || { echo "the connector restarted under load ($restarts)" >&2; return 1; }
+  # cgroup v1 (this node: cgroupfs driver) keeps the peak as memory.max_usage_in_bytes, v2 as memory.peak.
+  local cgroup uid
+  uid=$(kubectl get pod -n "$NAMESPACE" "$pod" -o jsonpath='{.metadata.uid}')
+  # Under v1 the pod has a directory in every controller's hierarchy; only the memory one has the figure.
+  for cgroup in $(find /sys/fs/cgroup -type d -name "pod$uid"); do
+    peak=$(cat "$cgroup/memory.max_usage_in_bytes" 2>/dev/null || cat "$cgroup/memory.peak" 2>/dev/null) && break
+  done
+  if [ -z "$peak" ]; then
+    echo "(the pod's cgroup peak memory is not readable here: only the restart check applies)"
+    return 0
+  fi
+  echo "the pod's peak memory (cgroup, page cache included): $((peak / 1048576)) MiB of $limit"
+  [ "$peak" -lt "$(numfmt --from=iec-i "$limit")" ] ||
+    { echo "the connector's peak memory reached its limit" >&2; return 1; }
+}
+
 upgrade_server() {
   server_install upgrade "$VERSION-upgrade"
   kubectl get pods -n "$NAMESPACE" -l app.kubernetes.io/instance=infra-server \
@@ -266,6 +298,7 @@ timed "helm install infra-server" install_server
 timed "CLI login through the Service" log_in
 timed "helm install infra-connector" install_connector
 timed "kubectl through the connector" kubectl_through_connector
+timed "the connector under proxy load within its default memory limit" connector_memory
 timed "helm upgrade infra-server to a second build" upgrade_server
 timed "helm uninstall" uninstall
 timed "two replicas on the bundled Postgres: install, each serving, uninstall" replicas

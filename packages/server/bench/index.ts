@@ -8,6 +8,7 @@ import { seedGrants } from './seed.js'
 import { accessLog } from './sections/access-log.js'
 import { grantsOfUser } from './sections/grants-of-user.js'
 import { longPollWaiters } from './sections/long-poll-waiters.js'
+import { memory } from './sections/memory.js'
 import { usersSelf } from './sections/users-self.js'
 import { workers } from './sections/workers.js'
 
@@ -21,6 +22,7 @@ const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
   'grants-of-user': (url) => grantsOfUser(url, USERS, GRANTS),
   workers,
   'access-log': accessLog,
+  memory,
 }
 
 const wanted = process.env.BENCH_SECTIONS?.split(',') ?? Object.keys(sections)

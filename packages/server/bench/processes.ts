@@ -120,18 +120,3 @@ export const startBareExpress = (path: string, body: unknown) =>
     { BENCH_PATH: path, BENCH_BODY: JSON.stringify(body) },
     /listening (\d+)/,
   )
-
-/** Resident memory of a process, in MiB. */
-export async function residentMemoryMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return kib / 1024
-}
-
-/** CPU time (user and system) a process has used, in seconds; Linux counts it in ticks of 1/100 s. */
-export async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  // The fields after the command name (in parentheses, which may hold spaces); utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}

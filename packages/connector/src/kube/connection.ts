@@ -1,13 +1,16 @@
-import { KubeConfig } from '@kubernetes/client-node'
 import { every } from '@infra/scheduling'
-import { Pool } from 'undici'
+import type { Pool as UndiciPool } from 'undici'
 import { createHash, X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
+import { createRequire } from 'node:module'
+import { loadKubeTarget, type KubeCredentials, type KubeTarget } from './kubeconfig.js'
 
-const NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
 const CREDENTIAL_REFRESH_MS = 60_000
+
+// undici's index loads all of undici (fetch, WebSocket, caches, mocks), about 10 MB more resident memory than
+// the one class the proxy uses. Its tests (and the connector's) run this path.
+const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool
 
 export class KubeError extends Error {
   override readonly name = 'KubeError'
@@ -51,7 +54,7 @@ export interface RequestOptions {
 interface Credentials {
   agent: http.Agent
   /** The same connection settings for undici, which the proxy uses for ordinary requests. */
-  pool: Pool
+  pool: UndiciPool
   authorization?: string
 }
 
@@ -65,56 +68,15 @@ export class KubeConnection {
   private stopRefresh: (() => void) | undefined
 
   private constructor(
-    private readonly config: KubeConfig,
-    readonly server: URL,
-    /** PEM of the CA the API server's certificate is checked against ('' when none is configured). */
-    readonly caPem: string,
-    readonly inCluster: boolean,
-    /** The namespace the connector runs in (in-cluster), or the kubeconfig context's. */
-    readonly namespace: string | undefined,
+    private readonly target: KubeTarget,
     credentials: Credentials,
   ) {
     this.credentials = credentials
   }
 
   static async load(options: { kubeconfig?: string; context?: string } = {}): Promise<KubeConnection> {
-    const config = new KubeConfig()
-    let inCluster = false
-    if (options.kubeconfig) {
-      config.loadFromFile(options.kubeconfig)
-    } else if (process.env.KUBERNETES_SERVICE_HOST) {
-      config.loadFromCluster()
-      inCluster = true
-    } else {
-      throw new Error('not running in a cluster: give --kubeconfig (or KUBECONFIG)')
-    }
-    if (options.context) config.setCurrentContext(options.context)
-    const cluster = config.getCurrentCluster()
-    if (!cluster) throw new Error('the kubeconfig has no current cluster')
-    if (cluster.server.startsWith('http://')) {
-      // Plain HTTP (e.g. `kubectl proxy`): the client library refuses it unless TLS checks are "skipped",
-      // which for a connection without TLS changes nothing.
-      config.clusters = config.clusters.map((entry) =>
-        entry.name === cluster.name ? { ...entry, skipTLSVerify: true } : entry,
-      )
-    }
-    const server = new URL(cluster.server)
-    let caPem = ''
-    if (cluster.caData) caPem = Buffer.from(cluster.caData, 'base64').toString('utf8')
-    else if (cluster.caFile) caPem = readFileSync(cluster.caFile, 'utf8')
-    let namespace: string | undefined
-    if (inCluster) {
-      try {
-        namespace = readFileSync(NAMESPACE_FILE, 'utf8').trim()
-      } catch {
-        namespace = undefined
-      }
-    } else {
-      const context = config.getContextObject(config.getCurrentContext())
-      namespace = context?.namespace
-    }
-    const credentials = await loadCredentials(config, server)
-    const connection = new KubeConnection(config, server, caPem, inCluster, namespace, credentials)
+    const target = loadKubeTarget(options)
+    const connection = new KubeConnection(target, connect(target.server, await target.credentials()))
     connection.stopRefresh = every(
       CREDENTIAL_REFRESH_MS,
       () => void connection.refresh().catch(() => undefined),
@@ -122,9 +84,27 @@ export class KubeConnection {
     return connection
   }
 
+  get server(): URL {
+    return this.target.server
+  }
+
+  /** PEM of the CA the API server's certificate is checked against ('' when none is configured). */
+  get caPem(): string {
+    return this.target.caPem
+  }
+
+  get inCluster(): boolean {
+    return this.target.inCluster
+  }
+
+  /** The namespace the connector runs in (in-cluster), or the kubeconfig context's. */
+  get namespace(): string | undefined {
+    return this.target.namespace
+  }
+
   /** Re-reads credentials (e.g. a rotated service-account token file). */
   async refresh(): Promise<void> {
-    const next = await loadCredentials(this.config, this.server)
+    const next = connect(this.server, await this.target.credentials())
     const previous = this.credentials
     this.credentials = next
     // Requests in flight keep their sockets; idle ones of the old agent are closed after a while.
@@ -158,7 +138,7 @@ export class KubeConnection {
   }
 
   /** An undici pool to the API server with the connector's TLS credentials (no Authorization added). */
-  get pool(): Pool {
+  get pool(): UndiciPool {
     return this.credentials.pool
   }
 
@@ -264,47 +244,20 @@ export class KubeConnection {
   }
 }
 
-async function loadCredentials(config: KubeConfig, server: URL): Promise<Credentials> {
-  const options: https.RequestOptions = {}
-  await config.applyToHTTPSOptions(options)
-  const headers = (options.headers ?? {}) as Record<string, string | undefined>
-  let authorization = headers.Authorization ?? headers.authorization
-  if (!authorization && options.auth) {
-    authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
-  }
-  const agentOptions: https.AgentOptions & { noDelay?: boolean } = {
-    keepAlive: true,
-    noDelay: true,
-    maxSockets: 256,
-    maxFreeSockets: 64,
-    ...(options.ca !== undefined ? { ca: options.ca } : {}),
-    ...(options.cert !== undefined ? { cert: options.cert } : {}),
-    ...(options.key !== undefined ? { key: options.key } : {}),
-    ...(options.pfx !== undefined ? { pfx: options.pfx } : {}),
-    ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
-    ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
-    ...(options.servername !== undefined ? { servername: options.servername } : {}),
-  }
+/** A keep-alive agent and an undici pool to the API server with these credentials. */
+function connect(server: URL, options: KubeCredentials): Credentials {
+  const { authorization, ...tls } = options
   const pool = new Pool(server.origin, {
     connections: 256,
     keepAliveTimeout: 60_000,
     // Watches and long logs stream for as long as the client wants; the client's connection bounds them.
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: {
-      ...(options.ca !== undefined ? { ca: options.ca as string | Buffer } : {}),
-      ...(options.cert !== undefined ? { cert: options.cert as string | Buffer } : {}),
-      ...(options.key !== undefined ? { key: options.key as string | Buffer } : {}),
-      ...(options.pfx !== undefined ? { pfx: options.pfx as string | Buffer } : {}),
-      ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
-      ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
-      ...(options.servername !== undefined ? { servername: options.servername } : {}),
-      noDelay: true,
-    },
+    connect: { ...tls, noDelay: true },
   })
   const agent =
     server.protocol === 'https:'
-      ? new https.Agent(agentOptions)
+      ? new https.Agent({ keepAlive: true, noDelay: true, maxSockets: 256, maxFreeSockets: 64, ...tls })
       : new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true })
   return { agent, pool, ...(authorization ? { authorization } : {}) }
 }

@@ -1,7 +1,7 @@
-import type { Figure, Section } from '@infra/test-harness/bench'
+import { cpuMilliseconds, type Figure, type Section } from '@infra/test-harness/bench'
 import { DEFAULT_SETTINGS } from '../../src/context.js'
 import { adminKey, load, loadFigures } from '../load.js'
-import { cpuSeconds, startInfraServer } from '../processes.js'
+import { startInfraServer } from '../processes.js'
 
 const SAMPLED = '0.01'
 const SETTINGS = [
@@ -26,9 +26,12 @@ async function measure(databaseUrl: string, setting: string) {
     const url = `http://127.0.0.1:${infra.port}/api/users/self`
     await load(url, { duration: 2 })
     const pid = infra.process.pid ?? 0
-    const cpuBefore = await cpuSeconds(pid)
+    const cpuBefore = await cpuMilliseconds(pid)
     const result = await load(url)
-    return { result, cpuPerRequestUs: (((await cpuSeconds(pid)) - cpuBefore) * 1e6) / result.requests.total }
+    return {
+      result,
+      cpuPerRequestUs: (((await cpuMilliseconds(pid)) - cpuBefore) * 1000) / result.requests.total,
+    }
   } finally {
     await infra.stop()
   }

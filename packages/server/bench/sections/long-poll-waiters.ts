@@ -1,37 +1,66 @@
-import type { Section } from '@infra/test-harness/bench'
+import { residentMemoryMiB, type Section } from '@infra/test-harness/bench'
+import { Agent, request } from 'undici'
 import { withClient } from '../database.js'
 import { adminKey, headers, percentile } from '../load.js'
-import { residentMemoryMiB, startInfraServer } from '../processes.js'
+import { startInfraServer } from '../processes.js'
 
 const WAITERS = 2_000
 const POOL = 10
 
+/** A server that lets one key hold thousands of long polls. */
+export const WAITER_SERVER_ARGS = ['--rate-limit', '100000000', '--max-long-polls-per-key', '100000']
+
+/**
+ * `count` clients waiting on the grants of `destination` after `index` (its `Last-Update-Index`), each on a
+ * connection of its own.
+ */
+export function startWaiters(base: string, destination: string, index: string | null, count: number) {
+  const agent = new Agent({ connections: count + 10, headersTimeout: 0, bodyTimeout: 0 })
+  const answered: number[] = []
+  const waiters = Array.from({ length: count }, () =>
+    request(`${base}/api/grants?destination=${destination}&lastUpdateIndex=${index}`, {
+      headers,
+      dispatcher: agent,
+    }).then(async (response) => {
+      answered.push(performance.now())
+      await response.body.text()
+      return response.statusCode
+    }),
+  )
+  return {
+    /** Grants a new user on the destination, which answers every waiter; returns when (`performance.now()`). */
+    async wake() {
+      const user = await fetch(`${base}/api/users`, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: `${destination}-waiter-target` }),
+      }).then((response) => response.json() as Promise<{ id: string }>)
+      const changed = performance.now()
+      await fetch(`${base}/api/grants`, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user: user.id, privilege: 'view', resource: destination }),
+      })
+      return changed
+    },
+    /** The statuses, and when (`performance.now()`) each answer came. */
+    async answers() {
+      const statuses = await Promise.all(waiters)
+      await agent.close()
+      return { statuses, answered }
+    },
+  }
+}
+
 export async function longPollWaiters(databaseUrl: string): Promise<Section> {
-  const infra = await startInfraServer(databaseUrl, adminKey, [
-    '--rate-limit',
-    '100000000',
-    '--max-long-polls-per-key',
-    '100000',
-  ])
+  const infra = await startInfraServer(databaseUrl, adminKey, WAITER_SERVER_ARGS)
   try {
     const base = `http://127.0.0.1:${infra.port}`
     const destination = 'bench-waiters'
     const first = await fetch(`${base}/api/grants?destination=${destination}&lastUpdateIndex=1`, { headers })
     const index = first.headers.get('last-update-index')
     const memoryIdle = await residentMemoryMiB(infra.process.pid as number)
-    const { Agent, request } = await import('undici')
-    const agent = new Agent({ connections: WAITERS + 10, headersTimeout: 0, bodyTimeout: 0 })
-    const answered: number[] = []
-    const waiters = Array.from({ length: WAITERS }, () =>
-      request(`${base}/api/grants?destination=${destination}&lastUpdateIndex=${index}`, {
-        headers,
-        dispatcher: agent,
-      }).then(async (response) => {
-        answered.push(performance.now())
-        await response.body.text()
-        return response.statusCode
-      }),
-    )
+    const waiting = startWaiters(base, destination, index, WAITERS)
     // Let every request arrive and wait.
     await new Promise((resolve) => setTimeout(resolve, 3_000))
     const connections = await withClient(databaseUrl, async (client) => {
@@ -41,19 +70,8 @@ export async function longPollWaiters(databaseUrl: string): Promise<Section> {
       return rows.rows[0]?.n ?? 0
     })
     const memoryWaiting = await residentMemoryMiB(infra.process.pid as number)
-    const user = await fetch(`${base}/api/users`, {
-      method: 'POST',
-      headers: { ...headers, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'bench-waiter-target' }),
-    }).then((response) => response.json() as Promise<{ id: string }>)
-    const changed = performance.now()
-    await fetch(`${base}/api/grants`, {
-      method: 'POST',
-      headers: { ...headers, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ user: user.id, privilege: 'view', resource: destination }),
-    })
-    const statuses = await Promise.all(waiters)
-    await agent.close()
+    const changed = await waiting.wake()
+    const { statuses, answered } = await waiting.answers()
     const delays = answered.map((at) => at - changed).sort((x, y) => x - y)
     return {
       id: 'long-poll-waiters',
