@@ -6,6 +6,7 @@ import { applyMigrations } from '../src/db/migrate.js'
 import { benchDatabase } from './database.js'
 import { seedGrants } from './seed.js'
 import { grantsOfUser } from './sections/grants-of-user.js'
+import { largePages } from './sections/large-pages.js'
 import { longPollWaiters } from './sections/long-poll-waiters.js'
 import { usersSelf } from './sections/users-self.js'
 
@@ -17,6 +18,7 @@ const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
   'users-self': usersSelf,
   'long-poll-waiters': longPollWaiters,
   'grants-of-user': (url) => grantsOfUser(url, USERS, GRANTS),
+  'large-pages': largePages,
 }
 
 const wanted = process.env.BENCH_SECTIONS?.split(',') ?? Object.keys(sections)

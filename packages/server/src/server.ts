@@ -45,6 +45,8 @@ export interface ServerOptions {
   /** Encrypts secrets at rest; else read from (or generated into) rootKeyFile, by default in dataDir. */
   rootKey?: string | undefined
   rootKeyFile?: string | undefined
+  /** Checks every answer against its route's schema (an answer off it is a 500): for tests. */
+  checkResponses?: boolean
 }
 
 export interface RunningServer {
@@ -146,6 +148,7 @@ async function start(
     rateLimiter,
     loginThrottle: new LoginThrottle(db, settings.loginThrottle),
     settings,
+    checkResponses: options.checkResponses ?? false,
   }
   const { firstStartAdminKey } = await bootstrap(db, { adminAccessKey: options.adminAccessKey, config })
   usage.start()

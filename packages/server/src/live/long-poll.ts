@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js'
 import { keyStillValid } from '../auth/authenticate.js'
 import { TooManyAttemptsError, UnauthenticatedError } from '../domain/errors.js'
 import { Reply } from '../http/handler.js'
+import { asJsonText, type JsonText } from '../services/json-page.js'
 
 export interface LongPollRequest {
   accessKeyId: string
@@ -23,8 +24,8 @@ export interface LongPollRequest {
 export async function longPoll<T>(
   ctx: ServerContext,
   request: LongPollRequest,
-  load: () => Promise<T>,
-): Promise<Reply<T | undefined>> {
+  load: () => Promise<T | JsonText<T>>,
+): Promise<Reply<JsonText<T> | undefined>> {
   if (!ctx.updates.acquire(request.accessKeyId, ctx.settings.maxLongPollsPerKey)) {
     throw new TooManyAttemptsError(
       `at most ${ctx.settings.maxLongPollsPerKey} long polls may wait at once per access key`,
@@ -34,11 +35,10 @@ export async function longPoll<T>(
   // The index is known before the list is read, so a change racing with the answer is delivered again,
   // never lost. Changes are numbered in commit order, so every change after `index` will wake the client.
   const answer = async (index: number) => {
-    const { value, json } = await ctx.updates.shared(`${request.answerKey}@${index}`, async () => {
-      const loaded = await load()
-      return { value: loaded, json: JSON.stringify(loaded) }
-    })
-    return new Reply(value, 200, { [LAST_UPDATE_INDEX_HEADER]: String(index) }, json)
+    const json = await ctx.updates.shared(`${request.answerKey}@${index}`, async () =>
+      asJsonText(await load()),
+    )
+    return new Reply(json, 200, { [LAST_UPDATE_INDEX_HEADER]: String(index) })
   }
   const deadline = Date.now() + ctx.settings.longPollTimeoutMs
   // A key revoked (or cut short) while its request waits gets no later change: its notification wakes the

@@ -13,7 +13,7 @@ export const destinationHandlers: HandlersFor<
   'listDestinations' | 'createDestination' | 'getDestination' | 'updateDestination' | 'deleteDestination'
 > = {
   listDestinations: ({ ctx, caller, query, signal }) => {
-    const load = () => listDestinations(ctx.db, query, ctx.settings.destinationConnectedWindowMs)
+    const load = () => listDestinations(ctx.sql, query, ctx.settings.destinationConnectedWindowMs)
     if (query.lastUpdateIndex === undefined) return load()
     const { lastUpdateIndex } = query
     return longPoll(
