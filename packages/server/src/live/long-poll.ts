@@ -16,6 +16,29 @@ export interface LongPollRequest {
   answerKey: string
 }
 
+/** The answer as of change `index`: identical requests while it loads share the one load. */
+function answerAt<T>(
+  ctx: ServerContext,
+  answerKey: string,
+  index: number,
+  load: () => Promise<T | JsonText<T>>,
+): Promise<JsonText<T>> {
+  return ctx.updates.shared(`${answerKey}@${index}`, async () => asJsonText(await load()))
+}
+
+/**
+ * The current answer of a list with change scopes. Many clients asking for the same page at once (connectors of
+ * one destination, a fleet of agents) get one read of it per change instead of one each; nothing is kept after.
+ */
+export async function currentAnswer<T>(
+  ctx: ServerContext,
+  scopes: readonly string[],
+  answerKey: string,
+  load: () => Promise<T | JsonText<T>>,
+): Promise<JsonText<T>> {
+  return answerAt(ctx, answerKey, await ctx.updates.currentIndex(ctx.sql, scopes), load)
+}
+
 /**
  * Long polling as the API reference describes it: answer at once when the scopes changed after
  * `lastUpdateIndex` (and always for the initial request, index 1), otherwise wait for a change or the timeout
