@@ -1,7 +1,8 @@
 // The baseline: Express serving at BENCH_PATH the same JSON as the Infra server, with no auth, database or validation.
 import express from 'express'
+import { readFileSync } from 'node:fs'
 
-const body = JSON.parse(process.env.BENCH_BODY ?? '{}') as unknown
+const body = JSON.parse(readFileSync(process.env.BENCH_BODY_FILE ?? '', 'utf8')) as unknown
 const app = express()
 app.get(process.env.BENCH_PATH ?? '/', (_req, res) => {
   res.json(body)

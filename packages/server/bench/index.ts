@@ -7,6 +7,7 @@ import { benchDatabase } from './database.js'
 import { seedGrants } from './seed.js'
 import { accessLog } from './sections/access-log.js'
 import { grantsOfUser } from './sections/grants-of-user.js'
+import { largePages } from './sections/large-pages.js'
 import { longPollWaiters } from './sections/long-poll-waiters.js'
 import { memory } from './sections/memory.js'
 import { usersSelf } from './sections/users-self.js'
@@ -20,6 +21,7 @@ const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
   'users-self': usersSelf,
   'long-poll-waiters': longPollWaiters,
   'grants-of-user': (url) => grantsOfUser(url, USERS, GRANTS),
+  'large-pages': largePages,
   workers,
   'access-log': accessLog,
   memory,

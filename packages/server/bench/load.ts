@@ -13,6 +13,14 @@ export async function load(url: string, options: Partial<autocannon.Options> = {
   return autocannon({ url, connections: 64, duration: DURATION_SECONDS, headers, ...options })
 }
 
+/** A request still unanswered after this many seconds counts as unanswered (autocannon's `timeout`). */
+export const UNANSWERED_AFTER_SECONDS = 2
+
+/** One client asking ten times a second, as a health checker does: latency of a cheap request beside a load. */
+export async function probe(url: string, options: Partial<autocannon.Options> = {}) {
+  return autocannon({ url, connections: 1, overallRate: 10, duration: DURATION_SECONDS, ...options })
+}
+
 export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 

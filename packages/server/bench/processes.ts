@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -113,10 +113,22 @@ export async function startInfraServer(
 }
 
 /** Bare Express answering GET `path` (any query) with `body`. */
-export const startBareExpress = (path: string, body: unknown) =>
-  startChild(
+export async function startBareExpress(path: string, body: unknown): Promise<Child> {
+  // In a file: a large page exceeds what one environment variable may hold (E2BIG).
+  const directory = await mkdtemp(join(tmpdir(), 'infra-bench-body-'))
+  const bodyFile = join(directory, 'body.json')
+  await writeFile(bodyFile, JSON.stringify(body))
+  const child = await startChild(
     process.execPath,
     ['--import', 'tsx', 'bench/bare-express.ts'],
-    { BENCH_PATH: path, BENCH_BODY: JSON.stringify(body) },
+    { BENCH_PATH: path, BENCH_BODY_FILE: bodyFile },
     /listening (\d+)/,
   )
+  return {
+    ...child,
+    stop: async () => {
+      await child.stop()
+      await rm(directory, { recursive: true, force: true })
+    },
+  }
+}

@@ -9,6 +9,9 @@ export const benchUserId = (n: number) => `bu${String(n).replaceAll('0', 'z')}`
  */
 export async function seedGrants(databaseUrl: string, users: number, grants: number, groups: number) {
   await withClient(databaseUrl, async (client) => {
+    // No triggers: each inserted row would bump the shared change index, quadratic over 100,000 rows in one
+    // statement (tens of minutes), and no server listens while the bench seeds.
+    await client.query(`SET session_replication_role = replica`)
     await client.query(
       `INSERT INTO users (id, name, updated) SELECT 'bu' || translate(i::text, '0', 'z'), 'bench-user-' || i || '@example.com', now() FROM generate_series(1, $1) AS i`,
       [users],

@@ -67,4 +67,6 @@ export interface ServerContext {
   rateLimiter: RateLimiter
   loginThrottle: LoginThrottle
   settings: Settings
+  /** Whether every answer is checked against its route's schema before it is sent: in tests, not in production. */
+  checkResponses: boolean
 }

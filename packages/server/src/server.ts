@@ -49,6 +49,8 @@ export interface ServerOptions {
    * Postgres, migrations, root key, certificate, bootstrap) and prints the start banner.
    */
   worker?: boolean
+  /** Checks every answer against its route's schema (an answer off it is a 500): for tests. */
+  checkResponses?: boolean
 }
 
 export interface RunningServer {
@@ -133,6 +135,7 @@ async function start(
     rateLimiter,
     loginThrottle: new LoginThrottle(db, settings.loginThrottle),
     settings,
+    checkResponses: options.checkResponses ?? false,
   }
   const { firstStartAdminKey } = options.worker
     ? { firstStartAdminKey: undefined }

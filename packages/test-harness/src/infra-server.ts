@@ -32,6 +32,8 @@ export interface TestServerBaseOptions {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   keyUsageFlushMs: number
   rootKey: string
+  /** Every answer checked against its route's schema before the server sends it. */
+  checkResponses: true
 }
 
 export interface StartedServer {
@@ -101,6 +103,7 @@ export async function startTestServer<Server extends StartedServer>(
       logLevel:
         (process.env.INFRA_TEST_LOG_LEVEL as TestServerBaseOptions['logLevel'] | undefined) ?? 'silent',
       keyUsageFlushMs: 100,
+      checkResponses: true,
       rootKey: `infra-test-root-key-${database.name}`,
     })
   } catch (error) {

@@ -2,6 +2,7 @@ import type { RouteDefinition, RouteName, RouteOutput, Routes } from '@infra/api
 import type { z } from 'zod'
 import type { Caller } from '../auth/caller.js'
 import type { ServerContext } from '../context.js'
+import type { JsonText } from '../services/json-page.js'
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined
 
@@ -22,14 +23,15 @@ export class Reply<T> {
     readonly body: T,
     readonly status?: number,
     readonly headers: Record<string, string> = {},
-    /** The body already as JSON, when many responses share it (long-poll answers). */
-    readonly serialized?: string,
   ) {}
 }
 
+/** A route's answer, as a value or already as JSON text (list pages, long-poll answers many requests share). */
+export type Answer<R extends RouteDefinition> = RouteOutput<R> | JsonText<RouteOutput<R>>
+
 export type Handler<R extends RouteDefinition> = (
   input: HandlerInput<R>,
-) => Promise<RouteOutput<R> | Reply<RouteOutput<R> | undefined>>
+) => Promise<Answer<R> | Reply<Answer<R> | undefined>>
 
 /** One handler per route of the table: the compiler rejects a route without one. */
 export type Handlers = { [K in RouteName]: Handler<Routes[K]> }

@@ -20,7 +20,8 @@ import {
 } from '../domain/errors.js'
 import { markDestinationSeen } from '../services/destinations.js'
 import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
-import { fieldNamesFor, toClientNames, toCurrentNames } from './older-shapes.js'
+import { asJsonText, JsonText } from '../services/json-page.js'
+import { fieldNamesFor, toClientNames, toCurrentNames, type FieldNames } from './older-shapes.js'
 import { validationError } from './errors.js'
 import { Reply, type Handler, type HandlerInput, type Handlers } from './handler.js'
 
@@ -126,6 +127,20 @@ async function noteDestinationSeen(ctx: ServerContext, caller: Caller | undefine
   await markDestinationSeen(ctx.db, name)
 }
 
+/**
+ * The answer as the client reads it. Text Postgres wrote goes out as it is, unless the client uses older field
+ * names. With `checkResponses` (tests), every answer is first checked against its route's schema.
+ */
+function answerText(ctx: ServerContext, name: RouteName, body: unknown, names: FieldNames): string {
+  if (ctx.checkResponses) {
+    const checked = routes[name].response?.safeParse(JSON.parse(asJsonText(body).text))
+    if (checked && !checked.success)
+      throw new Error(`${name} answered off its schema: ${checked.error.message}`)
+  }
+  if (names.size === 0) return asJsonText(body).text
+  return JSON.stringify(toClientNames(body instanceof JsonText ? JSON.parse(body.text) : body, names))
+}
+
 const NEVER_ABORTED = new AbortController().signal
 
 /** `/api/users/{id}` in the route table is `/api/users/:id` to Express. */
@@ -171,10 +186,7 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
         return
       }
       // Written directly: Express's res.json does work (ETag, charset negotiation) this API never uses.
-      const json =
-        names.size === 0
-          ? (reply.serialized ?? JSON.stringify(reply.body))
-          : JSON.stringify(toClientNames(reply.body, names))
+      const json = answerText(ctx, name, reply.body, names)
       res
         .writeHead(status, {
           ...reply.headers,

@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js'
 import { keyStillValid } from '../auth/authenticate.js'
 import { TooManyAttemptsError, UnauthenticatedError } from '../domain/errors.js'
 import { Reply } from '../http/handler.js'
+import { asJsonText, type JsonText } from '../services/json-page.js'
 
 export interface LongPollRequest {
   accessKeyId: string
@@ -15,6 +16,29 @@ export interface LongPollRequest {
   answerKey: string
 }
 
+/** The answer as of change `index`: identical requests while it loads share the one load. */
+function answerAt<T>(
+  ctx: ServerContext,
+  answerKey: string,
+  index: number,
+  load: () => Promise<T | JsonText<T>>,
+): Promise<JsonText<T>> {
+  return ctx.updates.shared(`${answerKey}@${index}`, async () => asJsonText(await load()))
+}
+
+/**
+ * The current answer of a list with change scopes. Many clients asking for the same page at once (connectors of
+ * one destination, a fleet of agents) get one read of it per change instead of one each; nothing is kept after.
+ */
+export async function currentAnswer<T>(
+  ctx: ServerContext,
+  scopes: readonly string[],
+  answerKey: string,
+  load: () => Promise<T | JsonText<T>>,
+): Promise<JsonText<T>> {
+  return answerAt(ctx, answerKey, await ctx.updates.currentIndex(ctx.sql, scopes), load)
+}
+
 /**
  * Long polling as the API reference describes it: answer at once when the scopes changed after
  * `lastUpdateIndex` (and always for the initial request, index 1), otherwise wait for a change or the timeout
@@ -23,8 +47,8 @@ export interface LongPollRequest {
 export async function longPoll<T>(
   ctx: ServerContext,
   request: LongPollRequest,
-  load: () => Promise<T>,
-): Promise<Reply<T | undefined>> {
+  load: () => Promise<T | JsonText<T>>,
+): Promise<Reply<JsonText<T> | undefined>> {
   if (!ctx.updates.acquire(request.accessKeyId, ctx.settings.maxLongPollsPerKey)) {
     throw new TooManyAttemptsError(
       `at most ${ctx.settings.maxLongPollsPerKey} long polls may wait at once per access key`,
@@ -34,11 +58,10 @@ export async function longPoll<T>(
   // The index is known before the list is read, so a change racing with the answer is delivered again,
   // never lost. Changes are numbered in commit order, so every change after `index` will wake the client.
   const answer = async (index: number) => {
-    const { value, json } = await ctx.updates.shared(`${request.answerKey}@${index}`, async () => {
-      const loaded = await load()
-      return { value: loaded, json: JSON.stringify(loaded) }
-    })
-    return new Reply(value, 200, { [LAST_UPDATE_INDEX_HEADER]: String(index) }, json)
+    const json = await ctx.updates.shared(`${request.answerKey}@${index}`, async () =>
+      asJsonText(await load()),
+    )
+    return new Reply(json, 200, { [LAST_UPDATE_INDEX_HEADER]: String(index) })
   }
   const deadline = Date.now() + ctx.settings.longPollTimeoutMs
   // A key revoked (or cut short) while its request waits gets no later change: its notification wakes the

@@ -30,9 +30,9 @@ function durationField(
 export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey' | 'deleteAccessKey'> = {
   listAccessKeys: async ({ ctx, caller, query }) => {
     const userID = query.userID === undefined ? undefined : resolveUserRef(caller, query.userID)
-    if (canReadAll(caller)) return listAccessKeys(ctx.db, { ...query, userID })
+    if (canReadAll(caller)) return listAccessKeys(ctx.sql, { ...query, userID })
     if (!asksOnlyForSelf(caller, userID)) throw new ForbiddenError('you can only list your own access keys')
-    return listAccessKeys(ctx.db, { ...query, userID: caller.userId })
+    return listAccessKeys(ctx.sql, { ...query, userID: caller.userId })
   },
 
   createAccessKey: async ({ ctx, caller, body }) => {

@@ -1,5 +1,5 @@
 import type { HandlersFor } from '../http/handler.js'
-import { longPoll } from '../live/long-poll.js'
+import { currentAnswer, longPoll } from '../live/long-poll.js'
 import { DESTINATIONS_SCOPE } from '../live/scopes.js'
 import {
   createDestination,
@@ -13,8 +13,9 @@ export const destinationHandlers: HandlersFor<
   'listDestinations' | 'createDestination' | 'getDestination' | 'updateDestination' | 'deleteDestination'
 > = {
   listDestinations: ({ ctx, caller, query, signal }) => {
-    const load = () => listDestinations(ctx.db, query, ctx.settings.destinationConnectedWindowMs)
-    if (query.lastUpdateIndex === undefined) return load()
+    const load = () => listDestinations(ctx.sql, query, ctx.settings.destinationConnectedWindowMs)
+    const answerKey = `destinations:${JSON.stringify(query)}`
+    if (query.lastUpdateIndex === undefined) return currentAnswer(ctx, [DESTINATIONS_SCOPE], answerKey, load)
     const { lastUpdateIndex } = query
     return longPoll(
       ctx,
@@ -24,7 +25,7 @@ export const destinationHandlers: HandlersFor<
         scopes: [DESTINATIONS_SCOPE],
         lastUpdateIndex,
         signal,
-        answerKey: `destinations:${JSON.stringify(query)}`,
+        answerKey,
       },
       load,
     )

@@ -5,7 +5,7 @@ import { asksOnlyForSelf, canReadAccessData, canReadGrant } from '../auth/polici
 import type { ServerContext } from '../context.js'
 import { ForbiddenError } from '../domain/errors.js'
 import { Reply, type HandlersFor } from '../http/handler.js'
-import { longPoll } from '../live/long-poll.js'
+import { currentAnswer, longPoll } from '../live/long-poll.js'
 import { grantScopes } from '../live/scopes.js'
 import {
   createGrant,
@@ -45,8 +45,10 @@ export const grantHandlers: HandlersFor<
 > = {
   listGrants: async ({ ctx, caller, query, signal }) => {
     const filters = await visibleGrantFilters(ctx, caller, query)
-    if (query.lastUpdateIndex === undefined) return listGrants(ctx.sql, filters)
     const scopes = await grantScopes(ctx.sql, filters)
+    const answerKey = `grants:${JSON.stringify(filters)}`
+    const load = () => listGrants(ctx.sql, filters)
+    if (query.lastUpdateIndex === undefined) return currentAnswer(ctx, scopes, answerKey, load)
     return longPoll(
       ctx,
       {
@@ -55,9 +57,9 @@ export const grantHandlers: HandlersFor<
         scopes,
         lastUpdateIndex: query.lastUpdateIndex,
         signal,
-        answerKey: `grants:${JSON.stringify(filters)}`,
+        answerKey,
       },
-      () => listGrants(ctx.sql, filters),
+      load,
     )
   },
 

@@ -14,11 +14,11 @@ export const groupHandlers: HandlersFor<
   'listGroups' | 'createGroup' | 'getGroup' | 'deleteGroup' | 'updateGroupUsers'
 > = {
   listGroups: async ({ ctx, caller, query }) => {
-    if (canReadAccessData(caller)) return listGroups(ctx.db, query)
+    if (canReadAccessData(caller)) return listGroups(ctx.sql, query)
     if (!asksOnlyForSelf(caller, query.userID)) {
       throw new ForbiddenError('you can only list your own groups')
     }
-    return listGroups(ctx.db, { ...query, userID: caller.userId })
+    return listGroups(ctx.sql, { ...query, userID: caller.userId })
   },
 
   createGroup: ({ ctx, body }) => createGroup(ctx.db, body.name),

@@ -18,7 +18,7 @@ import {
 
 export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 'updateUser' | 'deleteUser'> =
   {
-    listUsers: ({ ctx, query }) => listUsers(ctx.db, query),
+    listUsers: ({ ctx, query }) => listUsers(ctx.sql, query),
 
     createUser: ({ ctx, body }) => createUser(ctx.db, body.name),
 

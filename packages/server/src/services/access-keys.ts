@@ -5,10 +5,10 @@ import { generateKey, hashSecret } from '../auth/access-key-secret.js'
 import type { KeyScope } from '../auth/caller.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, Prisma } from '../db/prisma.js'
+import type { Database, SqlPool } from '../db/prisma.js'
 import { ConflictError, NotFoundError } from '../domain/errors.js'
-import { pageOf, skipTake } from './pagination.js'
-import { toApiAccessKey } from './serialize.js'
+import { Conditions, listPage, type JsonText } from './json-page.js'
+import { accessKeyJson, toApiAccessKey } from './serialize.js'
 
 export interface KeyIssue {
   userId: string
@@ -56,26 +56,26 @@ export async function issueAccessKey(db: Database, issue: KeyIssue): Promise<Cre
   }
 }
 
-export async function listAccessKeys(
-  db: Database,
+export function listAccessKeys(
+  sql: SqlPool,
   query: Omit<z.output<typeof ListAccessKeysQuery>, 'userID'> & { userID?: string | undefined },
-): Promise<Page<AccessKey>> {
-  const now = new Date()
-  const where: Prisma.AccessKeyWhereInput = {
-    ...(query.userID !== undefined ? { userId: query.userID } : {}),
-    ...(query.name !== undefined ? { name: query.name } : {}),
-    ...(query.showExpired ? {} : { expires: { gt: now }, extensionDeadline: { gt: now } }),
-  }
-  const [keys, total] = await Promise.all([
-    db.accessKey.findMany({
+): Promise<JsonText<Page<AccessKey>>> {
+  const conditions = new Conditions()
+  if (query.userID !== undefined) conditions.add(`k.user_id = ${conditions.param(query.userID)}`)
+  if (query.name !== undefined) conditions.add(`k.name = ${conditions.param(query.name)}`)
+  if (!query.showExpired) conditions.add('k.expires > now() AND k.extension_deadline > now()')
+  const { where, params } = conditions
+  return listPage(
+    sql,
+    {
+      from: 'access_keys k JOIN users u ON u.id = k.user_id',
       where,
-      include: { user: { select: { name: true } } },
-      orderBy: [{ created: 'asc' }, { id: 'asc' }],
-      ...skipTake(query),
-    }),
-    db.accessKey.count({ where }),
-  ])
-  return pageOf(keys.map(toApiAccessKey), total, query)
+      params,
+      orderBy: 'k.created, k.id',
+      fields: accessKeyJson,
+    },
+    query,
+  )
 }
 
 export async function findAccessKeyOwner(db: Database, id: string): Promise<string> {

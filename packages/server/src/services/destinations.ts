@@ -2,10 +2,10 @@ import type { Destination, DestinationRequest, ListDestinationsQuery, Page } fro
 import type { z } from 'zod'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, Prisma } from '../db/prisma.js'
+import type { Database, SqlPool } from '../db/prisma.js'
 import { NotFoundError, nameTaken } from '../domain/errors.js'
-import { pageOf, skipTake } from './pagination.js'
-import { toApiDestination } from './serialize.js'
+import { Conditions, listPage, type JsonText } from './json-page.js'
+import { destinationJson, toApiDestination } from './serialize.js'
 
 type DestinationInput = z.output<typeof DestinationRequest>
 
@@ -20,25 +20,18 @@ const columns = (input: DestinationInput) => ({
   roles: input.roles,
 })
 
-export async function listDestinations(
-  db: Database,
+export function listDestinations(
+  sql: SqlPool,
   query: z.output<typeof ListDestinationsQuery>,
   connectedWindowMs: number,
-): Promise<Page<Destination>> {
-  const where: Prisma.DestinationWhereInput = {
-    ...(query.name !== undefined ? { name: query.name } : {}),
-    ...(query.kind !== undefined ? { kind: query.kind } : {}),
-    ...(query.unique_id !== undefined ? { uniqueID: query.unique_id } : {}),
-  }
-  const [destinations, total] = await Promise.all([
-    db.destination.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
-    db.destination.count({ where }),
-  ])
-  return pageOf(
-    destinations.map((destination) => toApiDestination(destination, connectedWindowMs)),
-    total,
-    query,
-  )
+): Promise<JsonText<Page<Destination>>> {
+  const conditions = new Conditions()
+  if (query.name !== undefined) conditions.add(`d.name = ${conditions.param(query.name)}`)
+  if (query.kind !== undefined) conditions.add(`d.kind = ${conditions.param(query.kind)}`)
+  if (query.unique_id !== undefined) conditions.add(`d.unique_id = ${conditions.param(query.unique_id)}`)
+  const { where, params } = conditions
+  const fields = destinationJson(connectedWindowMs)
+  return listPage(sql, { from: 'destinations d', where, params, orderBy: 'd.name, d.id', fields }, query)
 }
 
 export async function getDestination(

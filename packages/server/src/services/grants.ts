@@ -13,85 +13,46 @@ import { newId } from '../db/ids.js'
 import type { Database, Prisma, SqlPool } from '../db/prisma.js'
 import { NotFoundError } from '../domain/errors.js'
 import { deleteKeepingAnAdmin, ensureAnAdminRemains, lockAdminGrants } from './admins.js'
-import { pageOf, skipTake } from './pagination.js'
-import { toApiGrant } from './serialize.js'
+import { Conditions, listPage, type JsonText } from './json-page.js'
+import { grantJson, toApiGrant } from './serialize.js'
 
 /** A grants query with `self` resolved: `user` is a user ID. */
 export type GrantFilters = Omit<z.output<typeof ListGrantsQuery>, 'user'> & { user?: string | undefined }
 
-interface GrantRow {
-  id: string
-  user_id: string | null
-  group_id: string | null
-  privilege: string
-  resource: string
-  created_by: string
-  created: Date
-  updated: Date
-  total: string
-}
-
 /** The WHERE clause and parameters of a grants query. */
-function grantConditions(filters: GrantFilters): { where: string; params: unknown[] } {
-  const params: unknown[] = []
-  const conditions: string[] = []
-  const param = (value: unknown) => `$${params.push(value)}`
+function grantConditions(filters: GrantFilters): Conditions {
+  const conditions = new Conditions()
+  const param = (value: unknown) => conditions.param(value)
   if (filters.user !== undefined) {
     const user = param(filters.user)
-    conditions.push(
+    conditions.add(
       filters.showInherited
         ? // = ANY(ARRAY(...)) lets Postgres combine the user_id and group_id indexes; IN (SELECT ...) scans the table.
           `(g.user_id = ${user} OR g.group_id = ANY(ARRAY(SELECT group_id FROM group_members WHERE user_id = ${user})))`
         : `g.user_id = ${user}`,
     )
   }
-  if (filters.group !== undefined) conditions.push(`g.group_id = ${param(filters.group)}`)
-  if (filters.resource !== undefined) conditions.push(`g.resource = ${param(filters.resource)}`)
-  if (filters.destination !== undefined) conditions.push(`g.destination = ${param(filters.destination)}`)
-  if (filters.privilege !== undefined) conditions.push(`g.privilege = ${param(filters.privilege)}`)
+  if (filters.group !== undefined) conditions.add(`g.group_id = ${param(filters.group)}`)
+  if (filters.resource !== undefined) conditions.add(`g.resource = ${param(filters.resource)}`)
+  if (filters.destination !== undefined) conditions.add(`g.destination = ${param(filters.destination)}`)
+  if (filters.privilege !== undefined) conditions.add(`g.privilege = ${param(filters.privilege)}`)
   // Grants that connectors hold on Infra itself are plumbing, hidden unless showSystem is asked for.
   if (!filters.showSystem)
-    conditions.push(`NOT (g.resource = ${param(INFRA_RESOURCE)} AND g.privilege = 'connector')`)
-  return { where: conditions.length > 0 ? conditions.join(' AND ') : 'TRUE', params }
+    conditions.add(`NOT (g.resource = ${param(INFRA_RESOURCE)} AND g.privilege = 'connector')`)
+  return conditions
 }
-
-const fromRow = (row: GrantRow): Grant =>
-  toApiGrant({
-    id: row.id,
-    userId: row.user_id,
-    groupId: row.group_id,
-    privilege: row.privilege,
-    resource: row.resource,
-    createdBy: row.created_by,
-    created: row.created,
-    updated: row.updated,
-  })
 
 /**
  * Plain SQL, one round trip for the page and its total: connectors and agents list grants on every change,
  * and a user's inherited grants must stay fast with hundreds of thousands of grants.
  */
-export async function listGrants(sql: SqlPool, filters: GrantFilters): Promise<Page<Grant>> {
+export function listGrants(sql: SqlPool, filters: GrantFilters): Promise<JsonText<Page<Grant>>> {
   const { where, params } = grantConditions(filters)
-  const { skip, take } = skipTake(filters)
-  const { rows } = await sql.query<GrantRow>(
-    `SELECT g.id, g.user_id, g.group_id, g.privilege, g.resource, g.created_by, g.created, g.updated,
-            count(*) OVER () AS total
-     FROM grants g WHERE ${where}
-     ORDER BY g.created, g.id
-     LIMIT ${take} OFFSET ${skip}`,
-    params,
+  return listPage(
+    sql,
+    { from: 'grants g', where, params, orderBy: 'g.created, g.id', fields: grantJson },
+    filters,
   )
-  let total = Number(rows[0]?.total ?? 0)
-  if (rows.length === 0 && skip > 0) {
-    // Past the last page the window count has no row to ride on.
-    const counted = await sql.query<{ n: string }>(
-      `SELECT count(*) AS n FROM grants g WHERE ${where}`,
-      params,
-    )
-    total = Number(counted.rows[0]?.n ?? 0)
-  }
-  return pageOf(rows.map(fromRow), total, filters)
 }
 
 export async function getGrant(db: Database, id: string): Promise<Grant> {

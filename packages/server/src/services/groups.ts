@@ -2,32 +2,26 @@ import type { Group, ListGroupsQuery, Page } from '@infra/api-types'
 import type { z } from 'zod'
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, Prisma } from '../db/prisma.js'
+import type { Database, SqlPool } from '../db/prisma.js'
 import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
-import { pageOf, skipTake } from './pagination.js'
-import { toApiGroup } from './serialize.js'
+import { Conditions, listPage, type JsonText } from './json-page.js'
+import { groupJson, toApiGroup } from './serialize.js'
 
 const withMemberCount = { _count: { select: { members: true } } } as const
 
-export async function listGroups(
-  db: Database,
+export function listGroups(
+  sql: SqlPool,
   query: z.output<typeof ListGroupsQuery>,
-): Promise<Page<Group>> {
-  const where: Prisma.GroupWhereInput = {
-    ...(query.name !== undefined ? { name: query.name } : {}),
-    ...(query.userID !== undefined ? { members: { some: { userId: query.userID } } } : {}),
-  }
-  const [groups, total] = await Promise.all([
-    db.group.findMany({
-      where,
-      include: withMemberCount,
-      orderBy: [{ name: 'asc' }, { id: 'asc' }],
-      ...skipTake(query),
-    }),
-    db.group.count({ where }),
-  ])
-  return pageOf(groups.map(toApiGroup), total, query)
+): Promise<JsonText<Page<Group>>> {
+  const conditions = new Conditions()
+  if (query.name !== undefined) conditions.add(`g.name = ${conditions.param(query.name)}`)
+  if (query.userID !== undefined)
+    conditions.add(
+      `EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id = ${conditions.param(query.userID)})`,
+    )
+  const { where, params } = conditions
+  return listPage(sql, { from: 'groups g', where, params, orderBy: 'g.name, g.id', fields: groupJson }, query)
 }
 
 export async function getGroup(db: Database, id: string): Promise<Group> {

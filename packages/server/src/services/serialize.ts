@@ -9,6 +9,10 @@ import type {
   User,
 } from '@infra/api-types'
 import type * as db from '../generated/prisma/client.js'
+import { isoTimestamp, jsonObject, type JsonFields } from './json-page.js'
+
+// Each shape twice: as an object from a Prisma row (single answers), and as the SQL with which Postgres writes the
+// same JSON text for list pages (fields in the same order). A test compares the two for every listed shape.
 
 const iso = (date: Date) => date.toISOString()
 const isoOrNothing = (date: Date | null) => (date ? date.toISOString() : undefined)
@@ -24,6 +28,16 @@ export const toApiUser = (
   providerNames: user.providerNames,
 })
 
+/** Of `users u`. */
+export const userJson: JsonFields<User> = {
+  id: 'u.id',
+  name: 'u.name',
+  created: isoTimestamp('u.created'),
+  updated: isoTimestamp('u.updated'),
+  lastSeenAt: isoTimestamp('u.last_seen_at'),
+  providerNames: 'u.provider_names',
+}
+
 export const toApiGroup = (group: db.Group & { _count: { members: number } }): Group => ({
   id: group.id,
   name: group.name,
@@ -31,6 +45,15 @@ export const toApiGroup = (group: db.Group & { _count: { members: number } }): G
   updated: iso(group.updated),
   totalUsers: group._count.members,
 })
+
+/** Of `groups g`. */
+export const groupJson: JsonFields<Group> = {
+  id: 'g.id',
+  name: 'g.name',
+  created: isoTimestamp('g.created'),
+  updated: isoTimestamp('g.updated'),
+  totalUsers: '(SELECT count(*) FROM group_members m WHERE m.group_id = g.id)',
+}
 
 export const toApiGrant = (grant: Omit<db.Grant, 'destination'>): Grant => ({
   id: grant.id,
@@ -42,6 +65,18 @@ export const toApiGrant = (grant: Omit<db.Grant, 'destination'>): Grant => ({
   privilege: grant.privilege,
   resource: grant.resource,
 })
+
+/** Of `grants g`. */
+export const grantJson: JsonFields<Grant> = {
+  id: 'g.id',
+  created: isoTimestamp('g.created'),
+  createdBy: 'g.created_by',
+  updated: isoTimestamp('g.updated'),
+  user: 'g.user_id',
+  group: 'g.group_id',
+  privilege: 'g.privilege',
+  resource: 'g.resource',
+}
 
 export const toApiProvider = (provider: db.Provider): Provider => ({
   id: provider.id,
@@ -70,6 +105,22 @@ export const toApiDestination = (destination: db.Destination, connectedWindowMs:
   updated: iso(destination.updated),
 })
 
+/** Of `destinations d`. */
+export const destinationJson = (connectedWindowMs: number): JsonFields<Destination> => ({
+  id: 'd.id',
+  name: 'd.name',
+  uniqueID: 'd.unique_id',
+  kind: 'd.kind',
+  version: 'd.version',
+  connection: jsonObject({ url: 'd.connection_url', ca: 'd.connection_ca' }),
+  resources: 'd.resources',
+  roles: 'd.roles',
+  connected: `(d.last_seen IS NOT NULL AND d.last_seen > now() - ${Math.trunc(connectedWindowMs)} * interval '1 millisecond')`,
+  lastSeen: isoTimestamp('d.last_seen'),
+  created: isoTimestamp('d.created'),
+  updated: isoTimestamp('d.updated'),
+})
+
 export const toApiAccessKey = (key: db.AccessKey & { user: { name: string } }): AccessKey => ({
   id: key.id,
   name: key.name,
@@ -81,6 +132,19 @@ export const toApiAccessKey = (key: db.AccessKey & { user: { name: string } }): 
   lastUsed: isoOrNothing(key.lastUsed),
   providerID: key.providerId,
 })
+
+/** Of `access_keys k JOIN users u ON u.id = k.user_id`. */
+export const accessKeyJson: JsonFields<AccessKey> = {
+  id: 'k.id',
+  name: 'k.name',
+  created: isoTimestamp('k.created'),
+  expires: isoTimestamp('k.expires'),
+  inactivityTimeout: isoTimestamp('k.extension_deadline'),
+  issuedFor: 'k.user_id',
+  issuedForName: 'u.name',
+  lastUsed: isoTimestamp('k.last_used'),
+  providerID: 'k.provider_id',
+}
 
 /** The new session key of a login, for the user it was issued to. */
 export const toLoginResponse = (

@@ -4,26 +4,28 @@ import type { Caller } from '../auth/caller.js'
 import { generateOneTimePassword, hashPassword, passwordMatches } from '../auth/passwords.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, Prisma, SqlPool } from '../db/prisma.js'
+import type { Database, SqlPool } from '../db/prisma.js'
 import { fieldError, InvalidError, NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
-import { pageOf, skipTake } from './pagination.js'
-import { toApiUser } from './serialize.js'
+import { Conditions, listPage, type JsonText } from './json-page.js'
+import { toApiUser, userJson } from './serialize.js'
 
 export const resolveUserRef = (caller: Caller, ref: UserRef) => (ref === 'self' ? caller.userId : ref)
 
-export async function listUsers(db: Database, query: z.output<typeof ListUsersQuery>): Promise<Page<User>> {
-  const where: Prisma.UserWhereInput = {
-    ...(query.name !== undefined ? { name: query.name } : {}),
-    ...(query.group !== undefined ? { memberships: { some: { groupId: query.group } } } : {}),
-    ...(query.ids !== undefined ? { id: { in: query.ids } } : {}),
-    ...(query.showSystem ? {} : { system: false }),
-  }
-  const [users, total] = await Promise.all([
-    db.user.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], ...skipTake(query) }),
-    db.user.count({ where }),
-  ])
-  return pageOf(users.map(toApiUser), total, query)
+export function listUsers(
+  sql: SqlPool,
+  query: z.output<typeof ListUsersQuery>,
+): Promise<JsonText<Page<User>>> {
+  const conditions = new Conditions()
+  if (query.name !== undefined) conditions.add(`u.name = ${conditions.param(query.name)}`)
+  if (query.group !== undefined)
+    conditions.add(
+      `EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = u.id AND m.group_id = ${conditions.param(query.group)})`,
+    )
+  if (query.ids !== undefined) conditions.add(`u.id = ANY(${conditions.param(query.ids)})`)
+  if (!query.showSystem) conditions.add('NOT u.system')
+  const { where, params } = conditions
+  return listPage(sql, { from: 'users u', where, params, orderBy: 'u.name, u.id', fields: userJson }, query)
 }
 
 /** Plain SQL: every client reads its own user (`GET /api/users/self`) often. */
