@@ -26,30 +26,38 @@ export const percentile = (sorted: number[], p: number) =>
 
 export const errorsOf = (result: autocannon.Result) => result.errors + result.non2xx
 
-/** One run's throughput, p99 and errors, each beside the same measure of the baseline run. */
+const MEASURES = {
+  throughput: ['requests/s', 'requests/s', 'higher', (run) => run.requests.average],
+  p50: ['p50', 'ms', 'lower', (run) => run.latency.p50],
+  p99: ['p99', 'ms', 'lower', (run) => run.latency.p99],
+  errors: ['errors', '', 'lower', errorsOf],
+} as const satisfies Record<
+  string,
+  readonly [string, string, Figure['better'], (run: autocannon.Result) => number]
+>
+
+/**
+ * One run's throughput, p50, p99 and errors, each beside the same measure of the baseline run; `of` names them
+ * when a section has several runs.
+ */
 export function loadFigures(
-  id: string,
-  label: string,
   ours: autocannon.Result,
   baseline: autocannon.Result,
+  options: {
+    of?: { id: string; label: string }
+    targets?: Partial<Record<keyof typeof MEASURES, Figure['target']>>
+  } = {},
 ): Figure[] {
-  const measures = [
-    ['throughput', 'requests/s', 'requests/s', 'higher', (run) => run.requests.average],
-    ['p99', 'p99', 'ms', 'lower', (run) => run.latency.p99],
-    ['errors', 'errors', '', 'lower', errorsOf],
-  ] as const satisfies readonly (readonly [
-    string,
-    string,
-    string,
-    Figure['better'],
-    (run: autocannon.Result) => number,
-  ])[]
-  return measures.map(([measure, name, unit, better, of]) => ({
-    id: `${id}-${measure}`,
-    label: `${label}, ${name}`,
-    value: of(ours),
-    unit,
-    better,
-    baseline: of(baseline),
-  }))
+  return Object.entries(MEASURES).map(([measure, [name, unit, better, value]]) => {
+    const target = options.targets?.[measure as keyof typeof MEASURES]
+    return {
+      id: options.of ? `${options.of.id}-${measure}` : measure,
+      label: options.of ? `${options.of.label}, ${name}` : name,
+      value: value(ours),
+      unit,
+      better,
+      baseline: value(baseline),
+      ...(target ? { target } : {}),
+    }
+  })
 }

@@ -42,7 +42,7 @@ export async function accessLog(databaseUrl: string): Promise<Section> {
   const figures: Figure[] = []
   for (const setting of SETTINGS) {
     const { result, cpuPerRequestUs } = await measure(databaseUrl, setting.value)
-    figures.push(...loadFigures(setting.id, setting.label, result, baseline.result), {
+    figures.push(...loadFigures(result, baseline.result, { of: setting }), {
       id: `${setting.id}-cpu`,
       label: `${setting.label}, server CPU time per request`,
       value: cpuPerRequestUs,

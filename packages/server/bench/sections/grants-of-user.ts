@@ -1,5 +1,5 @@
 import type { Section } from '@infra/test-harness/bench'
-import { adminKey, errorsOf, headers, load } from '../load.js'
+import { adminKey, headers, load, loadFigures } from '../load.js'
 import { startBareExpress, startInfraServer } from '../processes.js'
 import { benchUserId } from '../seed.js'
 
@@ -26,41 +26,7 @@ export async function grantsOfUser(databaseUrl: string, users: number, grants: n
           '8 concurrent clients, a different user each request (the grants of the user and of their two groups). ' +
           'The baseline is bare Express serving one such answer.',
         baseline: 'bare Express, one answer',
-        figures: [
-          {
-            id: 'throughput',
-            label: 'requests/s',
-            value: ours.requests.average,
-            unit: 'requests/s',
-            better: 'higher',
-            baseline: baseline.requests.average,
-          },
-          {
-            id: 'p50',
-            label: 'p50',
-            value: ours.latency.p50,
-            unit: 'ms',
-            better: 'lower',
-            baseline: baseline.latency.p50,
-          },
-          {
-            id: 'p99',
-            label: 'p99',
-            value: ours.latency.p99,
-            unit: 'ms',
-            better: 'lower',
-            baseline: baseline.latency.p99,
-            target: { value: 20 },
-          },
-          {
-            id: 'errors',
-            label: 'errors',
-            value: errorsOf(ours),
-            unit: '',
-            better: 'lower',
-            baseline: errorsOf(baseline),
-          },
-        ],
+        figures: loadFigures(ours, baseline, { targets: { p99: { value: 20 } } }),
       }
     } finally {
       await bare.stop()

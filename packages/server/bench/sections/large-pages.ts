@@ -1,5 +1,5 @@
 import type { Section } from '@infra/test-harness/bench'
-import { adminKey, errorsOf, headers, load, probe, UNANSWERED_AFTER_SECONDS } from '../load.js'
+import { adminKey, headers, load, loadFigures, probe, UNANSWERED_AFTER_SECONDS } from '../load.js'
 import { startBareExpress, startInfraServer } from '../processes.js'
 
 const PATH = '/api/grants?destination=cluster7&limit=1000'
@@ -40,31 +40,7 @@ export async function largePages(databaseUrl: string): Promise<Section> {
           'ten times a second; its baseline is the same probe with the server idle.',
         baseline: 'bare Express, same JSON; `/healthz` idle',
         figures: [
-          {
-            id: 'throughput',
-            label: 'requests/s',
-            value: ours.page.requests.average,
-            unit: 'requests/s',
-            better: 'higher',
-            baseline: baseline.requests.average,
-          },
-          {
-            id: 'p50',
-            label: 'p50',
-            value: ours.page.latency.p50,
-            unit: 'ms',
-            better: 'lower',
-            baseline: baseline.latency.p50,
-          },
-          {
-            id: 'p99',
-            label: 'p99',
-            value: ours.page.latency.p99,
-            unit: 'ms',
-            better: 'lower',
-            baseline: baseline.latency.p99,
-            target: { value: 1000 },
-          },
+          ...loadFigures(ours.page, baseline, { targets: { p99: { value: 1000 } } }),
           {
             id: 'unanswered',
             label: `requests unanswered within ${UNANSWERED_AFTER_SECONDS} s`,
@@ -73,14 +49,6 @@ export async function largePages(databaseUrl: string): Promise<Section> {
             better: 'lower',
             baseline: baseline.timeouts,
             target: { value: 0 },
-          },
-          {
-            id: 'errors',
-            label: 'other errors',
-            value: errorsOf(ours.page) - ours.page.timeouts,
-            unit: '',
-            better: 'lower',
-            baseline: errorsOf(baseline) - baseline.timeouts,
           },
           {
             id: 'healthz-p99',

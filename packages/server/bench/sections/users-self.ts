@@ -1,5 +1,5 @@
 import type { Section } from '@infra/test-harness/bench'
-import { adminKey, errorsOf, headers, load } from '../load.js'
+import { adminKey, headers, load, loadFigures } from '../load.js'
 import { startBareExpress, startInfraServer } from '../processes.js'
 
 export async function usersSelf(databaseUrl: string): Promise<Section> {
@@ -30,39 +30,7 @@ export async function usersSelf(databaseUrl: string): Promise<Section> {
           'no authentication, database or validation.',
         baseline: 'bare Express, same JSON',
         figures: [
-          {
-            id: 'throughput',
-            label: 'requests/s',
-            value: ours.requests.average,
-            unit: 'requests/s',
-            better: 'higher',
-            baseline: baseline.requests.average,
-            target: { ratio: 0.5 },
-          },
-          {
-            id: 'p50',
-            label: 'p50',
-            value: ours.latency.p50,
-            unit: 'ms',
-            better: 'lower',
-            baseline: baseline.latency.p50,
-          },
-          {
-            id: 'p99',
-            label: 'p99',
-            value: ours.latency.p99,
-            unit: 'ms',
-            better: 'lower',
-            baseline: baseline.latency.p99,
-          },
-          {
-            id: 'errors',
-            label: 'errors',
-            value: errorsOf(ours),
-            unit: '',
-            better: 'lower',
-            baseline: errorsOf(baseline),
-          },
+          ...loadFigures(ours, baseline, { targets: { throughput: { ratio: 0.5 } } }),
           {
             id: 'other-user-throughput',
             label: '`GET /api/users/{id}` of another user (one Postgres query), requests/s',

@@ -35,7 +35,7 @@ export async function workers(databaseUrl: string): Promise<Section> {
   const several = await throughputs(databaseUrl, count)
   const figures = ROUTES.flatMap((route, index) => {
     const [ours, baseline] = [several[index], one[index]]
-    return ours && baseline ? loadFigures(route.id, route.label, ours, baseline) : []
+    return ours && baseline ? loadFigures(ours, baseline, { of: route }) : []
   })
   return {
     id: 'workers',
