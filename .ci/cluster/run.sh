@@ -232,6 +232,10 @@ upgrade_server() {
 uninstall() {
   "$HELM" uninstall infra-connector --namespace "$NAMESPACE" --wait >/dev/null
   "$HELM" uninstall infra-server --namespace "$NAMESPACE" --wait >/dev/null
+  # helm waits for what it deletes, not for the Pods their ReplicaSets leave terminating: a connector that has
+  # just served a load can take some seconds to close its connections and be removed by the kubelet.
+  kubectl wait --for=delete pods -n "$NAMESPACE" -l 'app.kubernetes.io/instance in (infra-server,infra-connector)' \
+    --timeout=60s >/dev/null 2>&1 || true
   local left
   left=$(kubectl get all,secrets,configmaps,pvc,ingresses,serviceaccounts,roles,rolebindings -n "$NAMESPACE" \
     -l 'app.kubernetes.io/instance in (infra-server,infra-connector)' -o name
