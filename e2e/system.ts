@@ -275,13 +275,14 @@ export interface RunningServer {
 }
 
 /**
- * Starts `infra-server` on the database, with `args` besides its port and data directory, and logs `admin` in
- * to it with the admin access key (no agent).
+ * Starts `infra-server` on the database, with `args` besides its port and data directory (and `env` added to the
+ * environment), and logs `admin` in to it with the admin access key (no agent).
  */
 export async function startServer(
   admin: Person,
   databaseUrl: string,
   args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<RunningServer> {
   const adminKey = randomAccessKey()
   const port = await freePort()
@@ -294,6 +295,7 @@ export async function startServer(
       ...process.env,
       DATABASE_URL: databaseUrl,
       INFRA_ADMIN_ACCESS_KEY: adminKey,
+      ...env,
     },
   )
   const [, fingerprint] = await program.waitForOutput(/SHA-256 fingerprint is\n\n +(\S+)\n/)
@@ -321,6 +323,7 @@ export class Connector {
     private readonly args: string[],
     private readonly accessKey: string,
     private readonly healthUrl: string,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   /** Starts one, talking to the server at `server` (the server itself, or something in between such as a
@@ -333,6 +336,8 @@ export class Connector {
     kubeconfig: string
     /** Where its state directory goes. */
     dir: string
+    /** Added to its environment. */
+    env?: NodeJS.ProcessEnv
   }): Promise<Connector> {
     const [proxyPort, healthPort] = [await freePort(), await freePort()]
     const connector = new Connector(
@@ -344,6 +349,7 @@ export class Connector {
       ],
       options.accessKey,
       `http://127.0.0.1:${healthPort}`,
+      options.env ?? {},
     )
     await connector.startAgain()
     return connector
@@ -356,7 +362,7 @@ export class Connector {
   static async startFor(
     admin: Person,
     server: RunningServer,
-    options: { name: string; kubeconfig: string; via?: string },
+    options: { name: string; kubeconfig: string; via?: string; env?: NodeJS.ProcessEnv },
   ): Promise<Connector> {
     return Connector.start({
       name: options.name,
@@ -365,6 +371,7 @@ export class Connector {
       accessKey: await admin.must('keys', 'add', 'connector'),
       kubeconfig: options.kubeconfig,
       dir: admin.dir,
+      ...(options.env && { env: options.env }),
     })
   }
 
@@ -373,6 +380,7 @@ export class Connector {
     this.program = Program.start('infra-connector', CONNECTOR_BIN, this.args, {
       ...process.env,
       INFRA_ACCESS_KEY: this.accessKey,
+      ...this.env,
     })
     await this.program.waitUntilReady(`${this.healthUrl}/readyz`)
   }
