@@ -42,7 +42,9 @@ VOLUME ["/data"]
 EXPOSE 8443
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD ["node", "-e", "const { INFRA_SERVER_PORT: port = '', INFRA_SERVER_INSECURE_HTTP: insecure } = process.env; const scheme = insecure === 'true' ? 'http' : 'https'; require(`node:${scheme}`).get(`${scheme}://127.0.0.1:${/^\\d+$/.test(port) ? port : 8443}/healthz`, { rejectUnauthorized: false }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/bin/infra-server.js"]
+# The memory flags of packages/server/src/bin/memory-flags.ts as real Node options, which V8 honours from the
+# start (the bin sets them at run time when started without them; a test keeps the two lists equal).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "/app/dist/bin/infra-server.js"]
 
 # Ports above 1024, so that it runs with no capabilities. Outside a cluster its generated CA is kept in /data;
 # in a cluster, in a Secret.

@@ -1,18 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { imageNodeFlags } from '@infra/test-harness/bench'
 import type { TestEnv } from '../test/env.js'
 
 const connectorBin = fileURLToPath(new URL('../dist/bin/infra-connector.js', import.meta.url))
-
-/** The Node flags the connector's image runs it with: the ones between `node` and the script in its ENTRYPOINT. */
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8')
-  const entrypoint = /^ENTRYPOINT (\[.*"\/app\/dist\/bin\/infra-connector\.js"\])$/m.exec(dockerfile)?.[1]
-  if (!entrypoint) throw new Error("the Dockerfile has no ENTRYPOINT running the connector's bin")
-  return (JSON.parse(entrypoint) as string[]).slice(1, -1)
-}
 
 export interface ConnectorProcess {
   child: ChildProcess
@@ -33,7 +25,8 @@ export async function startConnectorProcess(
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_CONNECTOR_NODE_ARGS?.split(' ').filter(Boolean) ?? imageNodeFlags()),
+      ...(process.env.BENCH_CONNECTOR_NODE_ARGS?.split(' ').filter(Boolean) ??
+        imageNodeFlags('infra-connector')),
       connectorBin,
       ...['--server', env.infraUrl, '--name', 'bench'],
       ...['--endpoint', `127.0.0.1:${ports.proxy}`, '--listen', `127.0.0.1:${ports.proxy}`],

@@ -11,12 +11,14 @@ import {
   type TestDatabase,
 } from '@infra/test-harness'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { MEMORY_FLAGS } from '../src/bin/memory-flags.js'
 
 const bin = fileURLToPath(new URL('../dist/bin/infra-server.js', import.meta.url))
 const adminKey = randomAccessKey()
@@ -137,6 +139,13 @@ describe('infra-server --workers 2', () => {
     expect(workerPids()).toContain(await workerOf(b))
     a.destroy()
     b.destroy()
+  })
+
+  it('starts each worker with the memory flags as real Node options', () => {
+    for (const pid of workerPids()) {
+      const commandLine = readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').split('\0')
+      expect(commandLine).toEqual(expect.arrayContaining(MEMORY_FLAGS))
+    }
   })
 
   it('refuses through one worker, at once, a key revoked through the other', async () => {

@@ -7,3 +7,4 @@ export {
   type PeakResidentMemory,
 } from './resident-memory.js'
 export { cpuMilliseconds } from './process-cpu.js'
+export { imageNodeFlags } from './image-node-flags.js'

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './apply-memory-flags.js'
 import cluster from 'node:cluster'
 import { homedir } from 'node:os'
 import { join } from 'node:path'

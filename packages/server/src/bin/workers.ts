@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { Logger } from '../http/logger.js'
 import { SHUTDOWN_GRACE_MS } from '../server.js'
+import { missingMemoryFlags } from './memory-flags.js'
 
 export interface Workers {
   /** The port the workers listen on together. */
@@ -33,6 +34,8 @@ export function startWorkers(count: number, env: Record<string, string>, logger:
     await Promise.all(running.map(stopWorker))
   }
 
+  // Set before the heap is: a flag set at run time only shapes what V8 allocates from then on.
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...missingMemoryFlags(process.execArgv)] })
   return new Promise((resolve, reject) => {
     let listening = 0
     let failed = false
