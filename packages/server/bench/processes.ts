@@ -71,14 +71,21 @@ async function startLogged(
     env,
     directory,
     ready,
-  }: { env: Record<string, string>; directory: string; ready: (log: string) => boolean | Promise<boolean> },
+    errorsToLog = false,
+  }: {
+    env: Record<string, string>
+    directory: string
+    ready: (log: string) => boolean | Promise<boolean>
+    /** Its standard error too, for a server that logs there (by default it shows in the bench's output). */
+    errorsToLog?: boolean
+  },
 ): Promise<ChildProcess> {
   const logFile = join(directory, `${name}.log`)
   const log = openSync(logFile, 'w')
   const child = spawn(command, args, {
     cwd: PACKAGE_DIR,
     env: { ...process.env, ...env },
-    stdio: ['ignore', log, 'inherit'],
+    stdio: ['ignore', log, errorsToLog ? log : 'inherit'],
   })
   closeSync(log)
   for (let attempt = 0; attempt < 600; attempt++) {
@@ -182,6 +189,8 @@ export async function startOriginalInfra(
       // Its home directory would otherwise receive its ~/.infra.
       env: { HOME: directory },
       directory,
+      // It logs there: at warn, each slow query, and each request the load generator leaves at its end.
+      errorsToLog: true,
       ready: () =>
         fetch(`http://127.0.0.1:${port}/healthz`).then(
           (response) => response.ok,

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type autocannon from 'autocannon'
 import { defaultWorkers } from '../../src/bin/cpu-limit.js'
-import { adminKey, headers, load, loadFigures, UNANSWERED_AFTER_SECONDS } from '../load.js'
+import { adminKey, headers, load, loadCountingLate, loadFigures, UNANSWERED_AFTER_SECONDS } from '../load.js'
 import { ORIGINAL_API_VERSION, startInfraServer, startOriginalInfra, type Child } from '../processes.js'
 import { seedOriginalGrants } from '../seed.js'
 import { ROUTES } from './workers.js'
@@ -15,6 +15,8 @@ const MEMORY_TARGET_MIB = 150
 
 interface Measured {
   load: autocannon.Result
+  /** Requests answered later than UNANSWERED_AFTER_SECONDS, or not at all. */
+  late: number
   /** Each process's peak resident memory (MiB) during the load: the server, then its workers. */
   peaks: number[]
 }
@@ -33,8 +35,9 @@ async function measure(server: Child, requestHeaders: Record<string, string>) {
     const url = `http://127.0.0.1:${server.port}${route.path}`
     await load(url, { duration: 2, headers: requestHeaders })
     const samplers = await Promise.all(pids.map((pid) => peakResidentMemory(pid)))
-    const run = await load(url, { timeout: UNANSWERED_AFTER_SECONDS, headers: requestHeaders })
-    results.push({ load: run, peaks: await Promise.all(samplers.map((sampler) => sampler.stop())) })
+    const run = await loadCountingLate(url, { headers: requestHeaders })
+    const peaks = await Promise.all(samplers.map((sampler) => sampler.stop()))
+    results.push({ load: run.result, late: run.late, peaks })
   }
   return results
 }
@@ -133,10 +136,10 @@ export async function original(
               {
                 id: `${of.id}-unanswered`,
                 label: `${of.label}, requests unanswered within ${UNANSWERED_AFTER_SECONDS} s`,
-                value: measured.load.timeouts,
+                value: measured.late,
                 unit: '',
                 better: 'lower' as const,
-                baseline: baseline.load.timeouts,
+                baseline: baseline.late,
                 target: { value: 0 },
               },
             ]
@@ -163,7 +166,9 @@ export async function original(
       BINARY_VARIABLE +
       '`) over HTTP at log level warn with telemetry off, one after the other on the same Postgres, seeded ' +
       `alike (${grants.toLocaleString('en')} grants over cluster0 … cluster49, ${users.toLocaleString('en')} ` +
-      'users), each load after a 2-second warm-up. Peak RSS is the kernel high-water mark of each process during ' +
+      'users), each load after a 2-second warm-up. No request is abandoned at 2 s (the original goes on working ' +
+      'on an abandoned one, so asking again would double its load): those answered later, or not within ' +
+      "autocannon's 10 s, count as unanswered. Peak RSS is the kernel high-water mark of each process during " +
       'that load.',
     baseline: 'the original Go Infra, same run',
     figures,
