@@ -94,9 +94,10 @@ export async function original(
       },
     )
   const originalHeaders = { ...headers, 'Infra-Version': ORIGINAL_API_VERSION }
-  const originalDatabase = await createTestDatabase()
-  // Ours before and after it, so that neither side alone gets the quieter moment of the machine.
+  // With several workers, ours runs before and after it (`--workers 1`): neither side has the machine's quieter
+  // moments to itself.
   const runs = [await ours(workers)]
+  const originalDatabase = await createTestDatabase()
   const theirs = await withServer(
     startOriginalInfra(binary, originalDatabase.url, adminKey),
     async (server) => {
