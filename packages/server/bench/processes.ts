@@ -148,13 +148,13 @@ export async function startInfraServer(
 export const ORIGINAL_API_VERSION = '0.21.0'
 
 /** The name of the admin user the original starts with, holding `adminKey`. */
-export const ORIGINAL_ADMIN_NAME = 'admin@example.com'
+const ORIGINAL_ADMIN_NAME = 'admin@example.com'
 
 /**
  * The original Go Infra server (`binary`, e.g. v0.21.0's `infra`) on `databaseUrl`, over plain HTTP at log
  * level warn with telemetry off, holding `adminKey` for an admin user. Its HTTPS (with a self-signed
- * certificate) and metrics listeners take free ports on 127.0.0.1; its root key file is created in a directory of its own. It migrates its database
- * itself before it answers `/healthz`.
+ * certificate) and metrics listeners take free ports on 127.0.0.1; it creates its root key file in a directory
+ * of its own, and migrates its database before it answers `/healthz`.
  */
 export async function startOriginalInfra(
   binary: string,
