@@ -10,11 +10,13 @@ import { grantsOfUser } from './sections/grants-of-user.js'
 import { largePages } from './sections/large-pages.js'
 import { longPollWaiters } from './sections/long-poll-waiters.js'
 import { memory } from './sections/memory.js'
+import { original } from './sections/original.js'
 import { usersSelf } from './sections/users-self.js'
 import { workers } from './sections/workers.js'
 
 const USERS = 10_000
 const GRANTS = 100_000
+const GROUPS = 500
 
 /** Each section starts its own servers on the one seeded database. */
 const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
@@ -25,6 +27,7 @@ const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
   workers,
   'access-log': accessLog,
   memory,
+  original: (url) => original(url, USERS, GRANTS, GROUPS),
 }
 
 const wanted = process.env.BENCH_SECTIONS?.split(',') ?? Object.keys(sections)
@@ -32,7 +35,7 @@ const results: Section[] = []
 const bench = await benchDatabase()
 try {
   await applyMigrations(bench.database.url)
-  await seedGrants(bench.database.url, USERS, GRANTS, 500)
+  await seedGrants(bench.database.url, USERS, GRANTS, GROUPS)
   for (const id of wanted) {
     const run = sections[id]
     if (!run) throw new Error(`no bench section "${id}"; there are ${Object.keys(sections).join(', ')}`)

@@ -8,13 +8,38 @@ export const DURATION_SECONDS = Number(process.env.BENCH_DURATION_SECONDS ?? 10)
 export const adminKey = generateKey().text
 export const headers = { 'Infra-Version': API_VERSION, Authorization: `Bearer ${adminKey}` }
 
+const loadOptions = (url: string, options: Partial<autocannon.Options>): autocannon.Options => ({
+  url,
+  connections: 64,
+  duration: DURATION_SECONDS,
+  headers,
+  ...options,
+})
+
 /** 64 keep-alive clients for DURATION_SECONDS unless told otherwise. */
 export async function load(url: string, options: Partial<autocannon.Options> = {}) {
-  return autocannon({ url, connections: 64, duration: DURATION_SECONDS, headers, ...options })
+  return autocannon(loadOptions(url, options))
 }
 
 /** A request still unanswered after this many seconds counts as unanswered (autocannon's `timeout`). */
 export const UNANSWERED_AFTER_SECONDS = 2
+
+/**
+ * `load`, letting every request take as long as it takes (up to autocannon's default 10 s) and counting those
+ * not answered within UNANSWERED_AFTER_SECONDS: unlike a 2 s `timeout`, it does not abandon them and ask again,
+ * which leaves a server that cannot cancel its work with two requests' work for one.
+ */
+export function loadCountingLate(url: string, options: Partial<autocannon.Options> = {}) {
+  return new Promise<{ result: autocannon.Result; late: number }>((resolve, reject) => {
+    let late = 0
+    const instance = autocannon(loadOptions(url, options), (error: Error | null, result) =>
+      error ? reject(error) : resolve({ result, late: late + result.timeouts }),
+    )
+    instance.on('response', (_client, _status, _bytes, milliseconds) => {
+      if (milliseconds > UNANSWERED_AFTER_SECONDS * 1000) late++
+    })
+  })
+}
 
 /** One client asking ten times a second, as a health checker does: latency of a cheap request beside a load. */
 export async function probe(url: string, options: Partial<autocannon.Options> = {}) {

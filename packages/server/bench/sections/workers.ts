@@ -3,7 +3,7 @@ import { defaultWorkers } from '../../src/bin/cpu-limit.js'
 import { adminKey, load, loadFigures } from '../load.js'
 import { startInfraServer } from '../processes.js'
 
-const ROUTES = [
+export const ROUTES = [
   { id: 'users-self', label: '`GET /api/users/self`', path: '/api/users/self' },
   {
     id: 'grants-page',
