@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findFreePort } from '@infra/embedded-postgres'
+import { imageNodeFlags } from '@infra/test-harness/bench'
 import { createSelfSigned } from '@infra/test-harness/certificates'
 
 export interface Child {
@@ -107,7 +108,7 @@ function stopper(child: ChildProcess, directory: string) {
     }).then(() => rm(directory, { recursive: true, force: true }))
 }
 
-/** The real `infra-server` binary over plain HTTP, as the bare Express baseline. */
+/** The real `infra-server` binary over plain HTTP, with the Node flags of its image, as the bare Express baseline. */
 export async function startInfraServer(
   databaseUrl: string,
   adminKey: string,
@@ -128,7 +129,7 @@ export async function startInfraServer(
   const child = await startLogged(
     'infra-server',
     process.execPath,
-    ['dist/bin/infra-server.js', ...args, ...extraArgs],
+    [...imageNodeFlags('infra-server'), 'dist/bin/infra-server.js', ...args, ...extraArgs],
     {
       env: {
         DATABASE_URL: databaseUrl,
