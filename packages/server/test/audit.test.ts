@@ -1,4 +1,10 @@
-import type { AuditEvent, AuditEventPage, AuditHead, AuditVerifyResult } from '@infra/api-types'
+import {
+  API_VERSION,
+  type AuditEvent,
+  type AuditEventPage,
+  type AuditHead,
+  type AuditVerifyResult,
+} from '@infra/api-types'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { kubeRequestEvent } from '@infra/test-harness'
 import pg from 'pg'
@@ -199,7 +205,7 @@ describe('the export stream', () => {
     const response = await fetch(
       new URL(`/api/audit/stream?follow=true&user=${name}&after=${first.id}`, t.url),
       {
-        headers: { Authorization: `Bearer ${t.adminKey}`, 'Infra-Version': '0.22.0' },
+        headers: { Authorization: `Bearer ${t.adminKey}`, 'Infra-Version': API_VERSION },
       },
     )
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/)
