@@ -251,7 +251,7 @@ describe('destinations and grants', () => {
       failure('unknown namespace "nope" in staging', 'known: default, kube-system (or pass --force)'),
     )
     expect(await infra('grants', 'add', 'janedoe@example.com', 'infra', '--role', 'connect')).toEqual(
-      failure('"connect" is not a role of Infra itself', 'use one of: admin, view, connector'),
+      failure('"connect" is not a role of Infra itself', 'use one of: admin, view, connector, auditor'),
     )
     expect(await infra('grants', 'add', 'janedoe@example.com', 'bad.name.here')).toMatchObject({ code: 1 })
     const forced = await infra(

@@ -6,6 +6,8 @@ import { applyMigrations } from '../src/db/migrate.js'
 import { benchDatabase } from './database.js'
 import { seedGrants } from './seed.js'
 import { accessLog } from './sections/access-log.js'
+import { auditIngest } from './sections/audit-ingest.js'
+import { auditList } from './sections/audit-list.js'
 import { grantsOfUser } from './sections/grants-of-user.js'
 import { largePages } from './sections/large-pages.js'
 import { longPollWaiters } from './sections/long-poll-waiters.js'
@@ -28,6 +30,8 @@ const sections: Record<string, (databaseUrl: string) => Promise<Section>> = {
   'access-log': accessLog,
   memory,
   original: (url) => original(url, USERS, GRANTS, GROUPS),
+  'audit-ingest': auditIngest,
+  'audit-list': auditList,
 }
 
 const wanted = process.env.BENCH_SECTIONS?.split(',') ?? Object.keys(sections)
