@@ -101,6 +101,9 @@ describe('configuration', () => {
     [[...required, '--heartbeat', '500'], /invalid duration/],
     [[...required, '--group-refresh', '0s'], /must be positive/],
     [[...required, '--unknown'], /Unknown option/],
+    [[...required, '--audit', 'sometimes'], /use best-effort, fail-closed, off/],
+    [[...required, '--audit-buffer', '0'], /at least 1/],
+    [[...required, '--audit-buffer', 'lots'], /a number of events/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError)
     expect(() => parseConfig(argv, {})).toThrow(message)
@@ -114,6 +117,10 @@ describe('configuration', () => {
     expect(!parsed.help && [parsed.config.resyncMs, parsed.config.groupRefreshMs]).toEqual([
       5_400_000, 90_000,
     ])
+    const audit = parseConfig([...required, '--audit-buffer', '500'], { INFRA_CONNECTOR_AUDIT: 'fail-closed' })
+    expect(!audit.help && [audit.config.audit, audit.config.auditBuffer]).toEqual(['fail-closed', 500])
+    const defaults = parseConfig(required, {})
+    expect(!defaults.help && [defaults.config.audit, defaults.config.auditBuffer]).toEqual(['best-effort', 10_000])
     expect(parseListen(':443')).toEqual({ host: '', port: 443 })
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 })
     expect(() => parseListen('host:99999')).toThrow()
