@@ -1,6 +1,7 @@
 // The audit shipper against an in-memory ingest that keeps each id once, as the server's does: batching,
 // lateness, the bounded buffer while the server is away, idempotent retries, drops, fail-closed, discovery counts.
 import { afterEach, describe, expect, it } from '@jest/globals'
+import { IngestedAuditEvent } from '@infra/api-types'
 import { pino } from 'pino'
 import { AuditedRequest, type ConnectorAuditEvent } from '../src/audit/events.js'
 import { AuditShipper, IngestError, type AuditShipperOptions } from '../src/audit/shipper.js'
@@ -16,7 +17,8 @@ class FakeIngest {
 
   send = (events: ConnectorAuditEvent[]) => {
     if (this.down) return Promise.reject(new Error('connect ECONNREFUSED'))
-    if (this.reject) return Promise.reject(new IngestError('400: bad event', true))
+    if (this.reject || !events.every((event) => IngestedAuditEvent.safeParse(event).success))
+      return Promise.reject(new IngestError('400: bad event', true))
     this.batches.push(events.length)
     let duplicates = 0
     for (const event of events) {
@@ -121,6 +123,15 @@ describe('audit shipper', () => {
     await eventually(() => closed.accepting, 2_000)
   })
 
+  it('drops only the events the schema refuses from a refused batch', async () => {
+    const ingest = new FakeIngest()
+    const made = shipper(ingest)
+    const bad = requestEvent()
+    made.record({ ...bad, details: { ...bad.details, verb: 'x'.repeat(100) } })
+    made.record(requestEvent())
+    await eventually(() => ingest.stored.size === 1 && made.stats().rejected === 1, 2_000)
+  })
+
   it('drops a batch the server refuses for its content, and goes on with the next', async () => {
     const ingest = new FakeIngest()
     ingest.reject = true
@@ -138,7 +149,10 @@ describe('audit shipper', () => {
     for (let i = 0; i < 5; i++) made.countDiscovery('alice@example.com')
     made.countDiscovery('bob@example.com')
     await eventually(() => ingest.stored.size === 2, 2_000)
-    const counts = [...ingest.stored.values()].map((event) => [event.actor.name, event.details.count])
+    const counts = [...ingest.stored.values()].map((event) => [
+      event.actor.name,
+      event.type === 'kube.discovery' && event.details.count,
+    ])
     expect(counts.sort()).toEqual([
       ['alice@example.com', 5],
       ['bob@example.com', 1],
@@ -212,16 +226,19 @@ describe('audit events', () => {
     )
     expect(audited.session).toBe('exec')
     const identity = { name: 'alice@example.com', groups: [], expires: 0 }
-    const started = audited.sessionStarted(identity, 'exec', 101)
+    const started = audited.sessionStarted(identity, 'exec')
     const ended = audited.sessionEnded(identity, 'exec', 101)
     expect(started).toMatchObject({
       id: audited.id,
       type: 'kube.session.started',
-      details: { kind: 'exec', namespace: 'web', pod: 'p', container: 'c', status: 101 },
+      details: { kind: 'exec', namespace: 'web', pod: 'p', container: 'c' },
     })
     expect(ended.id).not.toBe(started.id)
     expect(ended.id > started.id).toBe(true)
-    expect(ended).toMatchObject({ type: 'kube.session.ended', details: { session: started.id, pod: 'p' } })
+    expect(ended).toMatchObject({
+      type: 'kube.session.ended',
+      details: { session: started.id, pod: 'p', status: 101 },
+    })
     expect(
       new AuditedRequest('POST', '/api/v1/namespaces/web/pods/p/portforward', undefined, undefined).session,
     ).toBe('port-forward')

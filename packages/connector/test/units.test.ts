@@ -117,10 +117,15 @@ describe('configuration', () => {
     expect(!parsed.help && [parsed.config.resyncMs, parsed.config.groupRefreshMs]).toEqual([
       5_400_000, 90_000,
     ])
-    const audit = parseConfig([...required, '--audit-buffer', '500'], { INFRA_CONNECTOR_AUDIT: 'fail-closed' })
+    const audit = parseConfig([...required, '--audit-buffer', '500'], {
+      INFRA_CONNECTOR_AUDIT: 'fail-closed',
+    })
     expect(!audit.help && [audit.config.audit, audit.config.auditBuffer]).toEqual(['fail-closed', 500])
     const defaults = parseConfig(required, {})
-    expect(!defaults.help && [defaults.config.audit, defaults.config.auditBuffer]).toEqual(['best-effort', 10_000])
+    expect(!defaults.help && [defaults.config.audit, defaults.config.auditBuffer]).toEqual([
+      'best-effort',
+      10_000,
+    ])
     expect(parseListen(':443')).toEqual({ host: '', port: 443 })
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 })
     expect(() => parseListen('host:99999')).toThrow()

@@ -1,19 +1,12 @@
+import type { AuditDetails, IngestedAuditEvent } from '@infra/api-types'
 import { v7 as uuidv7 } from 'uuid'
 import type { TokenIdentity } from '../auth/tokens.js'
 import { describeRequest, recordedRequestUri, type KubeRequestInfo } from './kube-request.js'
 
 /** An event as the connector sends it to the server (which sets `time` and `destination`). */
-export interface ConnectorAuditEvent {
-  id: string
-  occurredAt: string
-  type: 'kube.request' | 'kube.session.started' | 'kube.session.ended' | 'kube.discovery'
-  outcome: 'success' | 'failure'
-  reason?: string
-  actor: { kind: 'user' | 'anonymous'; name?: string }
-  sourceIp?: string
-  userAgent?: string
-  details: Record<string, unknown>
-}
+export type ConnectorAuditEvent = IngestedAuditEvent
+type RequestEvent = Extract<ConnectorAuditEvent, { type: 'kube.request' }>
+type SessionEvent = Extract<ConnectorAuditEvent, { type: 'kube.session.started' | 'kube.session.ended' }>
 
 export type SessionKind = 'exec' | 'attach' | 'port-forward'
 const SESSION_SUBRESOURCES: Record<string, SessionKind> = {
@@ -22,8 +15,10 @@ const SESSION_SUBRESOURCES: Record<string, SessionKind> = {
   portforward: 'port-forward',
 }
 
-/** Longest `reason` recorded: the API server's messages are short; a pathological one is cut. */
-const MAX_REASON = 1000
+/** Longest texts the schema takes: the API server's messages are short; a pathological one is cut. */
+const MAX_REASON = 1024
+const MAX_USER_AGENT = 1024
+const MAX_REQUEST_URI = 8192
 
 /** A new event id: a UUIDv7 (time-ordered), also sent to the API server as the request's `Audit-ID`. */
 export function newEventId(): string {
@@ -64,49 +59,54 @@ export class AuditedRequest {
   requestEvent(
     identity: TokenIdentity | undefined,
     answer: { status: number; bytes: number; decision: Decision },
-  ): ConnectorAuditEvent {
+  ): RequestEvent {
     const { decision } = answer
     const failed = answer.status >= 400
     const statusReason = decision.by === 'proxy' ? decision.reason : decision.statusReason
     const reason = decision.by === 'proxy' ? decision.reason : (decision.message ?? decision.statusReason)
     const { discovery: _discovery, ...info } = this.info
-    return this.event('kube.request', identity, {
+    const details: AuditDetails['kube.request'] = {
+      ...info,
+      requestUri: recordedRequestUri(this.url).slice(0, MAX_REQUEST_URI),
+      status: answer.status,
+      durationMs: this.durationMs,
+      bytes: answer.bytes,
+      decidedBy: decision.by,
+      groups: identity?.groups ?? [],
+      ...(statusReason !== undefined ? { statusReason: statusReason.slice(0, MAX_REASON) } : {}),
+    }
+    return {
+      ...this.common(identity),
+      type: 'kube.request',
       outcome: failed ? 'failure' : 'success',
       ...(failed && reason !== undefined ? { reason: reason.slice(0, MAX_REASON) } : {}),
-      details: {
-        ...info,
-        requestUri: recordedRequestUri(this.url),
-        status: answer.status,
-        durationMs: this.durationMs,
-        bytes: answer.bytes,
-        decidedBy: decision.by,
-        groups: identity?.groups ?? [],
-        ...(statusReason !== undefined ? { statusReason: statusReason.slice(0, MAX_REASON) } : {}),
-      },
-    })
-  }
-
-  /** `kube.session.started`: the API server switched protocols; the event's id is the request's Audit-ID. */
-  sessionStarted(identity: TokenIdentity, kind: SessionKind, status: number): ConnectorAuditEvent {
-    return this.event('kube.session.started', identity, {
-      outcome: 'success',
-      details: { ...this.sessionDetails(kind), status },
-    })
-  }
-
-  /** `kube.session.ended`, pointing at its `started` event. */
-  sessionEnded(identity: TokenIdentity, kind: SessionKind, status: number): ConnectorAuditEvent {
-    return {
-      ...this.event('kube.session.ended', identity, {
-        outcome: 'success',
-        details: { ...this.sessionDetails(kind), status, durationMs: this.durationMs, session: this.id },
-      }),
-      id: newEventId(),
-      occurredAt: new Date().toISOString(),
+      details,
     }
   }
 
-  private sessionDetails(kind: SessionKind): Record<string, unknown> {
+  /** `kube.session.started`: the API server switched protocols; the event's id is the request's Audit-ID. */
+  sessionStarted(identity: TokenIdentity, kind: SessionKind): SessionEvent {
+    return {
+      ...this.common(identity),
+      type: 'kube.session.started',
+      outcome: 'success',
+      details: this.sessionDetails(kind),
+    }
+  }
+
+  /** `kube.session.ended`, pointing at its `started` event. */
+  sessionEnded(identity: TokenIdentity, kind: SessionKind, status: number): SessionEvent {
+    return {
+      ...this.common(identity),
+      id: newEventId(),
+      occurredAt: new Date().toISOString(),
+      type: 'kube.session.ended',
+      outcome: 'success',
+      details: { ...this.sessionDetails(kind), status, durationMs: this.durationMs, session: this.id },
+    }
+  }
+
+  private sessionDetails(kind: SessionKind): AuditDetails['kube.session.started'] {
     const container = new URLSearchParams(this.url.split('?', 2)[1] ?? '').get('container')
     return {
       kind,
@@ -116,19 +116,14 @@ export class AuditedRequest {
     }
   }
 
-  private event(
-    type: ConnectorAuditEvent['type'],
-    identity: TokenIdentity | undefined,
-    rest: Pick<ConnectorAuditEvent, 'outcome' | 'details'> & { reason?: string },
-  ): ConnectorAuditEvent {
+  /** What every event of this request says: its id, time, actor and client. */
+  private common(identity: TokenIdentity | undefined) {
     return {
       id: this.id,
       occurredAt: new Date(this.startedAt).toISOString(),
-      type,
-      actor: identity ? { kind: 'user', name: identity.name } : { kind: 'anonymous' },
+      actor: identity ? { kind: 'user' as const, name: identity.name } : { kind: 'anonymous' as const },
       ...(this.sourceIp !== undefined ? { sourceIp: this.sourceIp } : {}),
-      ...(this.userAgent !== undefined ? { userAgent: this.userAgent } : {}),
-      ...rest,
+      ...(this.userAgent !== undefined ? { userAgent: this.userAgent.slice(0, MAX_USER_AGENT) } : {}),
     }
   }
 }

@@ -1,3 +1,4 @@
+import { IngestedAuditEvent } from '@infra/api-types'
 import type { Logger } from 'pino'
 import { newEventId, type ConnectorAuditEvent } from './events.js'
 
@@ -186,12 +187,13 @@ export class AuditShipper {
       return true
     } catch (error) {
       if (error instanceof IngestError && error.rejected) {
-        this.counts.rejected += batch.length
+        // Only the events the schema refuses are lost; when none does, the batch as a whole was refused.
+        const valid = batch.filter((event) => IngestedAuditEvent.safeParse(event).success)
+        const lost = valid.length === batch.length ? batch.length : batch.length - valid.length
+        this.counts.rejected += lost
         this.remove(batch.length)
-        this.options.logger.error(
-          { err: error, events: batch.length },
-          'the server refused a batch of audit events',
-        )
+        if (lost < batch.length) this.buffer.unshift(...valid)
+        this.options.logger.error({ err: error, lost }, 'the server refused audit events')
         return true
       }
       if (!this.failing) {

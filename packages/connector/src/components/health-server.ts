@@ -14,11 +14,7 @@ export class HealthServer {
   ) {}
 
   /** Listens on `listen` (`host:port` or `:port`). */
-  static async start(
-    listen: string,
-    isReady: () => boolean,
-    metrics?: () => string,
-  ): Promise<HealthServer> {
+  static async start(listen: string, isReady: () => boolean, metrics?: () => string): Promise<HealthServer> {
     const address = parseListen(listen)
     const server = http.createServer((request, response) => {
       const path = (request.url ?? '').split('?', 1)[0]

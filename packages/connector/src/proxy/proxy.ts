@@ -450,7 +450,7 @@ export class KubeProxy {
       status = incoming.statusCode ?? 101
       upstreamSocket = upSocket
       session = audited.session
-      if (session) this.recordSession(audited.sessionStarted(identity, session, status))
+      if (session) this.recordSession(audited.sessionStarted(identity, session))
       const lines = [`HTTP/1.1 ${status} ${incoming.statusMessage ?? 'Switching Protocols'}`]
       const kept = responseHeaders(incoming.rawHeaders, new Set(['connection', 'upgrade']))
       for (let i = 0; i < kept.length; i += 2) lines.push(`${kept[i]}: ${kept[i + 1]}`)
