@@ -49,7 +49,7 @@ function shipper(ingest: FakeIngest, options: Partial<AuditShipperOptions> = {})
   return made
 }
 
-function requestEvent(path = '/api/v1/namespaces/web/pods'): ConnectorAuditEvent {
+function requestEvent(path = '/api/v1/namespaces/web/pods') {
   return new AuditedRequest('GET', path, '127.0.0.1', 'kubectl/v1.32').requestEvent(
     { name: 'alice@example.com', groups: ['devs'], expires: 0 },
     { status: 200, bytes: 10, decision: { by: 'api-server' } },

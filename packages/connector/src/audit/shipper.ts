@@ -106,7 +106,7 @@ export class AuditShipper {
       return false
     }
     this.buffer.push(event)
-    if (this.buffer.length >= this.maxBatch && !this.failing) this.flush()
+    if (this.buffer.length >= this.maxBatch && !this.failing) void this.flush()
     return true
   }
 
