@@ -1,6 +1,6 @@
 // Auditing's cost: the same proxy load through a connector shipping an audit event per request to the server
 // and through one with auditing off, in alternating rounds of the same run.
-import type { Section } from '@infra/test-harness/bench'
+import type { Figure, Section } from '@infra/test-harness/bench'
 import { measured, perRequest, type Measured } from './cpu.js'
 import { CONCURRENCY, load, type Target } from './load.js'
 
@@ -16,7 +16,11 @@ export interface AuditTarget {
 const average = (runs: Measured[], value: (run: Measured) => number) =>
   runs.reduce((total, run) => total + value(run), 0) / runs.length
 
-export async function auditSection(on: AuditTarget, off: AuditTarget, apiServer: number | undefined) {
+export async function auditSection(
+  on: AuditTarget,
+  off: AuditTarget,
+  apiServer: number | undefined,
+): Promise<Section> {
   await load(off.target, 2_000)
   await load(on.target, 2_000)
   const runs = { on: [] as Measured[], off: [] as Measured[] }
@@ -24,8 +28,15 @@ export async function auditSection(on: AuditTarget, off: AuditTarget, apiServer:
     runs.off.push(await measured(() => load(off.target, DURATION_MS), { apiServer, connector: off.pid }))
     runs.on.push(await measured(() => load(on.target, DURATION_MS), { apiServer, connector: on.pid }))
   }
-  const cpu = (list: Measured[]) => average(list, (run) => perRequest(run.cpu.connector, run))
-  const section: Section = {
+  /** A figure of the audited runs against the same of the unaudited ones. */
+  const compared = (
+    id: string,
+    label: string,
+    unit: string,
+    better: Figure['better'],
+    of: (run: Measured) => number,
+  ): Figure => ({ id, label, unit, better, value: average(runs.on, of), baseline: average(runs.off, of) })
+  return {
     id: 'proxy-audit',
     title: 'Proxy throughput with auditing on and off',
     description:
@@ -37,42 +48,17 @@ export async function auditSection(on: AuditTarget, off: AuditTarget, apiServer:
     baseline: 'the same connector with --audit off',
     figures: [
       {
-        id: 'throughput',
-        label: 'requests/s',
-        value: average(runs.on, (run) => run.rps),
-        unit: 'requests/s',
-        better: 'higher',
-        baseline: average(runs.off, (run) => run.rps),
+        ...compared('throughput', 'requests/s', 'requests/s', 'higher', (run) => run.rps),
         target: { ratio: 0.95 },
       },
-      {
-        id: 'p99',
-        label: 'p99',
-        value: average(runs.on, (run) => run.p99),
-        unit: 'ms',
-        better: 'lower',
-        baseline: average(runs.off, (run) => run.p99),
-      },
-      {
-        id: 'connector-cpu',
-        label: 'connector CPU per request',
-        value: cpu(runs.on),
-        unit: 'µs',
-        better: 'lower',
-        baseline: cpu(runs.off),
-      },
-      {
-        id: 'errors',
-        label: 'errors',
-        value: average(runs.on, (run) => run.errors),
-        unit: '',
-        better: 'lower',
-        baseline: average(runs.off, (run) => run.errors),
-      },
+      compared('p99', 'p99', 'ms', 'lower', (run) => run.p99),
+      compared('connector-cpu', 'connector CPU per request', 'µs', 'lower', (run) =>
+        perRequest(run.cpu.connector, run),
+      ),
+      compared('errors', 'errors', '', 'lower', (run) => run.errors),
     ],
     notes:
       "The server's work storing the events (its ingest route and the hash chain) runs on the same cores, so " +
       'it is part of the cost measured here.',
   }
-  return section
 }
