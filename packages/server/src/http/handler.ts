@@ -13,7 +13,7 @@ export interface HandlerInput<R extends RouteDefinition> {
   params: Parsed<R['params']>
   query: Parsed<R['query']>
   body: Parsed<R['body']>
-  /** Aborted when the client goes away, so that long polls stop waiting. */
+  /** Aborted when the client goes away, so that long polls and streams stop waiting. */
   signal: AbortSignal
 }
 
@@ -27,7 +27,9 @@ export class Reply<T> {
 }
 
 /** A route's answer, as a value or already as JSON text (list pages, long-poll answers many requests share). */
-export type Answer<R extends RouteDefinition> = RouteOutput<R> | JsonText<RouteOutput<R>>
+export type Answer<R extends RouteDefinition> = R['streams'] extends true
+  ? AsyncIterable<JsonText<RouteOutput<R>>>
+  : RouteOutput<R> | JsonText<RouteOutput<R>>
 
 export type Handler<R extends RouteDefinition> = (
   input: HandlerInput<R>,
