@@ -217,6 +217,21 @@ describe('audit events', () => {
     })
   })
 
+  it('cuts what a request names to what the schema takes, so that its event is still recorded', () => {
+    const long = 'n'.repeat(400)
+    const event = new AuditedRequest(
+      'GET',
+      `/apis/${long}/v1/namespaces/${long}/pods/${long}`,
+      undefined,
+      undefined,
+    ).requestEvent(
+      { name: 'alice@example.com', groups: ['g'.repeat(300)], expires: 0 },
+      { status: 404, bytes: 0, decision: { by: 'api-server' } },
+    )
+    expect(IngestedAuditEvent.safeParse(event).error).toBeUndefined()
+    expect(event.details.namespace).toBe('n'.repeat(253))
+  })
+
   it('gives a session end its own id and the id of its start', () => {
     const audited = new AuditedRequest(
       'POST',

@@ -1,4 +1,4 @@
-import type { AuditDetails, IngestedAuditEvent } from '@infra/api-types'
+import { AUDIT_DETAILS, type AuditDetails, type IngestedAuditEvent } from '@infra/api-types'
 import { v7 as uuidv7 } from 'uuid'
 import type { TokenIdentity } from '../auth/tokens.js'
 import { describeRequest, recordedRequestUri, type KubeRequestInfo } from './kube-request.js'
@@ -18,7 +18,28 @@ const SESSION_SUBRESOURCES: Record<string, SessionKind> = {
 /** Longest texts the schema takes: the API server's messages are short; a pathological one is cut. */
 const MAX_REASON = 1024
 const MAX_USER_AGENT = 1024
-const MAX_REQUEST_URI = 8192
+const REQUEST_FIELDS = AUDIT_DETAILS['kube.request'].shape
+type TextField = 'verb' | 'apiGroup' | 'apiVersion' | 'resource' | 'subresource' | 'namespace' | 'name'
+
+/**
+ * A request's own words cut to what the schema takes for them: a request naming a longer resource (which the
+ * API server refuses anyway) is still recorded, not rejected by the server with its whole batch.
+ */
+function fitted(info: Omit<KubeRequestInfo, 'discovery'>): Omit<KubeRequestInfo, 'discovery'> {
+  const fitted: Record<string, string> = {}
+  for (const [field, value] of Object.entries(info) as Array<[TextField, string]>) {
+    const schema = REQUEST_FIELDS[field]
+    const max = ('unwrap' in schema ? schema.unwrap() : schema).maxLength ?? value.length
+    fitted[field] = value.slice(0, max)
+  }
+  return fitted as unknown as Omit<KubeRequestInfo, 'discovery'>
+}
+
+/** The token's group names cut likewise (the server's own names fit; this guards the batch). */
+function fittedGroups(groups: readonly string[]): string[] {
+  const max = REQUEST_FIELDS.groups.element.maxLength ?? Infinity
+  return groups.map((group) => group.slice(0, max))
+}
 
 /** A new event id: a UUIDv7 (time-ordered), also sent to the API server as the request's `Audit-ID`. */
 export function newEventId(): string {
@@ -66,13 +87,13 @@ export class AuditedRequest {
     const reason = decision.by === 'proxy' ? decision.reason : (decision.message ?? decision.statusReason)
     const { discovery: _discovery, ...info } = this.info
     const details: AuditDetails['kube.request'] = {
-      ...info,
-      requestUri: recordedRequestUri(this.url).slice(0, MAX_REQUEST_URI),
+      ...fitted(info),
+      requestUri: recordedRequestUri(this.url).slice(0, REQUEST_FIELDS.requestUri.maxLength ?? undefined),
       status: answer.status,
       durationMs: this.durationMs,
       bytes: answer.bytes,
       decidedBy: decision.by,
-      groups: identity?.groups ?? [],
+      groups: fittedGroups(identity?.groups ?? []),
       ...(statusReason !== undefined ? { statusReason: statusReason.slice(0, MAX_REASON) } : {}),
     }
     return {
