@@ -2,7 +2,7 @@ import { InfraClient, isInfraApiError } from '@infra/client-sdk'
 import { pino, type Logger } from 'pino'
 import type { ConnectorAuditEvent } from './audit/events.js'
 import { auditMetrics } from './audit/metrics.js'
-import { AuditShipper, IngestError, type AuditStats } from './audit/shipper.js'
+import { AuditShipper, IngestError, type AuditStats, type IngestResult } from './audit/shipper.js'
 import { AccessList } from './auth/access.js'
 import { TokenVerifier } from './auth/tokens.js'
 import { BindingReconciler, type ReconcileReport } from './components/binding-reconciler.js'
@@ -244,7 +244,7 @@ async function ingest(
   destination: string,
   events: ConnectorAuditEvent[],
   signal: AbortSignal,
-): Promise<{ accepted: number; duplicates: number }> {
+): Promise<IngestResult> {
   try {
     // The shipper retries (with the same ids); the SDK's own retries would only delay the next batch.
     return await client.call('ingestAuditEvents', { body: { destination, events } }, { signal, retry: 0 })

@@ -79,7 +79,7 @@ export function describeRequest(method: string, url: string): KubeRequestInfo {
 
 /** Query parameters whose values may be credentials; a request's recorded target has them replaced. */
 const SECRET_PARAMETER = /token|secret|passw|pwd|key|auth|credential|signature|session/i
-export const REDACTED = 'REDACTED'
+const REDACTED = 'REDACTED'
 
 /** The request target (path and query) as it may be recorded: secret-looking query values replaced. */
 export function recordedRequestUri(url: string): string {
