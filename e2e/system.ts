@@ -5,6 +5,7 @@ import { eventually, freePort, randomAccessKey, run, type Result } from '@infra/
 import type { KubeApiServer } from '@infra/test-harness/kube'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import type { IncomingHttpHeaders } from 'node:http'
 import https from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -119,8 +120,12 @@ export interface KubeCredentials {
   token: string
 }
 
-/** One GET to a Kubernetes API with the credentials; resolves to the response's status (0: no answer) and body. */
-function kubeRequest(credentials: KubeCredentials, path: string): Promise<{ status: number; body: string }> {
+/** One GET to a Kubernetes API with the credentials; resolves to the response's status (0: no answer), body and
+ * headers. */
+export function kubeRequest(
+  credentials: KubeCredentials,
+  path: string,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve) => {
     const request = https.get(
       new URL(path, credentials.server),
@@ -133,11 +138,13 @@ function kubeRequest(credentials: KubeCredentials, path: string): Promise<{ stat
         let body = ''
         response.setEncoding('utf8')
         response.on('data', (chunk: string) => (body += chunk))
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body, headers: response.headers }),
+        )
       },
     )
     request.on('timeout', () => request.destroy())
-    request.on('error', () => resolve({ status: 0, body: '' }))
+    request.on('error', () => resolve({ status: 0, body: '', headers: {} }))
   })
 }
 
@@ -322,7 +329,8 @@ export class Connector {
   private constructor(
     private readonly args: string[],
     private readonly accessKey: string,
-    private readonly healthUrl: string,
+    /** http://127.0.0.1:PORT of its /readyz and /metrics. */
+    readonly healthUrl: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
@@ -375,9 +383,12 @@ export class Connector {
     })
   }
 
-  /** Starts the program (again, after `kill`), with the same ports, state and key; resolves once ready. */
-  async startAgain(): Promise<void> {
-    this.program = Program.start('infra-connector', CONNECTOR_BIN, this.args, {
+  /**
+   * Starts the program (again, after `kill` or `stop`), with the same ports, state and key, and `extraArgs`
+   * besides (this time only); resolves once ready.
+   */
+  async startAgain(extraArgs: string[] = []): Promise<void> {
+    this.program = Program.start('infra-connector', CONNECTOR_BIN, [...this.args, ...extraArgs], {
       ...process.env,
       INFRA_ACCESS_KEY: this.accessKey,
       ...this.env,

@@ -14,13 +14,15 @@ export interface ConnectorProcess {
 
 /**
  * The built `infra-connector` as its own process, ready to proxy, with the Node flags of its image
- * (`BENCH_CONNECTOR_NODE_ARGS` instead, when set, e.g. to try others).
+ * (`BENCH_CONNECTOR_NODE_ARGS` instead, when set, e.g. to try others), for destination `bench` (or `name`), with
+ * `args` besides.
  */
 export async function startConnectorProcess(
   env: TestEnv,
   accessKey: string,
   ports: { proxy: number; health: number },
   cluster: { kubeconfig: string; namespace: string },
+  { name = 'bench', args = [] }: { name?: string; args?: string[] } = {},
 ): Promise<ConnectorProcess> {
   const child = spawn(
     process.execPath,
@@ -28,11 +30,12 @@ export async function startConnectorProcess(
       ...(process.env.BENCH_CONNECTOR_NODE_ARGS?.split(' ').filter(Boolean) ??
         imageNodeFlags('infra-connector')),
       connectorBin,
-      ...['--server', env.infraUrl, '--name', 'bench'],
+      ...['--server', env.infraUrl, '--name', name],
       ...['--endpoint', `127.0.0.1:${ports.proxy}`, '--listen', `127.0.0.1:${ports.proxy}`],
       ...['--health-listen', `127.0.0.1:${ports.health}`],
       ...['--kubeconfig', cluster.kubeconfig, '--namespace', cluster.namespace],
-      ...['--state-dir', join(env.workDir, 'bench-state')],
+      ...['--state-dir', join(env.workDir, `${name}-state`)],
+      ...args,
     ],
     // Audit lines are written as in production (info level); the pipe is drained, not kept.
     { env: { ...process.env, INFRA_ACCESS_KEY: accessKey }, stdio: ['ignore', 'ignore', 'pipe'] },

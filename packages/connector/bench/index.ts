@@ -1,7 +1,8 @@
 // Connector benchmarks against the real kube-apiserver (the test harness's) and the real Infra server:
 // proxy overhead against direct access (on the connector's own CPU and on shared cores), the connector's memory
-// under that load, and grant propagation. Writes bench/results.json and bench/results.md.
-// Run with `pnpm --filter @infra/connector bench` (after `pnpm build`); BENCH_SECTIONS=proxy,propagation.
+// under that load, auditing's cost (on against off), and grant propagation. Writes bench/results.json and
+// bench/results.md. Run with `pnpm --filter @infra/connector bench` (after `pnpm build`);
+// BENCH_SECTIONS=proxy,audit,propagation.
 import postgresSetup from '@infra/test-harness/jest-global-setup'
 import postgresTeardown from '@infra/test-harness/jest-global-teardown'
 import {
@@ -13,7 +14,8 @@ import {
 } from '@infra/test-harness/bench'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { freePort, startEnv } from '../test/env.js'
+import { freePort, startEnv, type InfraUser, type TestEnv } from '../test/env.js'
+import { auditSection } from './audit.js'
 import { startConnectorProcess, type ConnectorProcess } from './connector-process.js'
 import { pin, type Processes } from './cpu.js'
 import { CONCURRENCY, load } from './load.js'
@@ -21,7 +23,20 @@ import { propagationSection } from './propagation.js'
 import { dedicatedSection, measureOverhead, sharedSection, type Overhead } from './proxy.js'
 
 const MEMORY_TARGET_MIB = 120
-const wanted = process.env.BENCH_SECTIONS?.split(',') ?? ['proxy', 'propagation']
+const wanted = process.env.BENCH_SECTIONS?.split(',') ?? ['proxy', 'audit', 'propagation']
+
+/** The proxy load's target through the connector of `destination`: its address, CA and a token of `user`. */
+async function throughConnector(env: TestEnv, user: InfraUser, destination: string, port: number) {
+  const found = await env.request<{ items: { connection: { ca: string } }[] }>(
+    'GET',
+    `/api/destinations?name=${destination}`,
+  )
+  return {
+    url: `https://127.0.0.1:${port}`,
+    token: await env.token(user, destination),
+    ca: found.body.items[0]!.connection.ca,
+  }
+}
 
 function memorySection(idle: number, dedicated: number | undefined, shared: number): Section {
   const figure = (id: string, label: string, value: number) =>
@@ -44,6 +59,7 @@ function memorySection(idle: number, dedicated: number | undefined, shared: numb
 await postgresSetup()
 const env = await startEnv()
 let connector: ConnectorProcess | undefined
+let unaudited: ConnectorProcess | undefined
 const sections: Section[] = []
 try {
   // Direct: alice's static token with view cluster-wide. Through the connector: an Infra user with view.
@@ -54,20 +70,11 @@ try {
   // through RBAC on every request, as in a real installation.
   const namespace = 'infra-bench'
   const ports = { proxy: await freePort(), health: await freePort() }
-  connector = await startConnectorProcess(env, await env.connectorKey(), ports, {
-    kubeconfig: await env.installChart(namespace),
-    namespace,
-  })
+  const cluster = { kubeconfig: await env.installChart(namespace), namespace }
+  connector = await startConnectorProcess(env, await env.connectorKey(), ports, cluster)
+  const proxied = await throughConnector(env, user, 'bench', ports.proxy)
   if (wanted.includes('proxy')) {
-    const destination = (
-      await env.request<{ items: { connection: { ca: string } }[] }>('GET', '/api/destinations?name=bench')
-    ).body.items[0]!
     const direct = { url: env.kube.url, token: env.kube.tokens.alice!, ca: env.kube.ca }
-    const proxied = {
-      url: `https://127.0.0.1:${ports.proxy}`,
-      token: await env.token(user, 'bench'),
-      ca: destination.connection.ca,
-    }
     // The binding must be in place before measuring.
     for (let i = 0; i < 200; i++) if ((await load(proxied, 50)).errors === 0) break
     const idle = await residentMemoryMiB(connector.pid)
@@ -92,8 +99,26 @@ try {
     )
     sections.push(sharedSection(shared), memorySection(idle, dedicated?.[1], sharedPeak))
   }
+  if (wanted.includes('audit')) {
+    await env.grant({ user: user.id, privilege: 'view', resource: 'bench-off' })
+    const offPorts = { proxy: await freePort(), health: await freePort() }
+    unaudited = await startConnectorProcess(env, await env.connectorKey(), offPorts, cluster, {
+      name: 'bench-off',
+      args: ['--audit', 'off'],
+    })
+    const off = await throughConnector(env, user, 'bench-off', offPorts.proxy)
+    for (let i = 0; i < 200; i++) if ((await load(off, 50)).errors === 0) break
+    sections.push(
+      await auditSection(
+        { target: proxied, pid: connector.pid },
+        { target: off, pid: unaudited.pid },
+        env.kube.pid,
+      ),
+    )
+  }
   if (wanted.includes('propagation')) sections.push(await propagationSection(env, user))
 } finally {
+  unaudited?.stop()
   connector?.stop()
   await env.close()
   await postgresTeardown()
@@ -102,9 +127,10 @@ console.log(
   await writeBenchResults(
     fileURLToPath(new URL('.', import.meta.url)),
     'Connector benchmarks',
-    'Run with `pnpm --filter @infra/connector bench` (`BENCH_SECTIONS=proxy,propagation`). The real ' +
+    'Run with `pnpm --filter @infra/connector bench` (`BENCH_SECTIONS=proxy,audit,propagation`). The real ' +
       'kube-apiserver v1.34 of the test harness and the real Infra server on Postgres, all on this machine; the ' +
-      'connector runs as its own process (the built `infra-connector`), logging an audit line per request.',
+      'connector runs as its own process (the built `infra-connector`), logging an audit line and sending an ' +
+      'audit event to the server per request (`--audit best-effort`, the default).',
     sections,
   ),
 )

@@ -6,6 +6,13 @@ import { DestinationName, parseDuration } from '@infra/api-types'
 
 export const DEFAULT_ROLES = ['cluster-admin', 'admin', 'edit', 'view'] as const
 export const INCLUDE_ROLE_LABEL = 'app.infrahq.com/include-role'
+/**
+ * What the connector does with its audit events: send them to the server and keep serving while it cannot
+ * (`best-effort`), refuse requests while it cannot (`fail-closed`), or only log them (`off`).
+ */
+export const AUDIT_MODES = ['best-effort', 'fail-closed', 'off'] as const
+export type AuditMode = (typeof AUDIT_MODES)[number]
+const DEFAULT_AUDIT_BUFFER = 10_000
 
 export interface ConnectorConfig {
   /** Infra server URL (or host[:port]). */
@@ -49,6 +56,9 @@ export interface ConnectorConfig {
   heartbeatMs: number
   /** How often the members of groups holding grants are read again. */
   groupRefreshMs: number
+  audit: AuditMode
+  /** Most audit events held while the server cannot take them. */
+  auditBuffer: number
   logLevel: string
 }
 
@@ -97,6 +107,12 @@ Flags (each also read from the environment variable shown):
   --group-refresh DURATION  how often members of granted groups are re-read besides on
                             every membership change (in case one was missed), default 15s
                             (a DURATION is a number and a unit, h, m, s or ms: 30s, 1h30m)
+  --audit MODE              best-effort (default): audit events go to the server, held
+                            while it cannot take them (up to --audit-buffer, then dropped
+                            and counted); fail-closed: requests are refused while events
+                            cannot be delivered; off: only the log line (INFRA_CONNECTOR_AUDIT)
+  --audit-buffer EVENTS     events held while the server is unreachable, default
+                            ${DEFAULT_AUDIT_BUFFER} (INFRA_CONNECTOR_AUDIT_BUFFER)
   --log-level LEVEL         debug, info, warn, error (INFRA_LOG_LEVEL), default info
   --help                    show this help
 `
@@ -163,6 +179,8 @@ export function parseConfig(
         resync: { type: 'string' },
         heartbeat: { type: 'string' },
         'group-refresh': { type: 'string' },
+        audit: { type: 'string' },
+        'audit-buffer': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -244,6 +262,16 @@ export function parseConfig(
   const systemRole = roles.find((role) => role.startsWith('system:'))
   if (systemRole) throw new ConfigError(`--role ${systemRole}: system:* roles are never eligible for grants`)
 
+  const audit = pick(flags.audit, 'INFRA_CONNECTOR_AUDIT') ?? 'best-effort'
+  if (!(AUDIT_MODES as readonly string[]).includes(audit)) {
+    throw new ConfigError(`--audit ${audit}: use ${AUDIT_MODES.join(', ')}`)
+  }
+  const auditBufferText = pick(flags['audit-buffer'], 'INFRA_CONNECTOR_AUDIT_BUFFER')
+  const auditBuffer = Number(auditBufferText ?? DEFAULT_AUDIT_BUFFER)
+  if (!Number.isSafeInteger(auditBuffer) || auditBuffer < 1) {
+    throw new ConfigError(`--audit-buffer ${auditBufferText}: a number of events, at least 1`)
+  }
+
   const kubeconfig = flags.kubeconfig ?? (env.KUBECONFIG ? env.KUBECONFIG : undefined)
   const logLevel = pick(flags['log-level'], 'INFRA_LOG_LEVEL') ?? 'info'
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
@@ -276,6 +304,8 @@ export function parseConfig(
       resyncMs: parseInterval('resync', flags.resync ?? '5m'),
       heartbeatMs: parseInterval('heartbeat', flags.heartbeat ?? '30s'),
       groupRefreshMs: parseInterval('group-refresh', flags['group-refresh'] ?? '15s'),
+      audit: audit as AuditMode,
+      auditBuffer,
       logLevel,
     },
   }

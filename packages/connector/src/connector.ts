@@ -1,5 +1,8 @@
-import { InfraClient } from '@infra/client-sdk'
+import { InfraClient, isInfraApiError } from '@infra/client-sdk'
 import { pino, type Logger } from 'pino'
+import type { ConnectorAuditEvent } from './audit/events.js'
+import { auditMetrics } from './audit/metrics.js'
+import { AuditShipper, IngestError, type AuditStats, type IngestResult } from './audit/shipper.js'
 import { AccessList } from './auth/access.js'
 import { TokenVerifier } from './auth/tokens.js'
 import { BindingReconciler, type ReconcileReport } from './components/binding-reconciler.js'
@@ -42,6 +45,8 @@ export interface RunningConnector {
   reconciled(): Promise<ReconcileReport>
   lastReconcile(): ReconcileReport | undefined
   isReady(): boolean
+  /** The audit shipper's counters; undefined with `audit: 'off'`. */
+  auditStats(): AuditStats | undefined
   stop(graceMs?: number): Promise<void>
 }
 
@@ -123,12 +128,22 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       options.name,
       options.jwksRefetchCooldownMs !== undefined ? { refetchCooldownMs: options.jwksRefetchCooldownMs } : {},
     )
+    const shipper =
+      options.audit === 'off'
+        ? undefined
+        : new AuditShipper({
+            send: (events, signal) => ingest(client, options.name, events, signal),
+            bufferSize: options.auditBuffer,
+            failClosed: options.audit === 'fail-closed',
+            logger: logger.child({ component: 'audit' }),
+          })
     const proxy = new KubeProxy({
       kube,
       verifier,
       access: () => access,
       logger: logger.child({ component: 'proxy' }),
       certificate: certificates.current,
+      ...(shipper ? { audit: shipper } : {}),
     })
     const members = new MemberRefresher({
       client,
@@ -168,6 +183,11 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     stops.push(() => follower.stop())
     await follower.start()
 
+    if (shipper) {
+      shipper.start()
+      // After the proxy has closed (stops run in reverse): the events of its last requests go too.
+      stops.push(() => shipper.stop())
+    }
     const proxyAddress = await proxy.listen(listen.port, listen.host)
     stops.push(() => proxy.close(0))
     certificates.start((next) => proxy.setCertificate(next))
@@ -175,7 +195,13 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
 
     const isReady = () =>
       access !== undefined && registrar.current !== undefined && reconciler.last !== undefined
-    const health = options.healthListen ? await HealthServer.start(options.healthListen, isReady) : undefined
+    const health = options.healthListen
+      ? await HealthServer.start(
+          options.healthListen,
+          isReady,
+          shipper ? () => auditMetrics(shipper.stats()) : undefined,
+        )
+      : undefined
     if (health) stops.push(() => health.stop())
 
     const proxyHost = isWildcardHost(listen.host) ? '127.0.0.1' : listen.host
@@ -194,6 +220,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
       reconciled: () => reconciler.reconciled(),
       lastReconcile: () => reconciler.last,
       isReady,
+      auditStats: () => shipper?.stats(),
       stop: (graceMs = 10_000) => {
         stopping ??= (async () => {
           logger.info('stopping')
@@ -207,6 +234,22 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     }
   } catch (error) {
     await stopAll()
+    throw error
+  }
+}
+
+/** Sends a batch of audit events; a 400 means the server refuses their content, so sending again cannot help. */
+async function ingest(
+  client: InfraClient,
+  destination: string,
+  events: ConnectorAuditEvent[],
+  signal: AbortSignal,
+): Promise<IngestResult> {
+  try {
+    // The shipper retries (with the same ids); the SDK's own retries would only delay the next batch.
+    return await client.call('ingestAuditEvents', { body: { destination, events } }, { signal, retry: 0 })
+  } catch (error) {
+    if (isInfraApiError(error) && error.status === 400) throw new IngestError(error.message, true)
     throw error
   }
 }

@@ -177,6 +177,8 @@ export async function startEnv(options: { database?: TestDatabase } = {}): Promi
         resyncMs: 60_000,
         heartbeatMs: 30_000,
         groupRefreshMs: 15_000,
+        audit: 'best-effort',
+        auditBuffer: 10_000,
         logLevel: 'silent',
         logger: pino({ level: process.env.INFRA_TEST_LOG_LEVEL ?? 'silent' }),
         ...overrides,

@@ -13,7 +13,7 @@ import { pino, type Logger } from 'pino'
 import { AccessList } from '../src/auth/access.js'
 import { TokenVerifier } from '../src/auth/tokens.js'
 import { KubeConnection } from '../src/kube/connection.js'
-import { KubeProxy } from '../src/proxy/proxy.js'
+import { KubeProxy, type ProxyOptions } from '../src/proxy/proxy.js'
 import { generateAuthority, issueServingCertificate } from '../src/tls/authority.js'
 
 export const UPSTREAM_TOKEN = 'connector-service-account-token'
@@ -160,6 +160,7 @@ export interface ProxyFixture {
 /** A proxy (the real KubeProxy) in front of a recording upstream, trusting one local signing key. */
 export async function startProxyFixture(
   access = new AccessList(new Set(['alice', 'bob', 'ünïcödé']), new Set(['devs'])),
+  audit?: ProxyOptions['audit'],
 ): Promise<ProxyFixture> {
   const upstream = await startUpstream()
   const dir = mkdtempSync(join(tmpdir(), 'infra-proxy-fixture-'))
@@ -200,7 +201,14 @@ export async function startProxyFixture(
       },
     },
   )
-  const proxy = new KubeProxy({ kube, verifier, access: () => current, logger, certificate: serving })
+  const proxy = new KubeProxy({
+    kube,
+    verifier,
+    access: () => current,
+    logger,
+    certificate: serving,
+    ...(audit ? { audit } : {}),
+  })
   const address = await proxy.listen(0, '127.0.0.1')
   return {
     upstream,

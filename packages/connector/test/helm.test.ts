@@ -141,6 +141,8 @@ describe('helm chart', () => {
         '--listen=:8443',
         '--ca-secret=infra-infra-connector-ca',
         '--owner-cluster-role=infra-infra-connector',
+        '--audit=best-effort',
+        '--audit-buffer=10000',
       ]),
     )
     expect(container.env).toEqual(
@@ -185,6 +187,8 @@ describe('helm chart', () => {
       'rbac.bindAnyRole=false',
       'grantableRoles.create=false',
       'server.ca=-----BEGIN CERTIFICATE-----',
+      'audit.mode=fail-closed',
+      'audit.buffer=250000',
     ])
     expect(find(objects, 'Secret', 'my-key')).toBeUndefined()
     expect(find(objects, 'Secret', 'infra-infra-connector-access-key')).toBeUndefined()
@@ -193,7 +197,12 @@ describe('helm chart', () => {
     const container = find(objects, 'Deployment').spec.template.spec.containers[0]
     expect(container.env[0].valueFrom.secretKeyRef).toEqual({ name: 'my-key', key: 'key' })
     expect(container.args).toEqual(
-      expect.arrayContaining(['--role=support', '--server-ca=/etc/infra/server-ca/ca.crt']),
+      expect.arrayContaining([
+        '--role=support',
+        '--server-ca=/etc/infra/server-ca/ca.crt',
+        '--audit=fail-closed',
+        '--audit-buffer=250000',
+      ]),
     )
     const bind = find(objects, 'ClusterRole', 'infra-infra-connector').rules.find((rule: any) =>
       rule.verbs.includes('bind'),

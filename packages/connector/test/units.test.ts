@@ -11,7 +11,8 @@ import { parseDuration } from '@infra/api-types'
 import { eventually } from '@infra/test-harness'
 import { ConfigError, parseConfig, parseListen } from '../src/config.js'
 import { ProxyCertificates, type ServingCertificate } from '../src/components/proxy-certificates.js'
-import { checkPath, checkRequestHeaders, requestVerb } from '../src/proxy/headers.js'
+import { checkPath, checkRequestHeaders } from '../src/proxy/headers.js'
+import { describeRequest, recordedRequestUri } from '../src/audit/kube-request.js'
 import { bindingName, planBindings } from '../src/rbac/reconciler.js'
 import { destinationLabelValue } from '../src/rbac/labels.js'
 import { isEligibleRole } from '../src/registration.js'
@@ -100,6 +101,9 @@ describe('configuration', () => {
     [[...required, '--heartbeat', '500'], /invalid duration/],
     [[...required, '--group-refresh', '0s'], /must be positive/],
     [[...required, '--unknown'], /Unknown option/],
+    [[...required, '--audit', 'sometimes'], /use best-effort, fail-closed, off/],
+    [[...required, '--audit-buffer', '0'], /at least 1/],
+    [[...required, '--audit-buffer', 'lots'], /a number of events/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError)
     expect(() => parseConfig(argv, {})).toThrow(message)
@@ -112,6 +116,15 @@ describe('configuration', () => {
     const parsed = parseConfig([...required, '--resync', '1h30m', '--group-refresh', '1m30s'], {})
     expect(!parsed.help && [parsed.config.resyncMs, parsed.config.groupRefreshMs]).toEqual([
       5_400_000, 90_000,
+    ])
+    const audit = parseConfig([...required, '--audit-buffer', '500'], {
+      INFRA_CONNECTOR_AUDIT: 'fail-closed',
+    })
+    expect(!audit.help && [audit.config.audit, audit.config.auditBuffer]).toEqual(['fail-closed', 500])
+    const defaults = parseConfig(required, {})
+    expect(!defaults.help && [defaults.config.audit, defaults.config.auditBuffer]).toEqual([
+      'best-effort',
+      10_000,
     ])
     expect(parseListen(':443')).toEqual({ host: '', port: 443 })
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 })
@@ -168,17 +181,74 @@ describe('roles and bindings', () => {
 
 describe('request checks', () => {
   it('derives the Kubernetes verb for the audit log', () => {
-    expect(requestVerb('GET', '/api/v1/namespaces/web/pods')).toBe('list')
-    expect(requestVerb('GET', '/api/v1/namespaces/web/pods/p')).toBe('get')
-    expect(requestVerb('GET', '/api/v1/namespaces/web/pods?watch=true')).toBe('watch')
-    expect(requestVerb('GET', '/api/v1/namespaces')).toBe('list')
-    expect(requestVerb('GET', '/api/v1/namespaces/web')).toBe('get')
-    expect(requestVerb('GET', '/apis/apps/v1/deployments')).toBe('list')
-    expect(requestVerb('POST', '/api/v1/namespaces/web/configmaps')).toBe('create')
-    expect(requestVerb('DELETE', '/api/v1/namespaces/web/configmaps')).toBe('deletecollection')
-    expect(requestVerb('DELETE', '/api/v1/namespaces/web/configmaps/c')).toBe('delete')
-    expect(requestVerb('PATCH', '/api/v1/namespaces/web/configmaps/c')).toBe('patch')
-    expect(requestVerb('GET', '/version')).toBe('get')
+    const verb = (method: string, url: string) => describeRequest(method, url).verb
+    expect(verb('GET', '/api/v1/namespaces/web/pods')).toBe('list')
+    expect(verb('GET', '/api/v1/namespaces/web/pods/p')).toBe('get')
+    expect(verb('GET', '/api/v1/namespaces/web/pods?watch=true')).toBe('watch')
+    expect(verb('GET', '/api/v1/watch/namespaces/web/pods')).toBe('watch')
+    expect(verb('GET', '/api/v1/namespaces')).toBe('list')
+    expect(verb('GET', '/api/v1/namespaces/web')).toBe('get')
+    expect(verb('GET', '/apis/apps/v1/deployments')).toBe('list')
+    expect(verb('POST', '/api/v1/namespaces/web/configmaps')).toBe('create')
+    expect(verb('DELETE', '/api/v1/namespaces/web/configmaps')).toBe('deletecollection')
+    expect(verb('DELETE', '/api/v1/namespaces/web/configmaps/c')).toBe('delete')
+    expect(verb('PATCH', '/api/v1/namespaces/web/configmaps/c')).toBe('patch')
+    expect(verb('GET', '/version')).toBe('get')
+  })
+
+  it('names the group, version, resource, sub-resource, namespace and name as the API server does', () => {
+    expect(describeRequest('GET', '/apis/apps/v1/namespaces/web/deployments/d/scale?x=1')).toEqual({
+      verb: 'get',
+      apiGroup: 'apps',
+      apiVersion: 'v1',
+      resource: 'deployments',
+      subresource: 'scale',
+      namespace: 'web',
+      name: 'd',
+      discovery: false,
+    })
+    expect(describeRequest('POST', '/api/v1/namespaces/web/pods/p/exec?command=sh')).toMatchObject({
+      verb: 'create',
+      apiGroup: '',
+      resource: 'pods',
+      subresource: 'exec',
+      name: 'p',
+    })
+    // A namespace's own sub-resources are not resource types inside it.
+    expect(describeRequest('PUT', '/api/v1/namespaces/web/finalize')).toMatchObject({
+      resource: 'namespaces',
+      name: 'web',
+      subresource: 'finalize',
+    })
+    expect(describeRequest('GET', '/api/v1/nodes')).not.toHaveProperty('namespace')
+  })
+
+  it('tells discovery requests from resource requests', () => {
+    for (const path of [
+      '/api',
+      '/api/v1',
+      '/apis',
+      '/apis/apps',
+      '/apis/apps/v1',
+      '/version',
+      '/openapi/v3/apis/apps/v1',
+    ])
+      expect(describeRequest('GET', path).discovery).toBe(true)
+    for (const path of ['/api/v1/pods', '/apis/apps/v1/deployments', '/healthz', '/versions'])
+      expect(describeRequest('GET', path).discovery).toBe(false)
+  })
+
+  it('records request targets without secret-looking query values', () => {
+    expect(recordedRequestUri('/api/v1/pods?labelSelector=app%3Dx&limit=500')).toBe(
+      '/api/v1/pods?labelSelector=app%3Dx&limit=500',
+    )
+    expect(recordedRequestUri('/api/v1/namespaces/w/services/s/proxy/?access_token=abc&x=1&Api%4BEY=k')).toBe(
+      '/api/v1/namespaces/w/services/s/proxy/?access_token=REDACTED&x=1&Api%4BEY=REDACTED',
+    )
+    expect(recordedRequestUri('/x?password=p&session=s&flag')).toBe(
+      '/x?password=REDACTED&session=REDACTED&flag',
+    )
+    expect(recordedRequestUri('/api/v1/pods')).toBe('/api/v1/pods')
   })
 
   it('keeps encoded characters in the query (label selectors) but not in the path', () => {

@@ -80,12 +80,15 @@ export interface RestartableKubeApiServer extends KubeApiServer {
   startAgain(): Promise<void>
 }
 
-/** Starts a fresh, empty cluster (or returns the INFRA_TEST_KUBECONFIG one). */
-export async function startKubeApiServer(): Promise<KubeApiServer> {
+/**
+ * Starts a fresh, empty cluster (or returns the INFRA_TEST_KUBECONFIG one); `args` are more kube-apiserver flags
+ * (e.g. `--audit-log-path`), which an INFRA_TEST_KUBECONFIG cluster cannot take.
+ */
+export async function startKubeApiServer(options: { args?: string[] } = {}): Promise<KubeApiServer> {
   const external = process.env.INFRA_TEST_KUBECONFIG
-  if (external) return fromKubeconfig(external)
+  if (external && !options.args?.length) return fromKubeconfig(external)
   const outDir = uniqueTempPath('infra-kube-out')
-  const running = await spawnHarness(outDir, {})
+  const running = await spawnHarness(outDir, {}, options.args)
   return {
     ...clusterOf(running),
     ...(running.child.pid === undefined ? {} : { pid: running.child.pid }),
@@ -118,11 +121,11 @@ function uniqueTempPath(prefix: string): string {
 }
 
 /** Runs the harness binary until it prints `ready`. */
-async function spawnHarness(outDir: string, env: NodeJS.ProcessEnv): Promise<Running> {
+async function spawnHarness(outDir: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Running> {
   const bin = await buildKubeApiServer()
   // The harness creates OUTDIR and removes it again when it exits, even when
   // it is terminated because this process died (PR_SET_PDEATHSIG).
-  const child = spawn(bin, [outDir], {
+  const child = spawn(bin, [outDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GOTRACEBACK: 'all', ...env },
   })

@@ -2,7 +2,10 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { formatHost, parseListen } from '../config.js'
 
-/** Plain HTTP `/healthz` and `/livez` (the process is up) and `/readyz` (`isReady`). */
+/**
+ * Plain HTTP `/healthz` and `/livez` (the process is up), `/readyz` (`isReady`) and, given `metrics`,
+ * `/metrics` (Prometheus text).
+ */
 export class HealthServer {
   private constructor(
     private readonly server: http.Server,
@@ -11,7 +14,7 @@ export class HealthServer {
   ) {}
 
   /** Listens on `listen` (`host:port` or `:port`). */
-  static async start(listen: string, isReady: () => boolean): Promise<HealthServer> {
+  static async start(listen: string, isReady: () => boolean, metrics?: () => string): Promise<HealthServer> {
     const address = parseListen(listen)
     const server = http.createServer((request, response) => {
       const path = (request.url ?? '').split('?', 1)[0]
@@ -22,6 +25,8 @@ export class HealthServer {
         response
           .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
           .end(ready ? 'ok' : 'not ready')
+      } else if (path === '/metrics' && metrics) {
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics())
       } else {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
       }

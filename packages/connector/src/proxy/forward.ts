@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
+import { StatusReader } from '../audit/status-reader.js'
 import { upstreamResponseHeaders } from './headers.js'
 
 /**
@@ -16,6 +17,9 @@ export class Forwarding implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined
   private cancelled: Error | undefined
   private bodyStarted = false
+  private status: StatusReader | undefined
+  /** Body bytes of the answer passed to the client so far. */
+  bytes = 0
 
   constructor(
     private readonly response: ServerResponse,
@@ -41,6 +45,7 @@ export class Forwarding implements Dispatcher.DispatchHandler {
   ): void {
     // Informational answers (100 Continue) were for the upstream request; the client got its own.
     if (statusCode < 200) return
+    this.status = StatusReader.of(statusCode, headers['content-type'])
     const response = this.response
     response.writeHead(statusCode, upstreamResponseHeaders(headers))
     response.cork()
@@ -52,10 +57,17 @@ export class Forwarding implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.bodyStarted = true
+    this.bytes += chunk.length
+    this.status?.observe(chunk)
     if (!this.response.write(chunk)) {
       controller.pause()
       this.response.once('drain', () => controller.resume())
     }
+  }
+
+  /** The `reason` and `message` of the API server's `Status`, when it refused the request. */
+  apiStatus(): { reason?: string; message?: string } {
+    return this.status?.status() ?? {}
   }
 
   onResponseEnd(): void {

@@ -19,6 +19,9 @@ const HOP_BY_HOP = new Set([
  */
 const IDENTITY_PREFIXES = ['impersonate-', 'x-remote-']
 
+/** Request headers the proxy sets itself rather than forwards. */
+const REPLACED = new Set(['host', 'authorization', 'audit-id'])
+
 export type RequestCheck =
   | { ok: true; token: string; headers: string[]; upgrade: string | undefined }
   | { ok: false; status: 400 | 401; message: string }
@@ -78,7 +81,7 @@ export function checkRequestHeaders(raw: readonly string[], isUpgrade: boolean):
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? ''
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || dropped.has(lower) || lower === 'host' || lower === 'authorization') continue
+    if (HOP_BY_HOP.has(lower) || dropped.has(lower) || REPLACED.has(lower)) continue
     headers.push(name, raw[i + 1] ?? '')
   }
   if (isUpgrade) {
@@ -122,36 +125,6 @@ export function upstreamResponseHeaders(
  */
 export function headerValue(text: string): string {
   return /^[\x20-\x7e]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1')
-}
-
-/** The Kubernetes verb of a request, for the audit log. */
-export function requestVerb(method: string, url: string): string {
-  const [pathname = '/', search = ''] = url.split('?', 2)
-  const query = new URLSearchParams(search)
-  const watch = query.get('watch')
-  if (watch === 'true' || watch === '1') return 'watch'
-  const parts = pathname.split('/').filter(Boolean)
-  let rest: string[] = []
-  if (parts[0] === 'api') rest = parts.slice(2)
-  else if (parts[0] === 'apis') rest = parts.slice(3)
-  if (rest[0] === 'watch') return 'watch'
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2)
-  const hasName = rest.length >= 2 || (parts[0] !== 'api' && parts[0] !== 'apis')
-  switch (method) {
-    case 'GET':
-    case 'HEAD':
-      return hasName ? 'get' : 'list'
-    case 'POST':
-      return 'create'
-    case 'PUT':
-      return 'update'
-    case 'PATCH':
-      return 'patch'
-    case 'DELETE':
-      return hasName ? 'delete' : 'deletecollection'
-    default:
-      return method.toLowerCase()
-  }
 }
 
 /**

@@ -5,10 +5,13 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { isReservedName } from '@infra/api-types'
+import { AuditedRequest, type ConnectorAuditEvent, type Decision, type SessionKind } from '../audit/events.js'
+import type { AuditShipper } from '../audit/shipper.js'
+import { StatusReader } from '../audit/status-reader.js'
 import type { AccessList } from '../auth/access.js'
 import { TokenError, type TokenIdentity, type TokenVerifier } from '../auth/tokens.js'
 import type { KubeConnection } from '../kube/connection.js'
-import { checkPath, checkRequestHeaders, headerValue, requestVerb, responseHeaders } from './headers.js'
+import { checkPath, checkRequestHeaders, headerValue, responseHeaders } from './headers.js'
 import { Forwarding } from './forward.js'
 
 export interface ProxyOptions {
@@ -20,6 +23,17 @@ export interface ProxyOptions {
   certificate: { certificate: string; key: string }
   /** Largest request header block accepted (bytes). Default 32 KiB. */
   maxHeaderSize?: number
+  /** Where the audit events of requests and sessions go; without it they are only logged. */
+  audit?: Pick<AuditShipper, 'record' | 'countDiscovery' | 'accepting'>
+}
+
+/** How a request was answered, for its audit event and log line. */
+interface Answer {
+  status: number
+  bytes: number
+  decision: Decision
+  /** Log-only facts: the client went away, the upstream failed. */
+  note?: Record<string, unknown>
 }
 
 interface Tracked {
@@ -28,6 +42,7 @@ interface Tracked {
 }
 
 type Failure = { status: number; reason: string; message: string }
+type Refusal = { ok: false; failure: Failure; identity?: TokenIdentity }
 
 /** A Kubernetes `Status` body, which kubectl shows as the error. */
 function statusBody(failure: Failure): string {
@@ -47,6 +62,11 @@ const failures = {
   unauthorized: (message: string): Failure => ({ status: 401, reason: 'Unauthorized', message }),
   forbidden: (message: string): Failure => ({ status: 403, reason: 'Forbidden', message }),
   unavailable: (message: string): Failure => ({ status: 503, reason: 'ServiceUnavailable', message }),
+  notRecordable: (): Failure => ({
+    status: 503,
+    reason: 'ServiceUnavailable',
+    message: 'the connector cannot record audit events now (it fails closed); try again',
+  }),
   unreachable: (error: Error): Failure => ({
     status: 502,
     reason: 'InternalError',
@@ -179,7 +199,7 @@ export class KubeProxy {
   private async admit(
     request: IncomingMessage,
     isUpgrade: boolean,
-  ): Promise<{ ok: true; identity: TokenIdentity; headers: string[] } | { ok: false; failure: Failure }> {
+  ): Promise<{ ok: true; identity: TokenIdentity; headers: string[] } | Refusal> {
     const pathProblem = checkPath(request.url ?? '')
     if (pathProblem) return { ok: false, failure: failures.badRequest(pathProblem) }
     const check = checkRequestHeaders(request.rawHeaders, isUpgrade)
@@ -198,15 +218,25 @@ export class KubeProxy {
       return { ok: false, failure: failures.unauthorized(`Unauthorized: ${message}`) }
     }
     if (isReservedName(identity.name)) {
-      return { ok: false, failure: failures.forbidden(`the user name "${identity.name}" is reserved`) }
+      return {
+        ok: false,
+        failure: failures.forbidden(`the user name "${identity.name}" is reserved`),
+        identity,
+      }
     }
     const access = this.options.access()
-    if (!access) return { ok: false, failure: failures.unavailable('the connector is starting; try again') }
+    if (!access) {
+      return { ok: false, failure: failures.unavailable('the connector is starting; try again'), identity }
+    }
     if (!access.allows(identity.name, identity.groups)) {
       return {
         ok: false,
         failure: failures.forbidden(`${identity.name} has no grant on this destination`),
+        identity,
       }
+    }
+    if (this.options.audit && !this.options.audit.accepting) {
+      return { ok: false, failure: failures.notRecordable(), identity }
     }
     const headers = [...check.headers, 'Impersonate-User', headerValue(identity.name)]
     for (const group of access.impersonatedGroups(identity.name, identity.groups))
@@ -214,28 +244,48 @@ export class KubeProxy {
     return { ok: true, identity, headers }
   }
 
+  /** Logs the answered request, and records its event (discovery requests are only counted). */
   private audit(
     request: IncomingMessage,
+    audited: AuditedRequest,
     identity: TokenIdentity | undefined,
-    status: number,
-    started: number,
-    extra: Record<string, unknown> = {},
+    answer: Answer,
   ): void {
-    const url = request.url ?? ''
+    const { decision } = answer
+    const reason = decision.by === 'proxy' ? decision.reason : decision.statusReason
     this.options.logger.info(
       {
         audit: true,
+        id: audited.id,
         user: identity?.name,
         groups: identity?.groups,
-        verb: requestVerb(request.method ?? 'GET', url),
-        method: request.method,
-        path: url.split('?', 1)[0],
-        status,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        verb: audited.info.verb,
+        method: audited.method,
+        path: audited.url.split('?', 1)[0],
+        status: answer.status,
+        durationMs: audited.durationMs,
         remote: this.remotes.get(request) ?? request.socket?.remoteAddress,
-        ...extra,
+        decidedBy: decision.by,
+        ...(reason !== undefined ? { reason } : {}),
+        ...answer.note,
       },
       'proxied request',
+    )
+    const sink = this.options.audit
+    if (!sink) return
+    if (audited.info.discovery && identity && decision.by === 'api-server') sink.countDiscovery(identity.name)
+    else sink.record(audited.requestEvent(identity, answer))
+  }
+
+  /** A request as the audit log sees it, from its arrival. */
+  private audited(request: IncomingMessage): AuditedRequest {
+    const remote = request.socket.remoteAddress
+    this.remotes.set(request, remote)
+    return new AuditedRequest(
+      request.method ?? 'GET',
+      request.url ?? '',
+      remote,
+      request.headers['user-agent'],
     )
   }
 
@@ -246,15 +296,19 @@ export class KubeProxy {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const started = performance.now()
-    this.remotes.set(request, request.socket.remoteAddress)
-    const fail = (failure: Failure, identity?: TokenIdentity) => {
+    const audited = this.audited(request)
+    const admitted = await this.admit(request, false)
+    if (!admitted.ok) {
+      const { failure } = admitted
       sendFailure(response, failure, this.closing)
       request.resume()
-      this.audit(request, identity, failure.status, started, { denied: failure.message })
+      this.audit(request, audited, admitted.identity, {
+        status: failure.status,
+        bytes: 0,
+        decision: { by: 'proxy', reason: failure.message },
+      })
+      return
     }
-    const admitted = await this.admit(request, false)
-    if (!admitted.ok) return fail(admitted.failure)
     const { identity, headers } = admitted
 
     const kube = this.options.kube
@@ -271,18 +325,36 @@ export class KubeProxy {
     }
     if (request.headers['transfer-encoding'] !== undefined) hasBody = true
     if (kube.authorization) forwarded.push('Authorization', kube.authorization)
+    forwarded.push('Audit-ID', audited.id)
 
     let finished = false
-    const done = (status: number, extra?: Record<string, unknown>) => {
+    const done = (status: number, note?: Record<string, unknown>) => {
       if (finished) return
       finished = true
       this.tracked.delete(entry)
-      this.audit(request, identity, status, started, extra)
+      const { reason, message } = forwarding.apiStatus()
+      this.audit(request, audited, identity, {
+        status,
+        bytes: forwarding.bytes,
+        decision: {
+          by: 'api-server',
+          ...(reason !== undefined ? { statusReason: reason } : {}),
+          ...(message !== undefined ? { message } : {}),
+        },
+        ...(note ? { note } : {}),
+      })
     }
     const forwarding = new Forwarding(response, (error) => {
       if (response.destroyed) return done(response.statusCode || 499, { aborted: true })
-      sendFailure(response, failures.unreachable(error))
-      done(502, { error: error.message })
+      const failure = failures.unreachable(error)
+      sendFailure(response, failure)
+      finished = true
+      this.tracked.delete(entry)
+      this.audit(request, audited, identity, {
+        status: failure.status,
+        bytes: 0,
+        decision: { by: 'proxy', reason: failure.message },
+      })
     })
     const entry = this.track(identity, () => {
       forwarding.cancel(new Error('access revoked'))
@@ -307,15 +379,17 @@ export class KubeProxy {
   }
 
   private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const started = performance.now()
-    this.remotes.set(request, request.socket.remoteAddress)
+    const audited = this.audited(request)
     socket.on('error', () => socket.destroy())
     const admitted = await this.admit(request, true)
     if (!admitted.ok) {
-      endWithFailure(socket, admitted.failure)
-      this.audit(request, undefined, admitted.failure.status, started, {
-        upgrade: true,
-        denied: admitted.failure.message,
+      const { failure } = admitted
+      endWithFailure(socket, failure)
+      this.audit(request, audited, admitted.identity, {
+        status: failure.status,
+        bytes: 0,
+        decision: { by: 'proxy', reason: failure.message },
+        note: { upgrade: true },
       })
       return
     }
@@ -329,20 +403,42 @@ export class KubeProxy {
       else upstream.setHeader(name, [...(Array.isArray(previous) ? previous : [String(previous)]), value])
     }
     if (this.options.kube.authorization) upstream.setHeader('Authorization', this.options.kube.authorization)
+    upstream.setHeader('Audit-ID', audited.id)
 
     let upstreamSocket: Duplex | undefined
     let status = 0
+    /** The exec, attach or port-forward session that started: its end is recorded instead of a request. */
+    let session: SessionKind | undefined
+    let bytes = 0
+    let apiStatus: StatusReader | undefined
+    let proxyFailure: Failure | undefined
     let logged = false
     const entry = this.track(identity, () => {
       upstream.destroy()
       upstreamSocket?.destroy()
       socket.destroy()
     })
-    const finish = (extra?: Record<string, unknown>) => {
+    const finish = (note?: Record<string, unknown>) => {
       this.tracked.delete(entry)
       if (logged) return
       logged = true
-      this.audit(request, identity, status || 502, started, { upgrade: true, ...extra })
+      if (session) {
+        this.recordSession(audited.sessionEnded(identity, session, status))
+        return
+      }
+      const { reason, message } = apiStatus?.status() ?? {}
+      this.audit(request, audited, identity, {
+        status: status || 502,
+        bytes,
+        decision: proxyFailure
+          ? { by: 'proxy', reason: proxyFailure.message }
+          : {
+              by: 'api-server',
+              ...(reason !== undefined ? { statusReason: reason } : {}),
+              ...(message !== undefined ? { message } : {}),
+            },
+        note: { upgrade: true, ...note },
+      })
     }
     socket.once('close', () => {
       upstream.destroy()
@@ -353,6 +449,8 @@ export class KubeProxy {
     upstream.on('upgrade', (incoming, upSocket: Duplex, upHead: Buffer) => {
       status = incoming.statusCode ?? 101
       upstreamSocket = upSocket
+      session = audited.session
+      if (session) this.recordSession(audited.sessionStarted(identity, session))
       const lines = [`HTTP/1.1 ${status} ${incoming.statusMessage ?? 'Switching Protocols'}`]
       const kept = responseHeaders(incoming.rawHeaders, new Set(['connection', 'upgrade']))
       for (let i = 0; i < kept.length; i += 2) lines.push(`${kept[i]}: ${kept[i + 1]}`)
@@ -367,6 +465,7 @@ export class KubeProxy {
     upstream.on('response', (incoming) => {
       // The API server answered without switching protocols (e.g. 403, or no node to run the exec).
       status = incoming.statusCode ?? 502
+      apiStatus = StatusReader.of(status, incoming.headers['content-type'])
       const lines = [`HTTP/1.1 ${status} ${incoming.statusMessage ?? STATUS_CODES[status] ?? ''}`]
       const kept = responseHeaders(incoming.rawHeaders)
       for (let i = 0; i < kept.length; i += 2) {
@@ -374,18 +473,32 @@ export class KubeProxy {
       }
       lines.push('Connection: close')
       socket.write(lines.join('\r\n') + '\r\n\r\n')
+      incoming.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        apiStatus?.observe(chunk)
+      })
       incoming.pipe(socket)
       incoming.on('error', () => socket.destroy())
     })
     upstream.on('error', (error) => {
       if (status === 0) {
         status = 502
-        endWithFailure(socket, failures.unreachable(error))
+        proxyFailure = failures.unreachable(error)
+        endWithFailure(socket, proxyFailure)
       } else {
         socket.destroy()
       }
       finish({ error: error.message })
     })
     upstream.end()
+  }
+
+  /** Records a session's start or end (logged like a request, with the session's facts). */
+  private recordSession(event: ConnectorAuditEvent): void {
+    this.options.logger.info(
+      { audit: true, id: event.id, user: event.actor.name, type: event.type, ...event.details },
+      event.type === 'kube.session.started' ? 'session started' : 'session ended',
+    )
+    this.options.audit?.record(event)
   }
 }

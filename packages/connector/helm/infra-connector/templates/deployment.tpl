@@ -61,6 +61,8 @@ spec:
             {{- if .Values.server.skipTLSVerify }}
             - --skip-tls-verify
             {{- end }}
+            - --audit={{ .Values.audit.mode }}
+            - --audit-buffer={{ int .Values.audit.buffer }}
             - --log-level={{ .Values.logLevel }}
           env:
             - name: INFRA_ACCESS_KEY
