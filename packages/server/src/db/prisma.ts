@@ -1,11 +1,13 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
-import { PrismaClient } from '../generated/prisma/client.js'
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js'
 import type { FailureLog } from './availability.js'
 
 export type Database = PrismaClient
 export type SqlPool = pg.Pool
 export { Prisma } from '../generated/prisma/client.js'
+/** The database, or the transaction a change runs in (so that its audit event commits with it). */
+export type DatabaseClient = Database | Prisma.TransactionClient
 
 export interface Connections {
   /** Prisma, for everything but the hottest paths. */
