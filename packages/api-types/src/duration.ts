@@ -1,7 +1,7 @@
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const PART = /(\d+(?:\.\d+)?)(ms|d|h|m|s)/gy
 
-/** Parses a Go-style duration (`12h`, `30m`, `1h30m`, `720h0m0s`) into milliseconds. */
+/** Parses a Go-style duration (`12h`, `30m`, `1h30m`, `720h0m0s`), or days (`30d`), into milliseconds. */
 export function parseDuration(text: string): number {
   const input = text.trim()
   if (input === '') throw new SyntaxError('empty duration')
@@ -14,7 +14,7 @@ export function parseDuration(text: string): number {
   }
   if (consumed !== input.length) {
     throw new SyntaxError(
-      `invalid duration "${text}": use a number and a unit (h, m, s, ms), e.g. 12h or 720h0m0s`,
+      `invalid duration "${text}": use a number and a unit (d, h, m, s, ms), e.g. 30d, 12h or 720h0m0s`,
     )
   }
   return Math.round(total)

@@ -14,6 +14,8 @@ const versionHeader = z.object({
 })
 
 const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema } })
+/** A stream's schema is that of each line. */
+const ndjsonContent = (schema: z.ZodType) => ({ 'application/x-ndjson': { schema } })
 
 const errorResponse = (description: string) => ({ description, content: jsonContent(ErrorBody) })
 
@@ -46,8 +48,8 @@ function errorResponsesFor(definition: RouteDefinition) {
 function operationFor(name: string, definition: RouteDefinition): ZodOpenApiOperationObject {
   const success = definition.response
     ? {
-        description: 'Success',
-        content: jsonContent(definition.response),
+        description: definition.streams ? 'Success: one JSON object per line' : 'Success',
+        content: (definition.streams ? ndjsonContent : jsonContent)(definition.response),
         ...(definition.longPoll
           ? { headers: { [LAST_UPDATE_INDEX_HEADER]: { schema: { type: 'string' as const } } } }
           : {}),

@@ -72,8 +72,8 @@ export const Password = z
   .min(8, 'must be at least 8 characters')
   .max(256, 'must be at most 256 characters')
 
-/** A Go-style duration such as `12h`, `30m` or `720h0m0s`. */
+/** A Go-style duration such as `12h`, `30m` or `720h0m0s`, or days such as `30d`. */
 export const Duration = z
   .string()
-  .regex(/^(\d+(\.\d+)?(h|m|s|ms))+$/, 'must be a duration such as "12h", "30m" or "720h0m0s"')
-  .meta({ description: 'A duration such as 12h, 30m or 720h0m0s', example: '720h' })
+  .regex(/^(\d+(\.\d+)?(d|h|m|s|ms))+$/, 'must be a duration such as "30d", "12h", "30m" or "720h0m0s"')
+  .meta({ description: 'A duration such as 30d, 12h, 30m or 720h0m0s', example: '720h' })

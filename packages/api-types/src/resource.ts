@@ -3,7 +3,7 @@ import { DestinationName } from './primitives.js'
 
 /** The resource `infra` is reserved: grants on it carry Infra's own roles. */
 export const INFRA_RESOURCE = 'infra'
-export const INFRA_ROLES = ['admin', 'view', 'connector'] as const
+export const INFRA_ROLES = ['admin', 'view', 'connector', 'auditor'] as const
 export type InfraRole = (typeof INFRA_ROLES)[number]
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/

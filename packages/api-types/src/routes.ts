@@ -11,6 +11,17 @@ import {
   ListAccessKeysQuery,
 } from './schemas/access-keys.js'
 import {
+  AuditEvent,
+  AuditEventId,
+  AuditEventPage,
+  AuditHead,
+  AuditVerifyResult,
+  IngestAuditEventsRequest,
+  IngestAuditEventsResponse,
+  ListAuditEventsQuery,
+  StreamAuditEventsQuery,
+} from './schemas/audit.js'
+import {
   CreateTokenRequest,
   CreateTokenResponse,
   EmptyRequest,
@@ -79,6 +90,11 @@ export interface RouteDefinition {
   unversioned?: boolean
   /** Whether the route long-polls when `lastUpdateIndex` is given. */
   longPoll?: boolean
+  /**
+   * Whether the route answers NDJSON, one `response` per line, written as they come (a follow stream): the
+   * client reads lines until the server ends the answer, and resumes from the last one it read.
+   */
+  streams?: boolean
   /** Whether a key limited to changing its password (after a one-time password login) may call it. */
   allowedDuringPasswordReset?: boolean
   /** Whether the body carries credentials (a login), which the server answers with 401 when they are not valid. */
@@ -109,6 +125,7 @@ function route<const R extends RouteDefinition>(definition: R): R {
 const ADMIN = ['admin'] as const
 const CONNECTOR_OR_READERS = ['admin', 'view', 'connector'] as const
 const CONNECTOR_OR_ADMIN = ['admin', 'connector'] as const
+const AUDIT_READERS = ['admin', 'auditor'] as const
 
 /** Every route of the Infra API. The server, the SDK and the CLI are all driven from this table. */
 export const routes = {
@@ -479,6 +496,70 @@ export const routes = {
     response: JsonWebKeySet,
     successStatus: 200,
     unversioned: true,
+  }),
+
+  // Audit
+  ingestAuditEvents: route({
+    method: 'POST',
+    path: '/api/audit/events',
+    tag: 'Audit',
+    summary: "Store a connector's audit events (kube.* only; an ID already stored counts as a duplicate)",
+    access: ['connector'],
+    body: IngestAuditEventsRequest,
+    response: IngestAuditEventsResponse,
+    successStatus: 200,
+    referencesInBody: true,
+    safeToRetry: true,
+  }),
+  listAuditEvents: route({
+    method: 'GET',
+    path: '/api/audit/events',
+    tag: 'Audit',
+    summary: 'List audit events, oldest first (keyset pages: pass `next` as `after`)',
+    access: AUDIT_READERS,
+    query: ListAuditEventsQuery,
+    response: AuditEventPage,
+    successStatus: 200,
+  }),
+  getAuditEvent: route({
+    method: 'GET',
+    path: '/api/audit/events/{id}',
+    tag: 'Audit',
+    summary: 'Get an audit event',
+    access: AUDIT_READERS,
+    params: z.object({ id: AuditEventId }),
+    response: AuditEvent,
+    successStatus: 200,
+  }),
+  streamAuditEvents: route({
+    method: 'GET',
+    path: '/api/audit/stream',
+    tag: 'Audit',
+    summary: 'Export audit events as NDJSON in the order they were stored; with follow, wait for new ones',
+    access: AUDIT_READERS,
+    query: StreamAuditEventsQuery,
+    response: AuditEvent,
+    successStatus: 200,
+    streams: true,
+  }),
+  getAuditHead: route({
+    method: 'GET',
+    path: '/api/audit/head',
+    tag: 'Audit',
+    summary: "The audit chain's last event and hash, to anchor elsewhere",
+    access: AUDIT_READERS,
+    response: AuditHead,
+    successStatus: 200,
+  }),
+  verifyAudit: route({
+    method: 'POST',
+    path: '/api/audit/verify',
+    tag: 'Audit',
+    summary: 'Check the audit chain for edited, deleted or reordered events',
+    access: AUDIT_READERS,
+    response: AuditVerifyResult,
+    successStatus: 200,
+    safeToRetry: true,
   }),
 
   // System

@@ -125,10 +125,11 @@ describe('durations', () => {
     expect(parseDuration('1h30m')).toBe(90 * 60_000)
     expect(parseDuration('1.5h')).toBe(90 * 60_000)
     expect(parseDuration('250ms')).toBe(250)
+    expect(parseDuration('30d')).toBe(30 * 86_400_000)
   })
 
   it('rejects malformed durations', () => {
-    for (const bad of ['', '12', 'h', '12d', '1h 30m', '-5m', 'abc'])
+    for (const bad of ['', '12', 'h', '12w', '1h 30m', '-5m', 'abc'])
       expect(() => parseDuration(bad)).toThrow(SyntaxError)
   })
 
