@@ -1,26 +1,10 @@
 // Placeholder with the shapes agreed in COMMON.md, replaced by h-audit-store's services/audit.ts at merge.
-import type { Database, Prisma } from '../db/prisma.js'
+import type { AuditEvent } from '@infra/api-types'
+import type { DatabaseClient } from '../db/prisma.js'
 
-export interface AuditActor {
-  kind: 'user' | 'machine' | 'connector' | 'anonymous'
-  id?: string
-  name?: string
-}
+export type { AuditActor } from '@infra/api-types'
 
-export interface NewAuditEvent {
-  type: string
-  outcome: 'success' | 'failure'
-  reason?: string
-  actor: AuditActor
-  sourceIp?: string
-  userAgent?: string
-  destination?: string
-  target?: { kind: string; id?: string; name?: string }
-  details: Record<string, unknown>
-  occurredAt?: string
-}
+type WithoutStoredFields<E> = E extends unknown ? Omit<E, 'id' | 'time' | 'occurredAt'> & { occurredAt?: string } : never
+export type NewAuditEvent = WithoutStoredFields<AuditEvent>
 
-export async function recordAuditEvent(
-  _db: Database | Prisma.TransactionClient,
-  _event: NewAuditEvent,
-): Promise<void> {}
+export async function recordAuditEvent(_db: DatabaseClient, _event: NewAuditEvent): Promise<void> {}

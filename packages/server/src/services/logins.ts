@@ -31,7 +31,7 @@ interface LoginAttempt {
 }
 
 const loginEvent = (attempt: LoginAttempt, actor: AuditActor) => ({
-  type: 'login',
+  type: 'login' as const,
   actor,
   ...attempt.origin,
   details: { method: attempt.method, ...(attempt.provider ? { provider: attempt.provider } : {}) },

@@ -109,7 +109,7 @@ export async function changePassword(
 ): Promise<User> {
   const user = await db.user.findUnique({ where: { id } })
   if (!user) throw new NotFoundError('user')
-  const event = { type: 'password.changed', ...by, target: userTarget(user) }
+  const event = { type: 'password.changed' as const, ...by, target: userTarget(user) }
   if (change.requireOldPassword) {
     if (change.oldPassword === undefined) {
       throw new InvalidError('oldPassword is required', [
