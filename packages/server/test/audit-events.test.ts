@@ -1,12 +1,7 @@
 // Every event the server records, each caused through its real API on a real Postgres and read back through the
 // audit log's own list route: who, from where, about what, and only when the change really happened.
 import type { AuditEventOf, AuditEventPage, AuditEventType } from '@infra/api-types'
-import {
-  pkcePair,
-  signInWithForms,
-  startOidcProvider,
-  type TestIdentityProvider,
-} from '@infra/test-harness/oidc'
+import { authorizationCode, startOidcProvider, type TestIdentityProvider } from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
 import { eventually, expectConforms, expectError } from './helpers.js'
@@ -178,21 +173,7 @@ describe('provider logins', () => {
     providerID = created.body.id
   })
 
-  async function codeFor(login: string) {
-    const pkce = pkcePair()
-    const authorize = new URL('/auth', idp.issuer)
-    authorize.search = new URLSearchParams({
-      client_id: idp.clientID,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'openid email groups',
-      state: 'state-1',
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    }).toString()
-    const back = await signInWithForms(authorize.href, login, REDIRECT)
-    return { code: back.searchParams.get('code') ?? '', codeVerifier: pkce.verifier }
-  }
+  const codeFor = (login: string) => authorizationCode(idp, login, REDIRECT)
 
   const providerLogin = (oidc: Record<string, unknown>) =>
     call<{ userID: string; accessKey: string }>('POST', '/api/login', {

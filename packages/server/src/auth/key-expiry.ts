@@ -1,4 +1,5 @@
 import type { FailureLog } from '../db/availability.js'
+import { runEvery, type Periodic } from '../periodic.js'
 import type { Database } from '../db/prisma.js'
 import { userActor } from '../http/audit-context.js'
 import { recordAuditEvent } from '../services/audit.js'
@@ -34,8 +35,7 @@ interface ExpiredKey {
  * minute costs.
  */
 export class KeyExpiryRecorder {
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
+  private periodic: Periodic | undefined
 
   constructor(
     private readonly db: Database,
@@ -44,18 +44,15 @@ export class KeyExpiryRecorder {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.recordExpired()
-        .then(() => undefined)
-        .catch((error: unknown) => this.failures.failed(error, 'could not record expired access keys'))
-        .finally(() => (this.running = undefined))
-    }, this.options.intervalMs)
-    this.timer.unref()
+    this.periodic = runEvery(
+      this.options.intervalMs,
+      () => this.recordExpired(),
+      (error) => this.failures.failed(error, 'could not record expired access keys'),
+    )
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer)
-    await this.running
+    await this.periodic?.stop()
   }
 
   /** Records the keys that expired since the last sweep; answers how many. */

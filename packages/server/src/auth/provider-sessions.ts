@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Database, SqlPool } from '../db/prisma.js'
 import type { FailureLog } from '../db/availability.js'
+import { runEvery, type Periodic } from '../periodic.js'
 import { endSession, syncProviderGroups } from '../services/provider-users.js'
 import { ProviderSessionEnded, type OidcLogins } from './oidc.js'
 
@@ -26,8 +27,7 @@ interface DueSession {
  * every replica, the agent and the connectors see at once. Replicas share the work: each claims due sessions with SKIP LOCKED.
  */
 export class ProviderSessionRefresher {
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
+  private periodic: Periodic | undefined
 
   constructor(
     private readonly db: Database,
@@ -39,20 +39,15 @@ export class ProviderSessionRefresher {
   ) {}
 
   start(): void {
-    this.timer = setInterval(
-      () => {
-        this.running ??= this.checkDue()
-          .catch((error: unknown) => this.failures.failed(error, 'could not check provider sessions'))
-          .finally(() => (this.running = undefined))
-      },
+    this.periodic = runEvery(
       Math.max(50, this.intervalMs / 4),
+      () => this.checkDue(),
+      (error) => this.failures.failed(error, 'could not check provider sessions'),
     )
-    this.timer.unref()
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer)
-    await this.running
+    await this.periodic?.stop()
   }
 
   /** Checks the sessions not checked for `intervalMs`; resolves when they are done. */

@@ -4,7 +4,9 @@ import type { DatabaseClient } from '../db/prisma.js'
 
 export type { AuditActor } from '@infra/api-types'
 
-type WithoutStoredFields<E> = E extends unknown ? Omit<E, 'id' | 'time' | 'occurredAt'> & { occurredAt?: string } : never
+type WithoutStoredFields<E> = E extends unknown
+  ? Omit<E, 'id' | 'time' | 'occurredAt'> & { occurredAt?: string }
+  : never
 export type NewAuditEvent = WithoutStoredFields<AuditEvent>
 
 export async function recordAuditEvent(_db: DatabaseClient, _event: NewAuditEvent): Promise<void> {}
