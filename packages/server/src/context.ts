@@ -10,6 +10,7 @@ import type { Database, SqlPool } from './db/prisma.js'
 import type { AccessLog } from './http/access-log.js'
 import type { Logger } from './http/logger.js'
 import type { UpdateNotifier } from './live/update-notifier.js'
+import type { AuditUpkeep } from './services/audit-upkeep.js'
 
 export interface Settings {
   /** Lifetime and inactivity window of keys made by `POST /api/login`. */
@@ -34,6 +35,10 @@ export interface Settings {
   providerSessionCheckMs: number
   /** Which requests get an access log line (at info level). */
   accessLog: AccessLog
+  /** Audit events stored longer ago than this are removed (hourly, in small batches). */
+  auditRetentionMs: number
+  /** How often new audit events are sealed into the chain: how late the export stream may be. */
+  auditSealIntervalMs: number
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -50,6 +55,8 @@ export const DEFAULT_SETTINGS: Settings = {
   keyExpiryCheckMs: 60_000,
   providerSessionCheckMs: 5 * 60_000,
   accessLog: 0.1,
+  auditRetentionMs: 365 * 86_400_000,
+  auditSealIntervalMs: 500,
 }
 
 /** What every handler can reach: the database and the process-wide services. */
@@ -67,6 +74,8 @@ export interface ServerContext {
   /** Seals secrets kept in the database under the root key. */
   secrets: SecretBox
   updates: UpdateNotifier
+  /** The audit log's chain, sealing and retention. */
+  audit: AuditUpkeep
   rateLimiter: RateLimiter
   loginThrottle: LoginThrottle
   settings: Settings

@@ -22,6 +22,8 @@ import { answerClientError, MAX_HEADER_BYTES } from './http/client-error.js'
 import { createLogger, type LogLevel, type Logger } from './http/logger.js'
 import { UpdateNotifier } from './live/update-notifier.js'
 import { handlers } from './routes/index.js'
+import { auditChainKey } from './services/audit-chain.js'
+import { AuditUpkeep } from './services/audit-upkeep.js'
 import { startBanner } from './start-banner.js'
 import { servingCertificate, type ServingCertificate, type TlsSetting } from './tls/serving.js'
 
@@ -67,6 +69,7 @@ export interface RunningServer {
 const DEFAULT_TOKEN_LIFETIME_MS = 5 * 60_000
 const DEFAULT_KEY_ROTATION_MS = 24 * 3_600_000
 const CALLER_CACHE_MAX_AGE_MS = 30_000
+const AUDIT_PRUNE_INTERVAL_MS = 3_600_000
 /** How long requests still running at shutdown may take before their connections are cut. */
 export const SHUTDOWN_GRACE_MS = 5_000
 
@@ -123,6 +126,13 @@ async function start(
   undo.push(() => updates.stop())
   await updates.start()
   const oidc = new OidcLogins(box)
+  const audit = new AuditUpkeep(sql, auditChainKey(rootKey), database, {
+    retentionMs: settings.auditRetentionMs,
+    sealIntervalMs: settings.auditSealIntervalMs,
+    pruneIntervalMs: AUDIT_PRUNE_INTERVAL_MS,
+  })
+  audit.start()
+  undo.push(() => audit.stop())
   const ctx: ServerContext = {
     db,
     sql,
@@ -134,6 +144,7 @@ async function start(
     oidc,
     secrets: box,
     updates,
+    audit,
     rateLimiter,
     loginThrottle: new LoginThrottle(db, settings.loginThrottle),
     settings,

@@ -1,9 +1,10 @@
 import { routes, type RouteName } from '@infra/api-types'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { kubeRequestEvent } from '@infra/test-harness'
 import { startTestServer, uniqueName, type RequestOptions, type TestServer } from './harness.js'
 
-type CallerKind = 'anonymous' | 'none' | 'view' | 'connector' | 'admin'
-const CALLERS: CallerKind[] = ['anonymous', 'none', 'view', 'connector', 'admin']
+type CallerKind = 'anonymous' | 'none' | 'view' | 'connector' | 'auditor' | 'admin'
+const CALLERS: CallerKind[] = ['anonymous', 'none', 'view', 'connector', 'auditor', 'admin']
 
 interface Prepared {
   path: string
@@ -21,6 +22,7 @@ const ANYONE = (status: number) => ({
   none: status,
   view: status,
   connector: status,
+  auditor: status,
   admin: status,
 })
 const ADMIN_ONLY = (status: number) => ({
@@ -28,6 +30,7 @@ const ADMIN_ONLY = (status: number) => ({
   none: 403,
   view: 403,
   connector: 403,
+  auditor: 403,
   admin: status,
 })
 const AUTHENTICATED = (status: number) => ({
@@ -35,8 +38,10 @@ const AUTHENTICATED = (status: number) => ({
   none: status,
   view: status,
   connector: status,
+  auditor: status,
   admin: status,
 })
+const AUDIT_READERS = (status: number) => ({ ...ADMIN_ONLY(status), auditor: status })
 
 let t: TestServer
 const keys = {} as Record<CallerKind, string | null>
@@ -81,7 +86,7 @@ const cases: Record<RouteName, Case> = {
       options: { body: { password: 'a-new-password' } },
     }),
     // Without admin the old password is required; these users have none, so they get a field error.
-    expect: { anonymous: 401, none: 400, view: 400, connector: 400, admin: 200 },
+    expect: { anonymous: 401, none: 400, view: 400, connector: 400, auditor: 400, admin: 200 },
   },
   deleteUser: { prepare: async () => ({ path: `/api/users/${await newUser()}` }), expect: ADMIN_ONLY(204) },
 
@@ -92,7 +97,7 @@ const cases: Record<RouteName, Case> = {
   },
   getGroup: {
     prepare: async () => ({ path: `/api/groups/${await newGroup()}` }),
-    expect: { anonymous: 401, none: 403, view: 200, connector: 200, admin: 200 },
+    expect: { anonymous: 401, none: 403, view: 200, connector: 200, auditor: 403, admin: 200 },
   },
   deleteGroup: {
     prepare: async () => ({ path: `/api/groups/${await newGroup()}` }),
@@ -130,7 +135,7 @@ const cases: Record<RouteName, Case> = {
       })
       return { path: `/api/grants/${grant.body.id}` }
     },
-    expect: { anonymous: 401, none: 403, view: 200, connector: 200, admin: 200 },
+    expect: { anonymous: 401, none: 403, view: 200, connector: 200, auditor: 403, admin: 200 },
   },
   deleteGrant: {
     prepare: async () => {
@@ -243,6 +248,30 @@ const cases: Record<RouteName, Case> = {
   createToken: { prepare: () => ({ path: '/api/tokens' }), expect: AUTHENTICATED(201) },
   getJwks: { prepare: () => ({ path: '/.well-known/jwks.json' }), expect: ANYONE(200) },
   getVersion: { prepare: () => ({ path: '/api/version' }), expect: ANYONE(200) },
+
+  ingestAuditEvents: {
+    prepare: async () => {
+      const destination = await t.api<{ name: string }>('GET', `/api/destinations/${await newDestination()}`)
+      return {
+        path: '/api/audit/events',
+        options: { body: { destination: destination.name, events: [kubeRequestEvent()] } },
+      }
+    },
+    expect: { ...ADMIN_ONLY(403), connector: 200, admin: 403 },
+  },
+  listAuditEvents: { prepare: () => ({ path: '/api/audit/events' }), expect: AUDIT_READERS(200) },
+  getAuditEvent: {
+    prepare: async () => {
+      // Listing is itself recorded, so there is always an event to get.
+      await t.api('GET', '/api/audit/events')
+      const page = await t.api<{ items: { id: string }[] }>('GET', '/api/audit/events?order=newest&limit=1')
+      return { path: `/api/audit/events/${page.items[0]?.id}` }
+    },
+    expect: AUDIT_READERS(200),
+  },
+  streamAuditEvents: { prepare: () => ({ path: '/api/audit/stream' }), expect: AUDIT_READERS(200) },
+  getAuditHead: { prepare: () => ({ path: '/api/audit/head' }), expect: AUDIT_READERS(200) },
+  verifyAudit: { prepare: () => ({ path: '/api/audit/verify' }), expect: AUDIT_READERS(200) },
 }
 
 beforeAll(async () => {
@@ -250,7 +279,7 @@ beforeAll(async () => {
   keys.anonymous = null
   keys.admin = t.adminKey
   ids.admin = (await t.request<{ id: string }>('GET', '/api/users/self')).body.id
-  for (const role of ['none', 'view', 'connector'] as const) {
+  for (const role of ['none', 'view', 'connector', 'auditor'] as const) {
     const user = await t.userWithRole(role)
     keys[role] = user.key
     ids[role] = user.id

@@ -17,3 +17,4 @@ export {
   type TestServerBaseOptions,
 } from './infra-server.js'
 export { startTcpLoadBalancer, type Backend, type TcpLoadBalancer } from './load-balancer.js'
+export { kubeRequestEvent } from './audit.js'

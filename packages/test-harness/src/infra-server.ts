@@ -74,6 +74,18 @@ export interface TestServer<Server extends StartedServer = StartedServer, Body =
   close: () => Promise<void>
 }
 
+/** JSON, or for an NDJSON stream the array of its lines' objects. */
+function parseBody(text: string, headers: Headers): unknown {
+  if (!text) return undefined
+  if (headers.get('content-type')?.startsWith('application/x-ndjson')) {
+    return text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as unknown)
+  }
+  return JSON.parse(text)
+}
+
 /**
  * Starts a server with `start(base)`, e.g. `(base) => startServer({ ...base, ...options })`, on its own empty
  * database; `close()` stops it and removes the database and its data directory. Given a `database`, it joins
@@ -132,7 +144,7 @@ export async function startTestServer<Server extends StartedServer>(
     const text = await response.text()
     return {
       status: response.status,
-      body: (text ? JSON.parse(text) : undefined) as T,
+      body: parseBody(text, response.headers) as T,
       headers: response.headers,
     }
   }

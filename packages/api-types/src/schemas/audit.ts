@@ -52,6 +52,20 @@ export const AuditEventType = z.enum(AUDIT_EVENT_TYPES).meta({ id: 'AuditEventTy
 export type AuditEventType = z.infer<typeof AuditEventType>
 export type KubeAuditEventType = (typeof KUBE_AUDIT_EVENT_TYPES)[number]
 
+const text = (max: number) => z.string().max(max)
+
+/** The longest text each free-form field holds: the server shortens what a client sent (a user agent) to fit. */
+export const AUDIT_TEXT_LIMITS = {
+  reason: 1024,
+  sourceIp: 64,
+  userAgent: 1024,
+  destination: 253,
+  actorName: 256,
+  targetKind: 64,
+  targetId: 256,
+  targetName: 512,
+} as const
+
 export const AuditOutcome = z.enum(['success', 'failure']).meta({ id: 'AuditOutcome' })
 export type AuditOutcome = z.infer<typeof AuditOutcome>
 
@@ -59,21 +73,26 @@ export const AuditActor = z
   .object({
     kind: z.enum(['user', 'machine', 'connector', 'anonymous']),
     id: Id.optional(),
-    name: z.string().max(256).optional().describe('For anonymous: the name a failed login tried'),
+    name: z
+      .string()
+      .max(AUDIT_TEXT_LIMITS.actorName)
+      .optional()
+      .describe('For anonymous: the name a failed login tried'),
   })
   .meta({ id: 'AuditActor' })
 export type AuditActor = z.infer<typeof AuditActor>
 
 export const AuditTarget = z
   .object({
-    kind: z.string().max(64).describe('user, group, grant, access-key, provider, destination, pod, …'),
-    id: z.string().max(256).optional(),
-    name: z.string().max(512).optional(),
+    kind: z
+      .string()
+      .max(AUDIT_TEXT_LIMITS.targetKind)
+      .describe('user, group, grant, access-key, provider, destination, pod, …'),
+    id: z.string().max(AUDIT_TEXT_LIMITS.targetId).optional(),
+    name: z.string().max(AUDIT_TEXT_LIMITS.targetName).optional(),
   })
   .meta({ id: 'AuditTarget' })
 export type AuditTarget = z.infer<typeof AuditTarget>
-
-const text = (max: number) => z.string().max(max)
 
 /** Details no reader depends on yet: the recording code may add what helps a reader of the event. */
 const OpenDetails = z.looseObject({})
@@ -167,17 +186,17 @@ const ingestedFields = {
     "When it happened, by the clock of who saw it (a connector's for kube events)",
   ),
   outcome: AuditOutcome,
-  reason: text(1024).optional().describe('Why a failure failed'),
+  reason: text(AUDIT_TEXT_LIMITS.reason).optional().describe('Why a failure failed'),
   actor: AuditActor,
-  sourceIp: text(64).optional(),
-  userAgent: text(1024).optional(),
+  sourceIp: text(AUDIT_TEXT_LIMITS.sourceIp).optional(),
+  userAgent: text(AUDIT_TEXT_LIMITS.userAgent).optional(),
   target: AuditTarget.optional(),
 }
 
 const eventFields = {
   ...ingestedFields,
   time: Timestamp.describe('When the server stored it'),
-  destination: text(253).optional().describe('The destination name'),
+  destination: text(AUDIT_TEXT_LIMITS.destination).optional().describe('The destination name'),
 }
 
 type Variant<S extends z.ZodRawShape, T extends AuditEventType> = z.ZodObject<
@@ -242,11 +261,16 @@ const AuditFilters = z.object({
 
 export const ListAuditEventsQuery = AuditFilters.extend({
   limit: queryInt({ min: 1, max: MAX_PAGE_LIMIT }).optional().default(DEFAULT_PAGE_LIMIT),
+  order: z
+    .enum(['oldest', 'newest'])
+    .optional()
+    .default('oldest')
+    .describe('Which end to start from; `after` then continues in that order'),
 })
 export type ListAuditEventsQuery = z.input<typeof ListAuditEventsQuery>
 
 export const AuditEventPage = z.object({
-  items: z.array(AuditEvent).describe('Oldest first'),
+  items: z.array(AuditEvent).describe('Oldest first, or newest first with order=newest'),
   next: AuditEventId.nullable().describe('Pass as `after` for the next page; null on the last page'),
 })
 export type AuditEventPage = z.infer<typeof AuditEventPage>

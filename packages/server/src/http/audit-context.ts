@@ -1,6 +1,7 @@
+import type { AuditActor } from '@infra/api-types'
 import type { Request } from 'express'
 import { hasRole, type Caller } from '../auth/caller.js'
-import type { AuditActor, NewAuditEvent } from '../services/audit.js'
+import type { NewAuditEvent } from '../services/audit.js'
 
 /** Where a request came from, as the audit events it causes record it. */
 export interface RequestOrigin {
@@ -11,16 +12,14 @@ export interface RequestOrigin {
 /** Who made a change and from where: the part of its audit events that the request gives. */
 export type AuditContext = Pick<NewAuditEvent, 'actor' | 'sourceIp' | 'userAgent'>
 
-// The event schema's bound: a longer header is kept in part rather than refused.
-const MAX_USER_AGENT_LENGTH = 1024
-
 /**
  * The peer address (Express's `req.ip`, which follows forwarded headers only if `trust proxy` is set, so a
- * client cannot choose what is recorded), IPv4 without its IPv6 mapping, and the User-Agent header.
+ * client cannot choose what is recorded), IPv4 without its IPv6 mapping, and the User-Agent header (which
+ * recordAuditEvent shortens to what the schema allows).
  */
 export function requestOrigin(req: Request): RequestOrigin {
   const sourceIp = req.ip?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')
-  const userAgent = req.get('user-agent')?.slice(0, MAX_USER_AGENT_LENGTH)
+  const userAgent = req.get('user-agent')
   return { ...(sourceIp ? { sourceIp } : {}), ...(userAgent ? { userAgent } : {}) }
 }
 

@@ -16,7 +16,7 @@ export interface HandlerInput<R extends RouteDefinition> {
   body: Parsed<R['body']>
   /** Where the request came from, for the audit events it causes. */
   origin: RequestOrigin
-  /** Aborted when the client goes away, so that long polls stop waiting. */
+  /** Aborted when the client goes away, so that long polls and streams stop waiting. */
   signal: AbortSignal
 }
 
@@ -30,7 +30,9 @@ export class Reply<T> {
 }
 
 /** A route's answer, as a value or already as JSON text (list pages, long-poll answers many requests share). */
-export type Answer<R extends RouteDefinition> = RouteOutput<R> | JsonText<RouteOutput<R>>
+export type Answer<R extends RouteDefinition> = R['streams'] extends true
+  ? AsyncIterable<JsonText<RouteOutput<R>>>
+  : RouteOutput<R> | JsonText<RouteOutput<R>>
 
 export type Handler<R extends RouteDefinition> = (
   input: HandlerInput<R>,

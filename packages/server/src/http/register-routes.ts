@@ -6,6 +6,7 @@ import {
   type RouteName,
 } from '@infra/api-types'
 import type { Express, Request, Response } from 'express'
+import { once } from 'node:events'
 import type { z } from 'zod'
 import { authenticate } from '../auth/authenticate.js'
 import type { Caller } from '../auth/caller.js'
@@ -144,6 +145,17 @@ function answerText(ctx: ServerContext, name: RouteName, body: unknown, names: F
 
 const NEVER_ABORTED = new AbortController().signal
 
+/** Writes a streaming route's answer as NDJSON, as the lines come, waiting whenever the client reads slowly. */
+async function writeStream(res: Response, lines: AsyncIterable<JsonText<unknown>>, signal: AbortSignal) {
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' })
+  res.flushHeaders()
+  for await (const line of lines) {
+    if (signal.aborted) break
+    if (!res.write(`${line.text}\n`)) await once(res, 'drain', { signal }).catch(() => undefined)
+  }
+  res.end()
+}
+
 /** `/api/users/{id}` in the route table is `/api/users/:id` to Express. */
 const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1')
 
@@ -160,9 +172,9 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
       const params = parse(route.params, req.params, 'path')
       const query = parse(route.query, toCurrentNames(withoutEmptyParameters(req.query), names), 'query')
       const body = parse(route.body, toCurrentNames(req.body, names), 'body')
-      // Only long polls wait long enough to care that the client left.
+      // Only long polls and streams wait long enough to care that the client left.
       let signal = NEVER_ABORTED
-      if (route.longPoll) {
+      if (route.longPoll || route.streams) {
         const aborted = new AbortController()
         res.on('close', () => aborted.abort())
         signal = aborted.signal
@@ -178,6 +190,10 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
         signal,
       } as HandlerInput<RouteDefinition>
       const result = await handler(input)
+      if (route.streams) {
+        await writeStream(res, result as unknown as AsyncIterable<JsonText<unknown>>, signal)
+        return
+      }
       // Whatever this process changed is visible to its very next request; other replicas hear of it
       // through the database's change notifications.
       if (route.method !== 'GET') ctx.callers.clear()

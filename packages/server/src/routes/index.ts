@@ -1,5 +1,6 @@
 import type { Handlers } from '../http/handler.js'
 import { accessKeyHandlers } from './access-keys.js'
+import { auditHandlers } from './audit.js'
 import { authHandlers } from './auth.js'
 import { destinationHandlers } from './destinations.js'
 import { grantHandlers } from './grants.js'
@@ -16,5 +17,6 @@ export const handlers: Handlers = {
   ...destinationHandlers,
   ...accessKeyHandlers,
   ...authHandlers,
+  ...auditHandlers,
   ...systemHandlers,
 }
