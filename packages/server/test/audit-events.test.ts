@@ -1,7 +1,13 @@
 // Every event the server records, each caused through its real API on a real Postgres and read back through the
 // audit log's own list route: who, from where, about what, and only when the change really happened.
 import type { AuditEventOf, AuditEventPage, AuditEventType } from '@infra/api-types'
-import { authorizationCode, startOidcProvider, type TestIdentityProvider } from '@infra/test-harness/oidc'
+import { randomAccessKey } from '@infra/test-harness'
+import {
+  authorizationCode,
+  pkcePair,
+  startOidcProvider,
+  type TestIdentityProvider,
+} from '@infra/test-harness/oidc'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
 import { eventually, expectConforms, expectError } from './helpers.js'
@@ -131,7 +137,7 @@ describe('logins', () => {
     expect(ok.status).toBe(201)
     const refused = await call('POST', '/api/login', {
       key: null,
-      body: { accessKey: 'AbCdEfGhJk.notTheSecret' },
+      body: { accessKey: randomAccessKey() },
     })
     expect(refused.status).toBe(401)
     const keyLogins = (await eventsOf('login')).filter((event) => event.details.method === 'key')
@@ -223,8 +229,8 @@ describe('provider logins', () => {
   })
 
   it('records refused provider logins with the reason', async () => {
-    const { codeVerifier } = await codeFor('nobody-here')
-    expect((await providerLogin({ code: 'forged-code-value', codeVerifier })).status).toBe(401)
+    const forged = { code: 'forged-code-value', codeVerifier: pkcePair().verifier }
+    expect((await providerLogin(forged)).status).toBe(401)
     const unknown = await call('POST', '/api/login', {
       key: null,
       body: { oidc: { providerID: 'AbCdEfGhJk', redirectURL: REDIRECT, code: 'x' } },
