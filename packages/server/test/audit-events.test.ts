@@ -280,12 +280,44 @@ describe('access keys', () => {
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(await eventsOf('access-key.expired', created.body.id)).toHaveLength(1)
 
+    // A key nobody uses within its inactivity timeout expires early, and says so.
+    const idle = await call<{ id: string }>('POST', '/api/access-keys', {
+      body: { userID: user.id, name: 'idle', inactivityTimeout: '1s' },
+    })
+    await eventually(async () => expect(await eventsOf('access-key.expired', idle.body.id)).toHaveLength(1))
+    expect((await onlyEventOf('access-key.expired', idle.body.id)).details.reason).toBe('inactivity')
+
     const kept = await call<{ id: string }>('POST', '/api/access-keys', { body: { userID: user.id } })
     expect((await call('DELETE', `/api/access-keys/${kept.body.id}`)).status).toBe(204)
     expect(await onlyEventOf('access-key.revoked', kept.body.id)).toMatchObject({
       ...byAdmin(),
       details: { user: user.id },
     })
+  })
+
+  it('records each expiry once when replicas sweep together', async () => {
+    const replica = await startTestServer(
+      { settings: { keyExpiryCheckMs: 100 }, adminAccessKey: t.adminKey },
+      t.database,
+    )
+    try {
+      const user = await newUser()
+      const keys = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          t.api<{ id: string }>('POST', '/api/access-keys', {
+            body: { userID: user.id, name: `short-${index}`, expiry: '1s' },
+          }),
+        ),
+      )
+      const expiredOnes = async () =>
+        (await eventsOf('access-key.expired')).filter((event) => event.details.user === user.id)
+      await eventually(async () => expect(await expiredOnes()).toHaveLength(keys.length), 5000)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const recorded = (await expiredOnes()).map((event) => event.target?.id).sort()
+      expect(recorded).toEqual(keys.map((key) => key.id).sort())
+    } finally {
+      await replica.close()
+    }
   })
 })
 
