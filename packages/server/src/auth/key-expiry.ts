@@ -7,7 +7,7 @@ import { recordAuditEvent } from '../services/audit.js'
 // Enough for a sweep to stay one short transaction; the rest waits for the next round.
 const BATCH = 500
 
-export interface KeyExpiryOptions {
+interface KeyExpiryOptions {
   /** How often to look for keys that expired. */
   intervalMs: number
   /**

@@ -30,7 +30,7 @@ export const userActor = (user: { id: string; name: string }): AuditActor => ({
 })
 
 /** The caller as an actor: connectors act under their own system user. */
-export function callerActor(caller: Caller): AuditActor {
+function callerActor(caller: Caller): AuditActor {
   const actor = userActor({ id: caller.userId, name: caller.userName })
   return hasRole(caller, 'connector') ? { ...actor, kind: 'connector' } : actor
 }

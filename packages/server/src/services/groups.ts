@@ -107,7 +107,7 @@ const membersAmong = async (tx: Prisma.TransactionClient, groupId: string, userI
  * Runs a change of a group's members in `tx` and records who it really added and removed (asking to add a
  * member, or to remove a non-member, changes nothing and is not recorded).
  */
-export async function recordingMembers(
+async function recordingMembers(
   tx: Prisma.TransactionClient,
   group: { id: string; name: string },
   touched: string[],

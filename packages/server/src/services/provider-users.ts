@@ -141,7 +141,7 @@ async function followProviderGroups(
 type GroupsById = Map<string, { id: string; name: string }>
 
 /** One `group.members-changed` event per group the user joined or left. */
-export async function recordMembershipChanges(
+async function recordMembershipChanges(
   tx: Prisma.TransactionClient,
   userId: string,
   before: GroupsById,
