@@ -58,6 +58,9 @@ function reclaimDeadConnections(pool: pg.Pool): void {
   pool.on('acquire', (client) => checkouts.set(client, ++checkoutCount))
   pool.on('release', (_error, client) => checkouts.delete(client))
   pool.on('connect', (client) => {
+    // Postgres closing a connection that is checked out (between the statements of a transaction) is an 'error'
+    // event with no listener of the pool's: it would end the process. Its holder learns of it from its next query.
+    client.on('error', () => undefined)
     client.once('end', () => {
       const checkout = checkouts.get(client)
       if (checkout === undefined) return
