@@ -26,15 +26,25 @@ import { tlsFetch, wantsCustomTls, type TlsFetch } from './tls.js'
 import type {
   BodyOf,
   CallArgs,
+  CallInput,
   CallOutput,
   FilterOf,
   ItemOf,
   ListRouteName,
   LongPollRouteName,
+  StreamRouteName,
   WatchFilterOf,
 } from './types.js'
 import { SDK_VERSION } from './version.js'
 import { watchList, type ListResult, type WatchOptions } from './watch.js'
+
+function parsedLine(line: string): Pick<RawResponse, 'body' | 'isJson'> {
+  try {
+    return { body: JSON.parse(line) as unknown, isJson: true }
+  } catch {
+    return { body: line, isJson: false }
+  }
+}
 
 export interface InfraClientOptions {
   /** `host`, `host:port` or a URL; a bare host means https, plain http must be written out. */
@@ -103,6 +113,7 @@ export class InfraClient {
   readonly destinations: Resources['destinations']
   readonly accessKeys: Resources['accessKeys']
   readonly providers: Resources['providers']
+  readonly audit: Resources['audit']
 
   readonly #transport: Transport
   readonly #tls: TlsFetch | undefined
@@ -153,6 +164,7 @@ export class InfraClient {
     this.destinations = resources.destinations
     this.accessKeys = resources.accessKeys
     this.providers = resources.providers
+    this.audit = resources.audit
   }
 
   /** The same settings with another access key, e.g. the one `login` returned; `close()` each client. */
@@ -164,6 +176,29 @@ export class InfraClient {
   call<K extends RouteName>(name: K, ...args: CallArgs<K>): Promise<CallOutput<K>> {
     const [input, options] = args as [input?: LooseInput, options?: RequestOptions]
     return this.#call(name, input, options) as Promise<CallOutput<K>>
+  }
+
+  /**
+   * The objects of a streaming route's answer as they arrive, each checked against the route's schema; the
+   * generator ends when the server ends the answer. Stop it with `options.signal` (or `break`).
+   */
+  async *stream<K extends StreamRouteName>(
+    name: K,
+    input: CallInput<K> = {} as CallInput<K>,
+    options: RequestOptions = {},
+  ): AsyncGenerator<CallOutput<K>, void, undefined> {
+    const route: RouteDefinition = routes[name]
+    const loose = input as LooseInput
+    const lines = this.#transport.lines(
+      { method: route.method, path: buildPath(route.path, loose.params), query: loose.query },
+      // A followed stream stays open by design: the timeout is only for its answer to begin.
+      { ...options, timeout: options.timeout ?? false },
+    )
+    const answer = { method: route.method, url: `${this.serverUrl}${route.path}`, status: 200 }
+    for await (const line of lines) {
+      const raw: RawResponse = { ...answer, headers: new Headers(), ...parsedLine(line) }
+      yield this.#validate(name, raw) as CallOutput<K>
+    }
   }
 
   /** Every item of a list route, page by page; see {@link PageIterator}. */

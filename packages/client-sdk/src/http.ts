@@ -190,7 +190,35 @@ async function apiErrorFrom(method: string, url: string, response: Response): Pr
 export class Transport {
   constructor(readonly config: TransportConfig) {}
 
-  async send(spec: RequestSpec, options: RequestOptions = {}): Promise<RawResponse> {
+  /** Sends a request and yields the lines of its answer as they arrive (an NDJSON stream). */
+  async *lines(spec: RequestSpec, options: RequestOptions = {}): AsyncGenerator<string, void, undefined> {
+    const { url, read } = this.#prepare(spec, options)
+    const body = await read((response) => Promise.resolve(response.body))
+    if (!body) return
+    let pending = ''
+    const decoder = new TextDecoder()
+    const reader = body.getReader()
+    try {
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        pending += decoder.decode(chunk.value, { stream: true })
+        const lines = pending.split('\n')
+        pending = lines.pop() ?? ''
+        for (const line of lines) if (line.trim() !== '') yield line
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return
+      throw new InfraNetworkError(`the stream from ${url} broke off`, spec.method, url, {
+        cause: error,
+        code: networkErrorCode(error),
+      })
+    } finally {
+      // Also when the caller stops early: the server then sees the connection close.
+      await reader.cancel().catch(() => undefined)
+    }
+    if (pending.trim() !== '') yield pending
+  }
+
+  #prepare(spec: RequestSpec, options: RequestOptions) {
     const retry = normalizeRetry(options.retry, this.config.retry)
     const timeout = options.timeout ?? this.config.timeout
     const search = toSearchParams(spec.query).toString()
@@ -257,18 +285,26 @@ export class Transport {
       }
     }
 
-    let response: Response
-    let text: string
-    try {
-      response = await ky(url, kyOptions)
-      text = response.status === 204 || response.status === 304 ? '' : await response.text()
-    } catch (error) {
-      if (error instanceof HTTPError && !options.signal?.aborted) {
-        throw await apiErrorFrom(spec.method, url, error.response)
+    const read = async <T>(use: (response: Response) => Promise<T>): Promise<T> => {
+      try {
+        return await use(await ky(url, kyOptions))
+      } catch (error) {
+        if (error instanceof HTTPError && !options.signal?.aborted) {
+          throw await apiErrorFrom(spec.method, url, error.response)
+        }
+        throw fail(error)
       }
-      throw fail(error)
     }
+    return { url, read }
+  }
 
+  /** Sends a request and reads its whole answer. */
+  async send(spec: RequestSpec, options: RequestOptions = {}): Promise<RawResponse> {
+    const { url, read } = this.#prepare(spec, options)
+    const { response, text } = await read(async (response) => ({
+      response,
+      text: response.status === 204 || response.status === 304 ? '' : await response.text(),
+    }))
     const raw = { method: spec.method, url, status: response.status, headers: response.headers }
     if (text === '') return { ...raw, body: undefined, isJson: true }
     try {

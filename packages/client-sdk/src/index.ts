@@ -10,6 +10,7 @@ export {
   type InfraResponseValidationErrorInit,
 } from './errors.js'
 export type { FetchFunction, RequestOptions, RetryListener, RetryOptions } from './http.js'
+export type { AuditResource, FollowOptions } from './audit.js'
 export { PageIterator } from './pagination.js'
 export type {
   AccessKeysResource,
@@ -35,6 +36,7 @@ export type {
   LongPollRouteName,
   ParamsOf,
   QueryOf,
+  StreamRouteName,
   WatchFilterOf,
 } from './types.js'
 export { SDK_VERSION } from './version.js'

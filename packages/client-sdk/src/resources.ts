@@ -1,3 +1,4 @@
+import { createAuditResource, type AuditResource } from './audit.js'
 import type { InfraClient } from './client.js'
 import type { RequestOptions } from './http.js'
 import type { PageIterator } from './pagination.js'
@@ -115,6 +116,7 @@ export interface Resources {
   destinations: DestinationsResource
   accessKeys: AccessKeysResource
   providers: ProvidersResource
+  audit: AuditResource
 }
 
 /** Thin, named shortcuts over `client.api`: each is one route of the table with its arguments spread out. */
@@ -162,5 +164,6 @@ export function createResources(client: InfraClient): Resources {
       create: (body, options) => api.createProvider({ body }, options),
       delete: (id, options) => api.deleteProvider({ params: { id } }, options),
     },
+    audit: createAuditResource(client),
   }
 }

@@ -35,6 +35,11 @@ export type LongPollRouteName = {
   [K in RouteName]: Routes[K] extends { longPoll: true } ? K : never
 }[RouteName]
 
+/** The routes that answer an NDJSON stream. */
+export type StreamRouteName = {
+  [K in RouteName]: Routes[K] extends { streams: true } ? K : never
+}[RouteName]
+
 /** The item type of a list route. */
 export type ItemOf<K extends ListRouteName> = CallOutput<K> extends Page<infer T> ? T : never
 

@@ -66,36 +66,22 @@ describe('recording server events', () => {
     const db = t.server.ctx.db
     const committed = uniqueName('committed')
     const rolledBack = uniqueName('rolled-back')
-    const record = (name: string) =>
-      recordAuditEvent(db, {
+    const record = (client: Parameters<typeof recordAuditEvent>[0], name: string) =>
+      recordAuditEvent(client, {
         type: 'user.created',
         outcome: 'success',
         actor: { kind: 'user', name: 'admin' },
         target: { kind: 'user', name },
         details: {},
       })
-    await db.$transaction(async (tx) => {
-      await recordAuditEvent(tx, {
-        type: 'user.created',
-        outcome: 'success',
-        actor: { kind: 'user', name: 'admin' },
-        target: { kind: 'user', name: committed },
-        details: {},
-      })
-    })
+    await db.$transaction((tx) => record(tx, committed))
     await expect(
       db.$transaction(async (tx) => {
-        await recordAuditEvent(tx, {
-          type: 'user.created',
-          outcome: 'success',
-          actor: { kind: 'user', name: 'admin' },
-          target: { kind: 'user', name: rolledBack },
-          details: {},
-        })
+        await record(tx, rolledBack)
         throw new Error('the change failed')
       }),
     ).rejects.toThrow('the change failed')
-    await record(uniqueName('outside'))
+    await record(db, uniqueName('outside'))
     // What the server records is cleaned rather than refused: a change must not fail for its audit event.
     await recordAuditEvent(db, {
       type: 'login',

@@ -11,7 +11,8 @@ export function kubeRequestEvent(
 ): KubeRequest {
   const occurredAt = overrides.occurredAt ?? new Date().toISOString()
   return {
-    id: uuidv7({ msecs: Date.parse(occurredAt) }),
+    // Given no time, the library keeps IDs in the order they were made, also within one millisecond.
+    id: overrides.occurredAt === undefined ? uuidv7() : uuidv7({ msecs: Date.parse(occurredAt) }),
     outcome: 'success',
     actor: { kind: 'user', name: 'alice@example.com' },
     sourceIp: '127.0.0.1',

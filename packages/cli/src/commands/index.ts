@@ -1,5 +1,6 @@
 // Every command, in the order `infra --help` lists them. yargs, the prebuilt help and completion read this list.
 import agent from './agent.js'
+import audit from './audit/index.js'
 import completion from './completion.js'
 import type { Command, CommandGroup } from './define.js'
 import destinations from './destinations/index.js'
@@ -29,6 +30,7 @@ export const COMMANDS: (Command | CommandGroup)[] = [
   keys,
   providers,
   tokens,
+  audit,
   info,
   version,
   about,

@@ -18,6 +18,7 @@ const OPTION_VARIABLES = {
   'max-long-polls-per-key': 'INFRA_SERVER_MAX_LONG_POLLS_PER_KEY',
   'long-poll-timeout': 'INFRA_SERVER_LONG_POLL_TIMEOUT',
   'provider-check-interval': 'INFRA_SERVER_PROVIDER_CHECK_INTERVAL',
+  'audit-retention': 'INFRA_SERVER_AUDIT_RETENTION',
   'log-level': 'INFRA_SERVER_LOG_LEVEL',
   'access-log': 'INFRA_SERVER_ACCESS_LOG',
   workers: 'INFRA_SERVER_WORKERS',

@@ -99,6 +99,11 @@ const argv = await yargs(hideBin(process.argv))
       describe:
         'How often a session from an identity provider login (with a refresh token) is checked with the provider',
     },
+    'audit-retention': {
+      type: 'string',
+      default: '365d',
+      describe: 'How long audit events are kept (e.g. 90d, 8760h); older ones are removed hourly',
+    },
     'log-level': {
       choices: ['debug', 'info', 'warn', 'error'] as const,
       default: 'info' as const,
@@ -153,6 +158,7 @@ const options: ServerOptions = {
     maxLongPollsPerKey: argv.maxLongPollsPerKey,
     longPollTimeoutMs: parseDuration(argv.longPollTimeout),
     providerSessionCheckMs: parseDuration(argv.providerCheckInterval),
+    auditRetentionMs: parseDuration(argv.auditRetention),
     accessLog: argv.accessLog,
   },
 }

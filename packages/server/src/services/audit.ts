@@ -79,7 +79,8 @@ export async function recordAuditEvent(db: Client, event: NewAuditEvent): Promis
   await db.auditEvent.create({
     data: {
       ...columns,
-      id: uuidv7({ msecs: occurredAt.getTime() }),
+      // Without a time of its own the library keeps this process's IDs in order, also within a millisecond.
+      id: event.occurredAt === undefined ? uuidv7() : uuidv7({ msecs: occurredAt.getTime() }),
       occurredAt,
       target: columns.target ?? Prisma.DbNull,
     },
