@@ -33,7 +33,12 @@ export function connectDatabase(url: string, poolSize: number, failures: Failure
   // its error would end the process.
   sql.on('error', (error) => failures.failed(error, 'lost an idle database connection'))
   reclaimDeadConnections(sql)
-  const db = new PrismaClient({ adapter: new PrismaPg(sql) })
+  const db = new PrismaClient({
+    adapter: new PrismaPg(sql),
+    // A transaction waits for a connection as long as a single query does (Prisma's own default is 2 s): with
+    // every change a transaction with its audit event, a busy pool must slow writes down, not fail them.
+    transactionOptions: { maxWait: CONNECT_TIMEOUT_MS },
+  })
   return {
     db,
     sql,
