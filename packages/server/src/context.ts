@@ -29,6 +29,8 @@ export interface Settings {
   /** Ordinary requests (not long polls) still unanswered after this get a 503. */
   requestTimeoutMs: number
   loginThrottle: LoginThrottleOptions
+  /** How often to look for access keys that expired, to record each in the audit log. */
+  keyExpiryCheckMs: number
   /** How often sessions from a provider login (with a refresh token) are checked with the provider. */
   providerSessionCheckMs: number
   /** Which requests get an access log line (at info level). */
@@ -50,6 +52,7 @@ export const DEFAULT_SETTINGS: Settings = {
   rateLimitPerMinute: 3_000,
   requestTimeoutMs: 30_000,
   loginThrottle: { freeAttempts: 5, baseLockoutMs: 30_000, maxLockoutMs: 15 * 60_000 },
+  keyExpiryCheckMs: 60_000,
   providerSessionCheckMs: 5 * 60_000,
   accessLog: 0.1,
   auditRetentionMs: 365 * 86_400_000,

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { KeyExpiryRecorder } from './auth/key-expiry.js'
 import { KeyUsageTracker } from './auth/key-usage.js'
 import { LoginThrottle } from './abuse/login-throttle.js'
 import { RateLimiter } from './abuse/rate-limiter.js'
@@ -99,7 +100,8 @@ async function start(
   const connections = connectDatabase(databaseUrl, options.databasePoolSize ?? 10, database)
   const { db, sql } = connections
   undo.push(() => connections.close())
-  const usage = new KeyUsageTracker(sql, database, options.keyUsageFlushMs ?? 5_000)
+  const keyUsageFlushMs = options.keyUsageFlushMs ?? 5_000
+  const usage = new KeyUsageTracker(sql, database, keyUsageFlushMs)
   const box = new SecretBox(rootKey)
   const tokens = new TokenSigner(db, box, database, {
     issuer: 'infra',
@@ -163,6 +165,13 @@ async function start(
   )
   providerSessions.start()
   undo.push(() => providerSessions.stop())
+  const keyExpiry = new KeyExpiryRecorder(db, database, {
+    intervalMs: settings.keyExpiryCheckMs,
+    // A few flushes: a use one of them carries may still slide a key's deadline.
+    graceMs: 3 * keyUsageFlushMs,
+  })
+  keyExpiry.start()
+  undo.push(() => keyExpiry.stop())
 
   let ready = false
   const app = createApp(ctx, handlers, () => ready)

@@ -1,8 +1,8 @@
 // Logging in through an identity provider: a real OpenID Provider on loopback, the authorization-code flow with
 // PKCE, and the server exchanging the code with its sealed client secret.
 import {
+  authorizationCode,
   pkcePair,
-  signInWithForms,
   startOidcProvider,
   type TestIdentityProvider,
 } from '@infra/test-harness/oidc'
@@ -36,21 +36,7 @@ afterAll(async () => {
 })
 
 /** The browser's part: sign in at the provider, come back with a code. */
-async function codeFor(login: string, scope = 'openid email groups') {
-  const pkce = pkcePair()
-  const authorize = new URL('/auth', idp.issuer)
-  authorize.search = new URLSearchParams({
-    client_id: idp.clientID,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    scope,
-    state: 'state-1',
-    code_challenge: pkce.challenge,
-    code_challenge_method: 'S256',
-  }).toString()
-  const back = await signInWithForms(authorize.href, login, REDIRECT)
-  return { code: back.searchParams.get('code') ?? '', codeVerifier: pkce.verifier }
-}
+const codeFor = (login: string, scope?: string) => authorizationCode(idp, login, REDIRECT, scope)
 
 const login = (oidc: Record<string, unknown>) =>
   t.request<any>('POST', '/api/login', {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { createUser } from '../src/services/users.js'
+import { newId } from '../src/db/ids.js'
 import { startTestServer, uniqueName, type TestServer } from './harness.js'
 import { expectConforms, expectError, idsOf, type Page } from './helpers.js'
 
@@ -82,8 +82,11 @@ describe('GET /api/users filters', () => {
     bob = await newUser(uniqueName('bob'))
     carol = await newUser(uniqueName('carol'))
     team = await newGroup([alice.id, bob.id])
-    const created = await createUser(t.server.ctx.db, uniqueName('connector'), { system: true })
-    system = { id: created.id, name: created.name }
+    // Internal identities are made at startup (bootstrap), never through the API.
+    system = await t.server.ctx.db.user.create({
+      data: { id: newId(), name: uniqueName('connector'), system: true },
+      select: { id: true, name: true },
+    })
   })
 
   it('filters by exact name', async () => {

@@ -148,3 +148,28 @@ export async function signInWithForms(
   }
   throw new Error('too many steps signing in')
 }
+
+/**
+ * The browser's part of an authorization-code login with PKCE: signs `login` in at the provider and comes back
+ * to `redirectUri` with a code; resolves to the code and the verifier the client sends with it.
+ */
+export async function authorizationCode(
+  idp: Pick<TestIdentityProvider, 'issuer' | 'clientID'>,
+  login: string,
+  redirectUri: string,
+  scope = 'openid email groups',
+): Promise<{ code: string; codeVerifier: string }> {
+  const pkce = pkcePair()
+  const authorize = new URL('/auth', idp.issuer)
+  authorize.search = new URLSearchParams({
+    client_id: idp.clientID,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope,
+    state: 'state-1',
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+  }).toString()
+  const back = await signInWithForms(authorize.href, login, redirectUri)
+  return { code: back.searchParams.get('code') ?? '', codeVerifier: pkce.verifier }
+}

@@ -1,4 +1,4 @@
-import type { Database } from '../db/prisma.js'
+import type { Database, Prisma } from '../db/prisma.js'
 import { TooManyAttemptsError } from '../domain/errors.js'
 
 export interface LoginThrottleOptions {
@@ -25,9 +25,17 @@ export class LoginThrottle {
     if (row?.lockedUntil && row.lockedUntil > now) throw this.lockedError(row.lockedUntil, now)
   }
 
-  async recordFailure(name: string, now = new Date()): Promise<void> {
+  /**
+   * Counts a failed attempt, in `client`'s transaction when given one; answers the end of the lockout this
+   * failure started, if it started one.
+   */
+  async recordFailure(
+    name: string,
+    client: Database | Prisma.TransactionClient = this.db,
+    now = new Date(),
+  ): Promise<Date | undefined> {
     const { freeAttempts, baseLockoutMs, maxLockoutMs } = this.options
-    await this.db.$executeRaw`
+    const rows = await client.$queryRaw<{ locked_until: Date | null }[]>`
       INSERT INTO login_failures (name, failures, locked_until, updated)
       VALUES (${name}, 1, NULL, ${now})
       ON CONFLICT (name) DO UPDATE SET
@@ -36,7 +44,9 @@ export class LoginThrottle {
         locked_until = CASE WHEN login_failures.failures + 1 >= ${freeAttempts}
           THEN ${now}::timestamptz + LEAST(${maxLockoutMs}::float8,
                  ${baseLockoutMs}::float8 * power(2, login_failures.failures + 1 - ${freeAttempts})) * interval '1 millisecond'
-          ELSE NULL END`
+          ELSE NULL END
+      RETURNING locked_until`
+    return rows[0]?.locked_until ?? undefined
   }
 
   async recordSuccess(name: string): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import type { Database, SqlPool } from '../db/prisma.js'
 import type { FailureLog } from '../db/availability.js'
-import { syncProviderGroups } from '../services/provider-users.js'
+import { runEvery, type Periodic } from '../periodic.js'
+import { endSession, syncProviderGroups } from '../services/provider-users.js'
 import { ProviderSessionEnded, type OidcLogins } from './oidc.js'
 
 const BATCH = 50
@@ -9,6 +10,7 @@ const BATCH = 50
 interface DueSession {
   access_key_id: string
   user_id: string
+  user_name: string
   refresh_token: string
   provider_id: string
   provider_name: string
@@ -25,8 +27,7 @@ interface DueSession {
  * every replica, the agent and the connectors see at once. Replicas share the work: each claims due sessions with SKIP LOCKED.
  */
 export class ProviderSessionRefresher {
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
+  private periodic: Periodic | undefined
 
   constructor(
     private readonly db: Database,
@@ -38,33 +39,28 @@ export class ProviderSessionRefresher {
   ) {}
 
   start(): void {
-    this.timer = setInterval(
-      () => {
-        this.running ??= this.checkDue()
-          .catch((error: unknown) => this.failures.failed(error, 'could not check provider sessions'))
-          .finally(() => (this.running = undefined))
-      },
+    this.periodic = runEvery(
       Math.max(50, this.intervalMs / 4),
+      () => this.checkDue(),
+      (error) => this.failures.failed(error, 'could not check provider sessions'),
     )
-    this.timer.unref()
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer)
-    await this.running
+    await this.periodic?.stop()
   }
 
   /** Checks the sessions not checked for `intervalMs`; resolves when they are done. */
   async checkDue(): Promise<void> {
     const { rows } = await this.sql.query<DueSession>(
       `UPDATE provider_sessions s SET checked_at = now()
-         FROM providers p
-        WHERE p.id = s.provider_id
+         FROM providers p, users u
+        WHERE p.id = s.provider_id AND u.id = s.user_id
           AND s.access_key_id IN (
             SELECT access_key_id FROM provider_sessions
              WHERE checked_at <= now() - make_interval(secs => $1::float8 / 1000)
              ORDER BY checked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-        RETURNING s.access_key_id, s.user_id, s.refresh_token, p.id AS provider_id, p.name AS provider_name,
+        RETURNING s.access_key_id, s.user_id, u.name AS user_name, s.refresh_token, p.id AS provider_id, p.name AS provider_name,
                   p.url AS provider_url,
                   p.client_id AS provider_client_id, p.client_secret AS provider_client_secret,
                   p.updated AS provider_updated`,
@@ -81,11 +77,12 @@ export class ProviderSessionRefresher {
       clientSecret: session.provider_client_secret,
       updated: session.provider_updated,
     }
+    const user = { id: session.user_id, name: session.user_name }
     try {
       const identity = await this.oidc.refresh(provider, session.refresh_token)
       await syncProviderGroups(
         { db: this.db, logger: this.logger, provider: { id: provider.id, name: session.provider_name } },
-        session.user_id,
+        user,
         identity.groups,
       )
       if (identity.sealedRefreshToken && identity.sealedRefreshToken !== session.refresh_token) {
@@ -96,12 +93,8 @@ export class ProviderSessionRefresher {
       }
     } catch (error) {
       if (error instanceof ProviderSessionEnded) {
-        // The groups the provider vouched for go too: kubectl tokens already handed out name the user, and the
-        // connectors refuse them within a second once the memberships behind the grants are gone.
-        await this.db.$transaction([
-          this.db.accessKey.deleteMany({ where: { id: session.access_key_id } }),
-          this.db.groupMember.deleteMany({ where: { userId: session.user_id, providerId: provider.id } }),
-        ])
+        const ended = { id: provider.id, name: session.provider_name }
+        await endSession(this.db, session.access_key_id, user, ended, error.message)
         this.logger.info(
           { userId: session.user_id, providerId: provider.id, reason: error.message },
           'ended a session its identity provider no longer accepts',

@@ -1,11 +1,13 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
-import { PrismaClient } from '../generated/prisma/client.js'
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js'
 import type { FailureLog } from './availability.js'
 
 export type Database = PrismaClient
 export type SqlPool = pg.Pool
 export { Prisma } from '../generated/prisma/client.js'
+/** The database, or the transaction a change runs in (so that its audit event commits with it). */
+export type DatabaseClient = Database | Prisma.TransactionClient
 
 export interface Connections {
   /** Prisma, for everything but the hottest paths. */
@@ -31,7 +33,12 @@ export function connectDatabase(url: string, poolSize: number, failures: Failure
   // its error would end the process.
   sql.on('error', (error) => failures.failed(error, 'lost an idle database connection'))
   reclaimDeadConnections(sql)
-  const db = new PrismaClient({ adapter: new PrismaPg(sql) })
+  const db = new PrismaClient({
+    adapter: new PrismaPg(sql),
+    // A transaction waits for a connection as long as a single query does (Prisma's own default is 2 s): with
+    // every change a transaction with its audit event, a busy pool must slow writes down, not fail them.
+    transactionOptions: { maxWait: CONNECT_TIMEOUT_MS },
+  })
   return {
     db,
     sql,
@@ -56,6 +63,9 @@ function reclaimDeadConnections(pool: pg.Pool): void {
   pool.on('acquire', (client) => checkouts.set(client, ++checkoutCount))
   pool.on('release', (_error, client) => checkouts.delete(client))
   pool.on('connect', (client) => {
+    // Postgres closing a connection that is checked out (between the statements of a transaction) is an 'error'
+    // event with no listener of the pool's: it would end the process. Its holder learns of it from its next query.
+    client.on('error', () => undefined)
     client.once('end', () => {
       const checkout = checkouts.get(client)
       if (checkout === undefined) return

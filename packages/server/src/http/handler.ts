@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import type { Caller } from '../auth/caller.js'
 import type { ServerContext } from '../context.js'
 import type { JsonText } from '../services/json-page.js'
+import type { RequestOrigin } from './audit-context.js'
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined
 
@@ -13,6 +14,8 @@ export interface HandlerInput<R extends RouteDefinition> {
   params: Parsed<R['params']>
   query: Parsed<R['query']>
   body: Parsed<R['body']>
+  /** Where the request came from, for the audit events it causes. */
+  origin: RequestOrigin
   /** Aborted when the client goes away, so that long polls and streams stop waiting. */
   signal: AbortSignal
 }

@@ -20,6 +20,7 @@ import {
   TooManyAttemptsError,
 } from '../domain/errors.js'
 import { markDestinationSeen } from '../services/destinations.js'
+import { requestOrigin } from './audit-context.js'
 import { withoutAbsentValues, withoutEmptyParameters } from './absent-values.js'
 import { asJsonText, JsonText } from '../services/json-page.js'
 import { fieldNamesFor, toClientNames, toCurrentNames, type FieldNames } from './older-shapes.js'
@@ -185,6 +186,7 @@ export function registerRoutes(app: Express, ctx: ServerContext, handlers: Handl
         params,
         query,
         body,
+        origin: requestOrigin(req),
         signal,
       } as HandlerInput<RouteDefinition>
       const result = await handler(input)

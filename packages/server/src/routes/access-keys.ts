@@ -1,11 +1,12 @@
 import { parseDuration } from '@infra/api-types'
 import { asksOnlyForSelf, canManageUser, canReadAll } from '../auth/policies.js'
 import { fieldError, ForbiddenError, invalidFields } from '../domain/errors.js'
+import { auditContext } from '../http/audit-context.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
+  createAccessKey,
   deleteAccessKey,
   findAccessKeyOwner,
-  issueAccessKey,
   listAccessKeys,
 } from '../services/access-keys.js'
 import { resolveUserRef } from '../services/users.js'
@@ -35,12 +36,12 @@ export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey'
     return listAccessKeys(ctx.sql, { ...query, userID: caller.userId })
   },
 
-  createAccessKey: async ({ ctx, caller, body }) => {
+  createAccessKey: async ({ ctx, caller, body, origin }) => {
     const userId = resolveUserRef(caller, body.userID)
     if (!canManageUser(caller, userId)) {
       throw new ForbiddenError('only an admin can create access keys for another user')
     }
-    return issueAccessKey(ctx.db, {
+    const issue = {
       userId,
       name: body.name,
       ttlMs: durationField('expiry', body.expiry, ctx.settings.accessKeyTtlMs),
@@ -49,14 +50,15 @@ export const accessKeyHandlers: HandlersFor<'listAccessKeys' | 'createAccessKey'
         body.inactivityTimeout,
         ctx.settings.accessKeyExtensionMs,
       ),
-    })
+    }
+    return createAccessKey(ctx.db, issue, auditContext(caller, origin))
   },
 
-  deleteAccessKey: async ({ ctx, caller, params }) => {
+  deleteAccessKey: async ({ ctx, caller, params, origin }) => {
     const owner = await findAccessKeyOwner(ctx.db, params.id)
     if (!canManageUser(caller, owner)) {
       throw new ForbiddenError('only an admin can revoke the access keys of another user')
     }
-    await deleteAccessKey(ctx.db, params.id)
+    await deleteAccessKey(ctx.db, params.id, auditContext(caller, origin))
   },
 }

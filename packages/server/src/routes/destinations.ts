@@ -1,3 +1,4 @@
+import { auditContext } from '../http/audit-context.js'
 import type { HandlersFor } from '../http/handler.js'
 import { currentAnswer, longPoll } from '../live/long-poll.js'
 import { DESTINATIONS_SCOPE } from '../live/scopes.js'
@@ -30,13 +31,19 @@ export const destinationHandlers: HandlersFor<
       load,
     )
   },
-  createDestination: ({ ctx, body }) =>
-    createDestination(ctx.db, body, ctx.settings.destinationConnectedWindowMs),
+  createDestination: ({ ctx, caller, body, origin }) =>
+    createDestination(ctx.db, body, ctx.settings.destinationConnectedWindowMs, auditContext(caller, origin)),
   getDestination: ({ ctx, params }) =>
     getDestination(ctx.db, params.id, ctx.settings.destinationConnectedWindowMs),
-  updateDestination: ({ ctx, params, body }) =>
-    updateDestination(ctx.db, params.id, body, ctx.settings.destinationConnectedWindowMs),
-  deleteDestination: async ({ ctx, params }) => {
-    await deleteDestination(ctx.db, params.id)
+  updateDestination: ({ ctx, caller, params, body, origin }) =>
+    updateDestination(
+      ctx.db,
+      params.id,
+      body,
+      ctx.settings.destinationConnectedWindowMs,
+      auditContext(caller, origin),
+    ),
+  deleteDestination: async ({ ctx, caller, params, origin }) => {
+    await deleteDestination(ctx.db, params.id, auditContext(caller, origin))
   },
 }

@@ -4,6 +4,7 @@ import type { Caller } from '../auth/caller.js'
 import { asksOnlyForSelf, canReadAccessData, canReadGrant } from '../auth/policies.js'
 import type { ServerContext } from '../context.js'
 import { ForbiddenError } from '../domain/errors.js'
+import { auditContext } from '../http/audit-context.js'
 import { Reply, type HandlersFor } from '../http/handler.js'
 import { currentAnswer, longPoll } from '../live/long-poll.js'
 import { grantScopes } from '../live/scopes.js'
@@ -13,7 +14,6 @@ import {
   getGrant,
   listGrants,
   patchGrants,
-  resolveSubject,
   type GrantFilters,
 } from '../services/grants.js'
 import { isMember } from '../services/groups.js'
@@ -63,20 +63,19 @@ export const grantHandlers: HandlersFor<
     )
   },
 
-  createGrant: async ({ ctx, caller, body }) => {
-    const request = withSelfResolved(caller, body)
-    const created = await createGrant(ctx.db, await resolveSubject(ctx.db, request), request, caller.userId)
+  createGrant: async ({ ctx, caller, body, origin }) => {
+    const created = await createGrant(ctx.db, withSelfResolved(caller, body), auditContext(caller, origin))
     return created.wasCreated ? created : new Reply(created, 200)
   },
 
-  patchGrants: async ({ ctx, caller, body }) => {
+  patchGrants: async ({ ctx, caller, body, origin }) => {
     await patchGrants(
       ctx.db,
       {
         add: body.grantsToAdd.map((grant) => withSelfResolved(caller, grant)),
         remove: body.grantsToRemove.map((grant) => withSelfResolved(caller, grant)),
       },
-      caller.userId,
+      auditContext(caller, origin),
     )
   },
 
@@ -88,7 +87,7 @@ export const grantHandlers: HandlersFor<
     return grant
   },
 
-  deleteGrant: async ({ ctx, params }) => {
-    await deleteGrant(ctx.db, params.id)
+  deleteGrant: async ({ ctx, caller, params, origin }) => {
+    await deleteGrant(ctx.db, params.id, auditContext(caller, origin))
   },
 }

@@ -1,5 +1,6 @@
 import { asksOnlyForSelf, canReadAccessData } from '../auth/policies.js'
 import { ForbiddenError } from '../domain/errors.js'
+import { auditContext } from '../http/audit-context.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   createGroup,
@@ -21,7 +22,8 @@ export const groupHandlers: HandlersFor<
     return listGroups(ctx.sql, { ...query, userID: caller.userId })
   },
 
-  createGroup: ({ ctx, body }) => createGroup(ctx.db, body.name),
+  createGroup: ({ ctx, caller, body, origin }) =>
+    createGroup(ctx.db, body.name, auditContext(caller, origin)),
 
   getGroup: async ({ ctx, caller, params }) => {
     const group = await getGroup(ctx.db, params.id)
@@ -31,11 +33,16 @@ export const groupHandlers: HandlersFor<
     return group
   },
 
-  deleteGroup: async ({ ctx, params }) => {
-    await deleteGroup(ctx.db, params.id)
+  deleteGroup: async ({ ctx, caller, params, origin }) => {
+    await deleteGroup(ctx.db, params.id, auditContext(caller, origin))
   },
 
-  updateGroupUsers: async ({ ctx, params, body }) => {
-    await updateMembers(ctx.db, params.id, { add: body.usersToAdd, remove: body.usersToRemove })
+  updateGroupUsers: async ({ ctx, caller, params, body, origin }) => {
+    await updateMembers(
+      ctx.db,
+      params.id,
+      { add: body.usersToAdd, remove: body.usersToRemove },
+      auditContext(caller, origin),
+    )
   },
 }

@@ -1,3 +1,4 @@
+import { auditContext } from '../http/audit-context.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   createProvider,
@@ -12,11 +13,14 @@ export const providerHandlers: HandlersFor<
   'listProviders' | 'createProvider' | 'getProvider' | 'updateProvider' | 'patchProvider' | 'deleteProvider'
 > = {
   listProviders: ({ ctx, query }) => listProviders(ctx.db, query),
-  createProvider: ({ ctx, body }) => createProvider(ctx.db, ctx.secrets, body),
+  createProvider: ({ ctx, caller, body, origin }) =>
+    createProvider(ctx.db, ctx.secrets, body, auditContext(caller, origin)),
   getProvider: ({ ctx, params }) => getProvider(ctx.db, params.id),
-  updateProvider: ({ ctx, params, body }) => replaceProvider(ctx.db, ctx.secrets, params.id, body),
-  patchProvider: ({ ctx, params, body }) => patchProvider(ctx.db, ctx.secrets, params.id, body),
-  deleteProvider: async ({ ctx, params }) => {
-    await deleteProvider(ctx.db, params.id)
+  updateProvider: ({ ctx, caller, params, body, origin }) =>
+    replaceProvider(ctx.db, ctx.secrets, params.id, body, auditContext(caller, origin)),
+  patchProvider: ({ ctx, caller, params, body, origin }) =>
+    patchProvider(ctx.db, ctx.secrets, params.id, body, auditContext(caller, origin)),
+  deleteProvider: async ({ ctx, caller, params, origin }) => {
+    await deleteProvider(ctx.db, params.id, auditContext(caller, origin))
   },
 }

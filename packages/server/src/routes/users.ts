@@ -6,6 +6,7 @@ import {
   passwordResetPending,
 } from '../auth/policies.js'
 import { ForbiddenError } from '../domain/errors.js'
+import { auditContext } from '../http/audit-context.js'
 import type { HandlersFor } from '../http/handler.js'
 import {
   changePassword,
@@ -20,7 +21,8 @@ export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 
   {
     listUsers: ({ ctx, query }) => listUsers(ctx.sql, query),
 
-    createUser: ({ ctx, body }) => createUser(ctx.db, body.name),
+    createUser: ({ ctx, caller, body, origin }) =>
+      createUser(ctx.db, body.name, auditContext(caller, origin)),
 
     getUser: async ({ ctx, caller, params }) => {
       const id = resolveUserRef(caller, params.id)
@@ -35,14 +37,14 @@ export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 
       return seen ? { ...caller.profile, lastSeenAt: seen.toISOString() } : caller.profile
     },
 
-    updateUser: async ({ ctx, caller, params, body }) => {
+    updateUser: async ({ ctx, caller, params, body, origin }) => {
       const id = resolveUserRef(caller, params.id)
       if (!passwordResetAllows(caller, id)) throw passwordResetPending()
       if (!canManageUser(caller, id))
         throw new ForbiddenError("only an admin can change another user's password")
       const isAdmin = hasRole(caller, 'admin')
       const resetting = caller.keyScope === 'password-reset'
-      return changePassword(ctx.db, id, {
+      return changePassword(ctx.db, id, auditContext(caller, origin), {
         password: body.password,
         // A password-reset key already proved the old (one-time) password when it was issued.
         requireOldPassword: !isAdmin && !resetting,
@@ -52,7 +54,7 @@ export const userHandlers: HandlersFor<'listUsers' | 'createUser' | 'getUser' | 
       })
     },
 
-    deleteUser: async ({ ctx, caller, params }) => {
-      await deleteUser(ctx.db, resolveUserRef(caller, params.id))
+    deleteUser: async ({ ctx, caller, params, origin }) => {
+      await deleteUser(ctx.db, resolveUserRef(caller, params.id), auditContext(caller, origin))
     },
   }

@@ -5,7 +5,9 @@ import { generateKey, hashSecret } from '../auth/access-key-secret.js'
 import type { KeyScope } from '../auth/caller.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, SqlPool } from '../db/prisma.js'
+import type { Database, DatabaseClient, SqlPool } from '../db/prisma.js'
+import type { AuditContext } from '../http/audit-context.js'
+import { recordAuditEvent } from './audit.js'
 import { ConflictError, NotFoundError } from '../domain/errors.js'
 import { Conditions, listPage, type JsonText } from './json-page.js'
 import { accessKeyJson, toApiAccessKey } from './serialize.js'
@@ -24,7 +26,7 @@ export interface KeyIssue {
   presetKey?: { keyId: string; secret: string }
 }
 
-export async function issueAccessKey(db: Database, issue: KeyIssue): Promise<CreateAccessKeyResponse> {
+export async function issueAccessKey(db: DatabaseClient, issue: KeyIssue): Promise<CreateAccessKeyResponse> {
   const now = Date.now()
   let expires = new Date(now + issue.ttlMs)
   if (issue.notAfter && issue.notAfter < expires) expires = issue.notAfter
@@ -84,7 +86,41 @@ export async function findAccessKeyOwner(db: Database, id: string): Promise<stri
   return key.userId
 }
 
-export async function deleteAccessKey(db: Database, id: string): Promise<void> {
-  const { count } = await db.accessKey.deleteMany({ where: { id } })
-  if (count === 0) throw new NotFoundError('access key')
+const keyTarget = (key: { id: string; name: string }) => ({ kind: 'access-key', id: key.id, name: key.name })
+
+/** `POST /api/access-keys`: a key someone asked for, as opposed to the session keys logins issue. */
+export async function createAccessKey(
+  db: Database,
+  issue: KeyIssue,
+  by: AuditContext,
+): Promise<CreateAccessKeyResponse> {
+  return db.$transaction(async (tx) => {
+    const key = await issueAccessKey(tx, issue)
+    await recordAuditEvent(tx, {
+      type: 'access-key.created',
+      outcome: 'success',
+      ...by,
+      target: keyTarget(key),
+      details: { user: key.issuedFor, expires: key.expires },
+    })
+    return key
+  })
+}
+
+export async function deleteAccessKey(db: Database, id: string, by: AuditContext): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const key = await tx.accessKey.findUnique({
+      where: { id },
+      select: { id: true, name: true, userId: true },
+    })
+    const { count } = await tx.accessKey.deleteMany({ where: { id } })
+    if (count === 0 || !key) throw new NotFoundError('access key')
+    await recordAuditEvent(tx, {
+      type: 'access-key.revoked',
+      outcome: 'success',
+      ...by,
+      target: keyTarget(key),
+      details: { user: key.userId },
+    })
+  })
 }

@@ -2,7 +2,9 @@ import type { Destination, DestinationRequest, ListDestinationsQuery, Page } fro
 import type { z } from 'zod'
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, SqlPool } from '../db/prisma.js'
+import type { Database, Prisma, SqlPool } from '../db/prisma.js'
+import type { AuditContext } from '../http/audit-context.js'
+import { recordAuditEvent } from './audit.js'
 import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { Conditions, listPage, type JsonText } from './json-page.js'
 import { destinationJson, toApiDestination } from './serialize.js'
@@ -44,15 +46,38 @@ export async function getDestination(
   return toApiDestination(destination, connectedWindowMs)
 }
 
+type DestinationEvent = 'destination.created' | 'destination.updated' | 'destination.removed'
+
+const recordDestination = (
+  tx: Prisma.TransactionClient,
+  type: DestinationEvent,
+  destination: { id: string; name: string },
+  by: AuditContext,
+  details: Record<string, unknown> = {},
+) =>
+  recordAuditEvent(tx, {
+    type,
+    outcome: 'success',
+    ...by,
+    destination: destination.name,
+    target: { kind: 'destination', id: destination.id, name: destination.name },
+    details,
+  })
+
 /** A connector (or admin) registering a destination is also a sign of life: it counts as last seen now. */
 export async function createDestination(
   db: Database,
   input: DestinationInput,
   connectedWindowMs: number,
+  by: AuditContext,
 ): Promise<Destination> {
   try {
-    const destination = await db.destination.create({
-      data: { id: newId(), ...columns(input), lastSeen: new Date() },
+    const destination = await db.$transaction(async (tx) => {
+      const created = await tx.destination.create({
+        data: { id: newId(), ...columns(input), lastSeen: new Date() },
+      })
+      await recordDestination(tx, 'destination.created', created, by)
+      return created
     })
     return toApiDestination(destination, connectedWindowMs)
   } catch (error) {
@@ -61,18 +86,35 @@ export async function createDestination(
   }
 }
 
+/** The columns whose values a change would alter (arrays compared by value). */
+function changedColumns(current: Record<string, unknown>, next: ReturnType<typeof columns>): string[] {
+  return Object.entries(next)
+    .filter(([column, value]) => JSON.stringify(current[column]) !== JSON.stringify(value))
+    .map(([column]) => column)
+}
+
+/**
+ * Connectors send their destination again as a heartbeat: only a change of what it says (its namespaces, roles,
+ * address, …) is recorded.
+ */
 export async function updateDestination(
   db: Database,
   id: string,
   input: DestinationInput,
   connectedWindowMs: number,
+  by: AuditContext,
 ): Promise<Destination> {
   try {
-    const { count } = await db.destination.updateMany({
-      where: { id },
-      data: { ...columns(input), lastSeen: new Date() },
+    await db.$transaction(async (tx) => {
+      const current = await tx.destination.findUnique({ where: { id } })
+      if (!current) throw new NotFoundError('destination')
+      const next = columns(input)
+      await tx.destination.updateMany({ where: { id }, data: { ...next, lastSeen: new Date() } })
+      const changed = changedColumns(current, next)
+      if (changed.length > 0) {
+        await recordDestination(tx, 'destination.updated', { id, name: next.name }, by, { fields: changed })
+      }
     })
-    if (count === 0) throw new NotFoundError('destination')
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken('destination', input.name)
     throw error
@@ -80,9 +122,13 @@ export async function updateDestination(
   return getDestination(db, id, connectedWindowMs)
 }
 
-export async function deleteDestination(db: Database, id: string): Promise<void> {
-  const { count } = await db.destination.deleteMany({ where: { id } })
-  if (count === 0) throw new NotFoundError('destination')
+export async function deleteDestination(db: Database, id: string, by: AuditContext): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const destination = await tx.destination.findUnique({ where: { id }, select: { id: true, name: true } })
+    const { count } = await tx.destination.deleteMany({ where: { id } })
+    if (count === 0 || !destination) throw new NotFoundError('destination')
+    await recordDestination(tx, 'destination.removed', destination, by)
+  })
 }
 
 // Infra's own connector names its destination on every request, long polls included: one write in this many.

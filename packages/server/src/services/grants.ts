@@ -10,8 +10,10 @@ import {
 import type { z } from 'zod'
 import { isForeignKeyViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
-import type { Database, Prisma, SqlPool } from '../db/prisma.js'
+import type { Database, DatabaseClient, Prisma, SqlPool } from '../db/prisma.js'
 import { NotFoundError } from '../domain/errors.js'
+import type { AuditContext } from '../http/audit-context.js'
+import { recordAuditEvent } from './audit.js'
 import { deleteKeepingAnAdmin, ensureAnAdminRemains, lockAdminGrants } from './admins.js'
 import { Conditions, listPage, type JsonText } from './json-page.js'
 import { grantJson, toApiGrant } from './serialize.js'
@@ -61,15 +63,13 @@ export async function getGrant(db: Database, id: string): Promise<Grant> {
   return toApiGrant(grant)
 }
 
-type Client = Database | Prisma.TransactionClient
-
 export interface GrantSubject {
   userId?: string
   groupId?: string
 }
 
 /** Turns the subject of a grant request (ID or name; `self` already resolved) into an existing user or group. */
-export async function resolveSubject(db: Client, request: GrantRequest): Promise<GrantSubject> {
+export async function resolveSubject(db: DatabaseClient, request: GrantRequest): Promise<GrantSubject> {
   if (request.user !== undefined) {
     if (!(await db.user.findUnique({ where: { id: request.user }, select: { id: true } })))
       throw new NotFoundError('user')
@@ -102,16 +102,41 @@ const sameGrant = (subject: GrantSubject, request: GrantRequest): Prisma.GrantWh
   resource: request.resource,
 })
 
+type GrantRow = Prisma.GrantGetPayload<object>
+
+/** A grant's event: its subject, privilege and resource, and the destination it gives access to. */
+async function recordGrant(
+  tx: Prisma.TransactionClient,
+  type: 'grant.created' | 'grant.removed',
+  grant: GrantRow,
+  by: AuditContext,
+): Promise<void> {
+  await recordAuditEvent(tx, {
+    type,
+    outcome: 'success',
+    ...by,
+    ...(grant.resource === INFRA_RESOURCE ? {} : { destination: grant.destination }),
+    target: { kind: 'grant', id: grant.id },
+    details: {
+      ...(grant.userId ? { user: grant.userId } : {}),
+      ...(grant.groupId ? { group: grant.groupId } : {}),
+      privilege: grant.privilege,
+      resource: grant.resource,
+    },
+  })
+}
+
 /** Creates the grant unless an identical one exists; concurrent identical requests all succeed, one creates. */
-export async function createGrant(
-  db: Client,
+async function createGrantIn(
+  tx: Prisma.TransactionClient,
   subject: GrantSubject,
   request: GrantRequest,
-  createdBy: string,
+  by: AuditContext,
 ): Promise<CreateGrantResponse> {
+  const createdBy = by.actor.id ?? ''
   try {
     // ON CONFLICT DO NOTHING: no error, so this is also safe inside a transaction.
-    const { count } = await db.grant.createMany({
+    const [created] = await tx.grant.createManyAndReturn({
       data: [
         {
           id: newId(),
@@ -124,31 +149,50 @@ export async function createGrant(
       ],
       skipDuplicates: true,
     })
-    const grant = await db.grant.findFirst({ where: sameGrant(subject, request) })
+    if (created) {
+      await recordGrant(tx, 'grant.created', created, by)
+      return { ...toApiGrant(created), wasCreated: true }
+    }
+    const grant = await tx.grant.findFirst({ where: sameGrant(subject, request) })
     if (!grant) throw new NotFoundError(subject.userId ? 'user' : 'group')
-    return { ...toApiGrant(grant), wasCreated: count === 1 }
+    return { ...toApiGrant(grant), wasCreated: false }
   } catch (error) {
     if (isForeignKeyViolation(error)) throw new NotFoundError(subject.userId ? 'user' : 'group')
     throw error
   }
 }
 
-export async function deleteGrant(db: Database, id: string): Promise<void> {
-  await deleteKeepingAnAdmin(db, 'grant', (tx) => tx.grant.deleteMany({ where: { id } }))
+export function createGrant(
+  db: Database,
+  request: GrantRequest,
+  by: AuditContext,
+): Promise<CreateGrantResponse> {
+  return db.$transaction(async (tx) => createGrantIn(tx, await resolveSubject(tx, request), request, by))
+}
+
+/** Removes the grants `where` finds, recording each. */
+async function removeGrants(tx: Prisma.TransactionClient, where: Prisma.GrantWhereInput, by: AuditContext) {
+  const grants = await tx.grant.findMany({ where })
+  const removed = await tx.grant.deleteMany({ where: { id: { in: grants.map((grant) => grant.id) } } })
+  for (const grant of grants) await recordGrant(tx, 'grant.removed', grant, by)
+  return removed
+}
+
+export async function deleteGrant(db: Database, id: string, by: AuditContext): Promise<void> {
+  await deleteKeepingAnAdmin(db, 'grant', (tx) => removeGrants(tx, { id }, by))
 }
 
 /** Applies additions and removals in one transaction: all of them, or none. */
 export async function patchGrants(
   db: Database,
   changes: { add: GrantRequest[]; remove: GrantRequest[] },
-  createdBy: string,
+  by: AuditContext,
 ): Promise<void> {
   await db.$transaction(async (tx) => {
     await lockAdminGrants(tx)
-    for (const request of changes.add)
-      await createGrant(tx, await resolveSubject(tx, request), request, createdBy)
+    for (const request of changes.add) await createGrantIn(tx, await resolveSubject(tx, request), request, by)
     for (const request of changes.remove) {
-      await tx.grant.deleteMany({ where: sameGrant(await resolveSubject(tx, request), request) })
+      await removeGrants(tx, sameGrant(await resolveSubject(tx, request), request), by)
     }
     await ensureAnAdminRemains(tx)
   })

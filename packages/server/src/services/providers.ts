@@ -11,6 +11,8 @@ import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { SecretBox } from '../auth/secret-box.js'
 import type { Database, Prisma } from '../db/prisma.js'
+import type { AuditContext } from '../http/audit-context.js'
+import { recordAuditEvent } from './audit.js'
 import { NotFoundError, nameTaken } from '../domain/errors.js'
 import { pageOf, skipTake } from './pagination.js'
 import { toApiProvider } from './serialize.js'
@@ -62,36 +64,77 @@ async function naming<T>(name: string | undefined, write: () => Promise<T>): Pro
   }
 }
 
-export async function createProvider(db: Database, box: SecretBox, input: ProviderInput): Promise<Provider> {
+type ProviderEvent = 'provider.created' | 'provider.updated' | 'provider.removed'
+
+/** Runs a write of a provider in a transaction with its audit event; the write answers the provider it wrote. */
+async function recording<T extends { id: string; name: string }>(
+  db: Database,
+  type: ProviderEvent,
+  by: AuditContext,
+  details: Record<string, unknown>,
+  write: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
+  return db.$transaction(async (tx) => {
+    const provider = await write(tx)
+    const target = { kind: 'provider', id: provider.id, name: provider.name }
+    await recordAuditEvent(tx, { type, outcome: 'success', ...by, target, details })
+    return provider
+  })
+}
+
+export async function createProvider(
+  db: Database,
+  box: SecretBox,
+  input: ProviderInput,
+  by: AuditContext,
+): Promise<Provider> {
   const provider = await naming(input.name, () =>
-    db.provider.create({ data: { id: newId(), ...columns(box, input) } }),
+    recording(db, 'provider.created', by, { url: issuerUrl(input.url) }, (tx) =>
+      tx.provider.create({ data: { id: newId(), ...columns(box, input) } }),
+    ),
   )
   return toApiProvider(provider)
 }
 
+/** Which fields a change sets (never their values: one is the client secret). */
+const fieldsOf = (data: Prisma.ProviderUpdateManyMutationInput) => Object.keys(data).sort()
+
 async function updated(
   db: Database,
   id: string,
+  by: AuditContext,
   data: Prisma.ProviderUpdateManyMutationInput,
   name?: string,
 ) {
-  const { count } = await naming(name, () => db.provider.updateMany({ where: { id }, data }))
-  if (count === 0) throw new NotFoundError('provider')
+  await naming(name, () =>
+    recording(db, 'provider.updated', by, { fields: fieldsOf(data) }, async (tx) => {
+      const { count } = await tx.provider.updateMany({ where: { id }, data })
+      if (count === 0) throw new NotFoundError('provider')
+      return tx.provider.findUniqueOrThrow({ where: { id }, select: { id: true, name: true } })
+    }),
+  )
   return getProvider(db, id)
 }
 
-export const replaceProvider = (db: Database, box: SecretBox, id: string, input: ProviderInput) =>
-  updated(db, id, columns(box, input), input.name)
+export const replaceProvider = (
+  db: Database,
+  box: SecretBox,
+  id: string,
+  input: ProviderInput,
+  by: AuditContext,
+) => updated(db, id, by, columns(box, input), input.name)
 
 export const patchProvider = (
   db: Database,
   box: SecretBox,
   id: string,
   input: z.output<typeof PatchProviderRequest>,
+  by: AuditContext,
 ) =>
   updated(
     db,
     id,
+    by,
     {
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.clientSecret !== undefined ? { clientSecret: box.sealText(input.clientSecret) } : {}),
@@ -99,7 +142,11 @@ export const patchProvider = (
     input.name,
   )
 
-export async function deleteProvider(db: Database, id: string): Promise<void> {
-  const { count } = await db.provider.deleteMany({ where: { id } })
-  if (count === 0) throw new NotFoundError('provider')
+export async function deleteProvider(db: Database, id: string, by: AuditContext): Promise<void> {
+  await recording(db, 'provider.removed', by, {}, async (tx) => {
+    const provider = await tx.provider.findUnique({ where: { id }, select: { id: true, name: true } })
+    const { count } = await tx.provider.deleteMany({ where: { id } })
+    if (count === 0 || !provider) throw new NotFoundError('provider')
+    return provider
+  })
 }

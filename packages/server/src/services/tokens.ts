@@ -2,6 +2,8 @@ import type { CreateTokenResponse } from '@infra/api-types'
 import type { Caller } from '../auth/caller.js'
 import type { TokenSigner } from '../auth/tokens.js'
 import type { Database } from '../db/prisma.js'
+import type { AuditContext } from '../http/audit-context.js'
+import { recordAuditEvent } from './audit.js'
 import { groupNamesOf } from './groups.js'
 
 /**
@@ -13,11 +15,20 @@ export async function createToken(
   signer: TokenSigner,
   caller: Pick<Caller, 'userId' | 'userName'>,
   destination: string | undefined,
+  by: AuditContext,
 ): Promise<CreateTokenResponse> {
   const { token, expires } = await signer.sign({
     userName: caller.userName,
     groups: await groupNamesOf(db, caller.userId),
     destination,
   })
-  return { token, expires: expires.toISOString() }
+  const expiresAt = expires.toISOString()
+  await recordAuditEvent(db, {
+    type: 'token.issued',
+    outcome: 'success',
+    ...by,
+    ...(destination !== undefined ? { destination } : {}),
+    details: { expiresAt },
+  })
+  return { token, expires: expiresAt }
 }

@@ -5,6 +5,8 @@ import { generateOneTimePassword, hashPassword, passwordMatches } from '../auth/
 import { isUniqueViolation } from '../db/errors.js'
 import { newId } from '../db/ids.js'
 import type { Database, SqlPool } from '../db/prisma.js'
+import type { AuditContext } from '../http/audit-context.js'
+import { recordAuditEvent } from './audit.js'
 import { fieldError, InvalidError, NotFoundError, nameTaken } from '../domain/errors.js'
 import { deleteKeepingAnAdmin } from './admins.js'
 import { Conditions, listPage, type JsonText } from './json-page.js'
@@ -43,23 +45,24 @@ export async function getUser(sql: SqlPool, id: string): Promise<User> {
   return toApiUser({ ...row, lastSeenAt: row.last_seen_at, providerNames: row.provider_names })
 }
 
-export async function createUser(
-  db: Database,
-  name: string,
-  options: { system?: boolean } = {},
-): Promise<CreateUserResponse> {
-  const oneTimePassword = options.system ? undefined : generateOneTimePassword()
+const userTarget = (user: { id: string; name: string }) => ({ kind: 'user', id: user.id, name: user.name })
+
+export async function createUser(db: Database, name: string, by: AuditContext): Promise<CreateUserResponse> {
+  const oneTimePassword = generateOneTimePassword()
+  const passwordHash = await hashPassword(oneTimePassword)
   try {
-    const user = await db.user.create({
-      data: {
-        id: newId(),
-        name,
-        system: options.system ?? false,
-        providerNames: ['infra'],
-        ...(oneTimePassword
-          ? { passwordHash: await hashPassword(oneTimePassword), passwordIsOneTime: true }
-          : {}),
-      },
+    const user = await db.$transaction(async (tx) => {
+      const created = await tx.user.create({
+        data: { id: newId(), name, providerNames: ['infra'], passwordHash, passwordIsOneTime: true },
+      })
+      await recordAuditEvent(tx, {
+        type: 'user.created',
+        outcome: 'success',
+        ...by,
+        target: userTarget(created),
+        details: {},
+      })
+      return created
     })
     return { id: user.id, name: user.name, oneTimePassword }
   } catch (error) {
@@ -68,11 +71,23 @@ export async function createUser(
   }
 }
 
-export async function deleteUser(db: Database, id: string): Promise<void> {
+export async function deleteUser(db: Database, id: string, by: AuditContext): Promise<void> {
   const user = await db.user.findUnique({ where: { id }, select: { name: true, system: true } })
   if (user?.system) throw new InvalidError(`cannot delete the ${user.name} user: Infra itself needs it`)
   // Grants, group memberships and access keys go with the user (ON DELETE CASCADE), in this one transaction.
-  await deleteKeepingAnAdmin(db, 'user', (tx) => tx.user.deleteMany({ where: { id } }))
+  await deleteKeepingAnAdmin(db, 'user', async (tx) => {
+    const removed = await tx.user.deleteMany({ where: { id } })
+    if (removed.count > 0 && user) {
+      await recordAuditEvent(tx, {
+        type: 'user.removed',
+        outcome: 'success',
+        ...by,
+        target: userTarget({ id, name: user.name }),
+        details: {},
+      })
+    }
+    return removed
+  })
 }
 
 interface PasswordChange {
@@ -86,9 +101,15 @@ interface PasswordChange {
   completesResetKey?: string | undefined
 }
 
-export async function changePassword(db: Database, id: string, change: PasswordChange): Promise<User> {
+export async function changePassword(
+  db: Database,
+  id: string,
+  by: AuditContext,
+  change: PasswordChange,
+): Promise<User> {
   const user = await db.user.findUnique({ where: { id } })
   if (!user) throw new NotFoundError('user')
+  const event = { type: 'password.changed' as const, ...by, target: userTarget(user) }
   if (change.requireOldPassword) {
     if (change.oldPassword === undefined) {
       throw new InvalidError('oldPassword is required', [
@@ -96,7 +117,10 @@ export async function changePassword(db: Database, id: string, change: PasswordC
       ])
     }
     if (!(await passwordMatches(change.oldPassword, user.passwordHash))) {
-      throw new InvalidError('oldPassword is incorrect', [fieldError('oldPassword', 'is incorrect')])
+      // Someone holding a user's key, guessing their password.
+      const reason = 'oldPassword is incorrect'
+      await recordAuditEvent(db, { ...event, outcome: 'failure', reason, details: {} })
+      throw new InvalidError(reason, [fieldError('oldPassword', 'is incorrect')])
     }
   }
   const passwordHash = await hashPassword(change.password)
@@ -108,6 +132,7 @@ export async function changePassword(db: Database, id: string, change: PasswordC
     if (change.completesResetKey !== undefined) {
       await tx.accessKey.update({ where: { id: change.completesResetKey }, data: { scope: 'full' } })
     }
+    await recordAuditEvent(tx, { ...event, outcome: 'success', details: { oneTime: change.oneTime } })
     return changed
   })
   return toApiUser(updated)
