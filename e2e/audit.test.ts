@@ -117,6 +117,23 @@ afterAll(async () => {
 })
 
 describe('the audit log of Kubernetes requests', () => {
+  it('records the grant that opened the cluster and a failed login in the same log', async () => {
+    const [grant] = (await serverEvents('grant.created')).filter(
+      (event) => event.details.resource === 'dev.web',
+    )
+    expect(grant).toMatchObject({
+      outcome: 'success',
+      actor: { kind: 'user' },
+      details: { privilege: 'edit', resource: 'dev.web' },
+    })
+    await expect(
+      infra.call('login', { body: { passwordCredentials: { name: ALICE, password: 'not her password' } } }),
+    ).rejects.toMatchObject({ status: 401 })
+    const [failure] = (await serverEvents('login')).filter((event) => event.outcome === 'failure')
+    expect(failure).toMatchObject({ actor: { name: ALICE }, details: { method: 'password' } })
+    expect(failure?.reason).toBeTruthy()
+  })
+
   it('records kubectl get with the Audit-ID the kube-apiserver logged for it', async () => {
     const started = new Date().toISOString()
     expect((await system.alice.kubectl('--context', CONTEXT, 'get', 'configmaps', '-n', 'web')).code).toBe(0)
