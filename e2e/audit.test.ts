@@ -119,7 +119,7 @@ afterAll(async () => {
 describe('the audit log of Kubernetes requests', () => {
   it('records the grant that opened the cluster and a failed login in the same log', async () => {
     const [grant] = (await serverEvents('grant.created')).filter(
-      (event) => event.details.resource === 'dev.web',
+      (event) => 'resource' in event.details && event.details.resource === 'dev.web',
     )
     expect(grant).toMatchObject({
       outcome: 'success',
