@@ -219,6 +219,37 @@ connector_memory() {
     { echo "the connector's peak memory reached its limit" >&2; return 1; }
 }
 
+# kubectl exec through the connector into a real container (the server's, whose image has node): the audit log
+# records its session's start and end, naming alice, the pod, and the start in the end.
+exec_audited() {
+  local pod sessions=''
+  as admin grants add alice@example.com "$DESTINATION.$NAMESPACE" --role edit
+  pod=$(kubectl get pods -n "$NAMESPACE" -l app.kubernetes.io/instance=infra-server -o jsonpath='{.items[0].metadata.name}')
+  for _ in $(seq 100); do
+    [ "$(kubectl_as alice auth can-i create pods/exec -n "$NAMESPACE" 2>/dev/null)" = yes ] && break
+    sleep 0.3
+  done
+  [ "$(kubectl_as alice exec -n "$NAMESPACE" "$pod" -- node -e 'process.stdout.write("exec works")')" = "exec works" ]
+  for _ in $(seq 50); do
+    sessions=$(as admin audit list --destination "$DESTINATION" --type kube.session.started \
+      --type kube.session.ended --format ndjson)
+    [ "$(grep -c "\"pod\":\"$pod\"" <<<"$sessions")" -ge 2 ] && break
+    sleep 0.3
+  done
+  POD=$pod node -e '
+    const events = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map(JSON.parse)
+    const ofPod = events.filter((event) => event.details.pod === process.env.POD && event.details.kind === "exec")
+    const started = ofPod.find((event) => event.type === "kube.session.started")
+    const ended = ofPod.find((event) => event.type === "kube.session.ended")
+    if (!started || !ended || started.actor.name !== "alice@example.com" || ended.details.session !== started.id) {
+      console.error("the exec session is not in the audit log as it should be:", JSON.stringify(events, null, 1))
+      process.exit(1)
+    }
+    console.log(`recorded: exec into ${process.env.POD} by ${started.actor.name}, ${started.id} → ${ended.id}`)
+  ' <<<"$sessions"
+  as admin grants remove alice@example.com "$DESTINATION.$NAMESPACE" --role edit
+}
+
 upgrade_server() {
   server_install upgrade "$VERSION-upgrade"
   kubectl get pods -n "$NAMESPACE" -l app.kubernetes.io/instance=infra-server \
@@ -303,6 +334,7 @@ timed "CLI login through the Service" log_in
 timed "helm install infra-connector" install_connector
 timed "kubectl through the connector" kubectl_through_connector
 timed "the connector under proxy load within its default memory limit" connector_memory
+timed "kubectl exec into a real container, in the audit log" exec_audited
 timed "helm upgrade infra-server to a second build" upgrade_server
 timed "helm uninstall" uninstall
 timed "two replicas on the bundled Postgres: install, each serving, uninstall" replicas
